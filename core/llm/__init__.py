@@ -1,0 +1,1 @@
+"""LLM clients behind one streaming protocol."""

@@ -1,0 +1,41 @@
+"""A task as the dispatcher hands it to the runner (the agent)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from core.events import ChatRef, User
+from core.ports import ChatAdapter
+
+TASK_STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskContext:
+    """One task: its goal, the thread it lives in, who asked, and a queue of steering text."""
+
+    task_id: str
+    goal: str
+    chat: ChatRef  # the task's thread; everything the task posts goes here
+    requester: User
+    adapter: ChatAdapter
+    is_direct: bool = False
+    local_only: bool = False  # `local-only on` for this channel: never call the cloud
+    steering: asyncio.Queue[str] = field(default_factory=asyncio.Queue, compare=False)
+
+    def take_steering(self) -> list[str]:
+        """Drain text the user wrote in the thread since the last loop boundary."""
+        out: list[str] = []
+        while not self.steering.empty():
+            out.append(self.steering.get_nowait())
+        return out
+
+
+class TaskRunner(Protocol):
+    """Runs one task to completion, posting into its thread; returns a short result line."""
+
+    async def run(self, task: TaskContext) -> str:
+        """Do the work; raise to fail the task (the dispatcher tells the thread)."""
+        ...

@@ -1,0 +1,1 @@
+"""Tools the agent works with, their risk, and the port the agent calls them through."""

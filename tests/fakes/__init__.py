@@ -1,0 +1,1 @@
+"""Hand-written recording fakes and loopback fake servers for offline tests."""
