@@ -125,7 +125,9 @@ class Settings:
         return tuple(v for v in values if v)
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    def load(
+        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None
+    ) -> Settings:
         """Read `.env` (if present) under the process environment, then parse."""
         from dotenv import dotenv_values
 
@@ -173,11 +175,15 @@ class Settings:
             heartbeat_channel=r.channel("HEARTBEAT_CHANNEL"),
             heartbeat_interval=r.float("HEARTBEAT_INTERVAL", 600.0, minimum=1.0),
             heartbeat_checks=_optional_path(r.optional("HEARTBEAT_CHECKS")),
-            heartbeat_decide=r.choice("HEARTBEAT_DECIDE", "on_change", {"always", "on_change", "never"}),
+            heartbeat_decide=r.choice(
+                "HEARTBEAT_DECIDE", "on_change", {"always", "on_change", "never"}
+            ),
             heartbeat_digest_cron=r.cron("HEARTBEAT_DIGEST_CRON"),
             health_addr=r.addr("HEALTH_ADDR"),
             log_format=r.choice("LOG_FORMAT", "text", {"text", "json"}),
-            log_level=r.choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}, upper=True),
+            log_level=r.choice(
+                "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}, upper=True
+            ),
         )
         return settings
 
@@ -193,18 +199,27 @@ def _slack(r: _Reader) -> SlackSettings | None:
     if not (bot or app or secret):
         return None
     if not bot:
-        raise ConfigError("SLACK_BOT_TOKEN is required when SLACK_APP_TOKEN or "
-                          "SLACK_SIGNING_SECRET is set (it starts with xoxb-)")
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is required when SLACK_APP_TOKEN or "
+            "SLACK_SIGNING_SECRET is set (it starts with xoxb-)"
+        )
     if not (app or secret):
-        raise ConfigError("SLACK_APP_TOKEN (Socket Mode, starts with xapp-) or "
-                          "SLACK_SIGNING_SECRET (HTTP Events mode) is required with SLACK_BOT_TOKEN")
+        raise ConfigError(
+            "SLACK_APP_TOKEN (Socket Mode, starts with xapp-) or "
+            "SLACK_SIGNING_SECRET (HTTP Events mode) is required with SLACK_BOT_TOKEN"
+        )
     if app and not app.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
     api_url = r.optional_url("SLACK_API_URL")
     if api_url and not api_url.endswith("/"):
         api_url += "/"  # slack_sdk joins method names onto it
-    return SlackSettings(bot_token=bot, app_token=app, signing_secret=secret, api_url=api_url,
-                         http_addr=r.addr("SLACK_HTTP_ADDR") or "127.0.0.1:3000")
+    return SlackSettings(
+        bot_token=bot,
+        app_token=app,
+        signing_secret=secret,
+        api_url=api_url,
+        http_addr=r.addr("SLACK_HTTP_ADDR") or "127.0.0.1:3000",
+    )
 
 
 def _discord(r: _Reader) -> DiscordSettings | None:
@@ -220,7 +235,9 @@ def _matrix(r: _Reader) -> MatrixSettings | None:
     if not (hs or user or token or password):
         return None
     if not hs:
-        raise ConfigError("MATRIX_HOMESERVER is required for Matrix (e.g. https://matrix.example.org)")
+        raise ConfigError(
+            "MATRIX_HOMESERVER is required for Matrix (e.g. https://matrix.example.org)"
+        )
     if not user or not user.startswith("@") or ":" not in user:
         raise ConfigError("MATRIX_USER_ID must be a full Matrix id like @hearth:example.org")
     if not (token or password):
@@ -258,8 +275,14 @@ class _Reader:
         self._check_min(name, value, minimum)
         return value
 
-    def float(self, name: str, default: float, *, minimum: float | None = None,
-              maximum: float | None = None) -> float:
+    def float(
+        self,
+        name: str,
+        default: float,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float:
         value = self._parse(name, default, float, "a number")
         self._check_min(name, value, minimum)
         if maximum is not None and value > maximum:
@@ -293,7 +316,9 @@ class _Reader:
             return default
         value = raw.upper() if upper else raw.lower()
         if value not in options:
-            raise ConfigError(f"{name}={raw!r} is invalid: expected one of {', '.join(sorted(options))}")
+            raise ConfigError(
+                f"{name}={raw!r} is invalid: expected one of {', '.join(sorted(options))}"
+            )
         return value
 
     def url(self, name: str, default: str) -> str:
@@ -317,8 +342,10 @@ class _Reader:
                 continue
             platform, _, uid = item.partition(":")
             if platform.lower() not in _PLATFORMS or not uid:
-                raise ConfigError(f"{name} entry {item!r} is invalid: expected platform:id, e.g. "
-                                  "slack:U123ABC, discord:80351110224678912, matrix:@ana:example.org")
+                raise ConfigError(
+                    f"{name} entry {item!r} is invalid: expected platform:id, e.g. "
+                    "slack:U123ABC, discord:80351110224678912, matrix:@ana:example.org"
+                )
             out.add(f"{platform.lower()}:{uid}")
         return frozenset(out)
 
@@ -328,8 +355,10 @@ class _Reader:
             return None
         platform, _, channel = raw.partition(":")
         if platform.lower() not in _PLATFORMS or not channel:
-            raise ConfigError(f"{name}={raw!r} is invalid: expected platform:channel, e.g. "
-                              "slack:C0123ABC or matrix:!room:example.org")
+            raise ConfigError(
+                f"{name}={raw!r} is invalid: expected platform:channel, e.g. "
+                "slack:C0123ABC or matrix:!room:example.org"
+            )
         return f"{platform.lower()}:{channel}"
 
     def addr(self, name: str) -> str | None:
@@ -338,7 +367,9 @@ class _Reader:
             return None
         host, sep, port = raw.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(f"{name}={raw!r} is invalid: expected host:port, e.g. 127.0.0.1:8080")
+            raise ConfigError(
+                f"{name}={raw!r} is invalid: expected host:port, e.g. 127.0.0.1:8080"
+            )
         return raw
 
     def cron(self, name: str) -> str | None:
@@ -346,6 +377,7 @@ class _Reader:
         if raw is None:
             return None
         if len(raw.split()) != 5:
-            raise ConfigError(f"{name}={raw!r} is invalid: expected a 5-field cron expression, "
-                              "e.g. '0 9 * * *'")
+            raise ConfigError(
+                f"{name}={raw!r} is invalid: expected a 5-field cron expression, e.g. '0 9 * * *'"
+            )
         return raw

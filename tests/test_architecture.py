@@ -66,7 +66,12 @@ def _adapter_rule(rel: Path, name: str) -> str | None:
         return "adapters must not import bot/"
     if parts[0] == "adapters" and len(parts) > 1 and parts[1] != own:
         return "adapters never import each other"
-    sdk_owner = {"slack_bolt": "slack", "slack_sdk": "slack", "discord": "discord", "nio": "matrix"}
+    sdk_owner = {
+        "slack_bolt": "slack",
+        "slack_sdk": "slack",
+        "discord": "discord",
+        "nio": "matrix",
+    }
     if parts[0] in sdk_owner and sdk_owner[parts[0]] != own:
         return f"{parts[0]} belongs in adapters/{sdk_owner[parts[0]]}/"
     if parts[0] in LLM_SDKS | {"aiosqlite", "chromadb", "apscheduler"}:
