@@ -28,7 +28,7 @@ async def m001_tasks_and_events(conn: aiosqlite.Connection) -> None:
             channel_id   TEXT NOT NULL,
             thread_id    TEXT,
             goal         TEXT NOT NULL,
-            status       TEXT NOT NULL,          -- queued|running|done|failed|cancelled|interrupted
+            status       TEXT NOT NULL,  -- queued|running|done|failed|cancelled|interrupted
             result       TEXT NOT NULL DEFAULT '',
             created_at   REAL NOT NULL,
             started_at   REAL,
