@@ -79,8 +79,9 @@ class FakeAdapter:
         self.calls.append(("edit", ref.message_id, text))
 
     async def react(self, ref: MessageRef, key: str) -> None:
-        """Add a reaction."""
-        self.messages[ref.message_id].reactions.append(key)
+        """Add a reaction (to a stored message, or to a user's message we never stored)."""
+        if ref.message_id in self.messages:
+            self.messages[ref.message_id].reactions.append(key)
         self.calls.append(("react", ref.message_id, key))
 
     async def ask_approval(self, chat: ChatRef, request: ApprovalRequest) -> MessageRef:

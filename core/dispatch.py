@@ -1,0 +1,241 @@
+"""Dispatcher: the one event sink every adapter feeds. It returns fast; work runs as tasks."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Protocol
+
+from core.access import AccessPolicy
+from core.builtin_commands import builtin_commands
+from core.clock import SystemClock
+from core.commands import Command, CommandContext
+from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, Reaction
+from core.metrics import Metrics
+from core.ports import ChatAdapter, Clock
+from core.storage.seen import SeenEventStore
+from core.storage.tasks import TaskStore
+from core.taskpool import TaskPool
+from core.tasks import TaskContext
+
+log = logging.getLogger(__name__)
+
+STOP_WORDS = frozenset({"stop", "cancel", "abort"})
+ReactionHandler = Callable[[Reaction], Awaitable[bool]]
+LocalOnly = Callable[[ChatRef], Awaitable[bool]]
+
+
+class ApprovalResolver(Protocol):
+    """The part of the approval broker the dispatcher calls."""
+
+    async def resolve(self, response: ApprovalResponse) -> bool:
+        """Apply a click; False when unknown, decided or unauthorized."""
+        ...
+
+
+class Dispatcher:
+    """Filters, authorizes and routes events: approvals inline, commands, steering, tasks."""
+
+    def __init__(
+        self,
+        adapters: Mapping[str, ChatAdapter],
+        *,
+        pool: TaskPool,
+        tasks: TaskStore,
+        seen: SeenEventStore,
+        access: AccessPolicy,
+        broker: ApprovalResolver | None = None,
+        commands: Sequence[Command] = (),
+        reaction_handlers: Sequence[ReactionHandler] = (),
+        local_only: LocalOnly | None = None,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._adapters = adapters
+        self._pool = pool
+        self._tasks = tasks
+        self._seen = seen
+        self._access = access
+        self._broker = broker
+        self._reaction_handlers = list(reaction_handlers)
+        self._local_only = local_only
+        self._clock = clock or SystemClock()
+        self._metrics = metrics or Metrics()
+        all_commands = [*builtin_commands(self._command_list, pool, tasks), *commands]
+        self._commands: dict[str, Command] = {}
+        for command in all_commands:
+            for word in (command.name, *command.aliases):
+                if word in self._commands:
+                    raise ValueError(f"two commands named {word!r}")
+                self._commands[word] = command
+
+    @property
+    def pool(self) -> TaskPool:
+        """The task pool (status, health, shutdown)."""
+        return self._pool
+
+    def add_reaction_handler(self, handler: ReactionHandler) -> None:
+        """Register a handler for reactions (approval ✅/❌, heartbeat 👍/👎)."""
+        self._reaction_handlers.append(handler)
+
+    def _command_list(self) -> list[Command]:
+        return list(dict.fromkeys(self._commands.values()))
+
+    async def handle(self, event: Event) -> None:
+        """Route one event; never raises for bad input (it is logged and dropped)."""
+        try:
+            match event:
+                case ApprovalResponse():
+                    await self._on_approval(event)
+                case Reaction():
+                    await self._on_reaction(event)
+                case IncomingMessage():
+                    await self._on_message(event)
+                case _:
+                    log.warning("ignored unknown event %r", event)
+        except Exception:
+            log.exception("failed to handle %s", type(event).__name__)
+
+    async def recover(self) -> int:
+        """On startup: mark tasks left running as interrupted and tell their threads."""
+        interrupted = await self._tasks.interrupt_active(self._clock.now())
+        for record in interrupted:
+            adapter = self._adapters.get(record.chat.platform)
+            if adapter is None:
+                continue
+            try:
+                await adapter.post(
+                    record.chat,
+                    "⚠️ hearth restarted while this task was running, so it was interrupted. "
+                    "Ask again if you still need it.",
+                )
+            except Exception:
+                log.warning("could not tell %s about the restart", record.chat.key, exc_info=True)
+        return len(interrupted)
+
+    async def _first_time(self, key: str) -> bool:
+        if await self._seen.first_time(key, self._clock.now()):
+            return True
+        log.info("dropped duplicate delivery %s", key)
+        return False
+
+    async def _on_approval(self, event: ApprovalResponse) -> None:
+        # Inline, never behind a task or conversation lock: the task waiting on this
+        # click is the one that would hold such a lock.
+        if event.event_id and not await self._first_time(
+            f"{event.user.platform}:{event.event_id}"
+        ):
+            return
+        if self._broker is None:
+            log.warning("approval click %s but no broker is configured", event.approval_id)
+            return
+        await self._broker.resolve(event)
+
+    async def _on_reaction(self, event: Reaction) -> None:
+        if event.user.is_bot:
+            return
+        if event.event_id and not await self._first_time(
+            f"{event.user.platform}:{event.event_id}"
+        ):
+            return
+        for handler in self._reaction_handlers:
+            if await handler(event):
+                return
+
+    async def _on_message(self, msg: IncomingMessage) -> None:
+        if msg.author.is_bot:
+            return
+        if not await self._first_time(msg.dedup_key):
+            return
+        chat = msg.ref.chat
+        adapter = self._adapters.get(chat.platform)
+        if adapter is None:
+            log.warning("message from unknown platform %s", chat.platform)
+            return
+        running = self._pool.in_chat(chat.key)
+        addressed = msg.mentions_bot or msg.is_direct or running is not None
+        if not addressed:
+            return  # channel chatter in a thread we don't run: not for us
+        if not self._access.is_allowed(msg.author):
+            log.info("refused %s", msg.author.qualified)
+            await adapter.post(chat, self._access.refusal(msg.author))
+            return
+        text = msg.text.strip()
+        word, _, args = text.partition(" ")
+        if running is not None and word.lower().rstrip("!.") in STOP_WORDS and not args:
+            self._pool.cancel(running.task_id, f"Stopped by {msg.author.display_name or 'you'}.")
+            return
+        command = self._commands.get(word.lower())
+        if command is not None:
+            await self._run_command(command, args.strip(), msg, adapter)
+            return
+        if running is not None:
+            running.steering.put_nowait(text)
+            await self._ack_steering(adapter, msg)
+            return
+        if not text:
+            await adapter.post(chat, "Hi! Tell me what to do, or say `help`.")
+            return
+        await self._start_task(msg, adapter)
+
+    async def _run_command(
+        self, command: Command, args: str, msg: IncomingMessage, adapter: ChatAdapter
+    ) -> None:
+        is_admin = self._access.is_admin(msg.author)
+        if command.admin_only and not is_admin:
+            await adapter.post(msg.ref.chat, f"`{command.name}` is for admins only.")
+            return
+        ctx = CommandContext(
+            name=command.name,
+            args=args,
+            message=msg,
+            chat=msg.ref.chat,
+            adapter=adapter,
+            is_admin=is_admin,
+        )
+        try:
+            reply = await command.handler(ctx)
+        except Exception as exc:
+            log.exception("command %s failed", command.name)
+            reply = f"`{command.name}` failed: {type(exc).__name__}: {exc}"
+        if reply:
+            await adapter.post(msg.ref.chat, reply)
+
+    async def _ack_steering(self, adapter: ChatAdapter, msg: IncomingMessage) -> None:
+        try:
+            if adapter.capabilities.reactions:
+                await adapter.react(msg.ref, "👀")
+                return
+        except Exception:
+            log.debug("could not react to steering message", exc_info=True)
+        await adapter.post(msg.ref.chat, "Noted — I'll take that into account at the next step.")
+
+    async def _start_task(self, msg: IncomingMessage, adapter: ChatAdapter) -> None:
+        chat = msg.ref.chat
+        user = msg.author
+        limit = self._pool.limits.per_user
+        if self._pool.count_for(user.qualified) >= limit:
+            await adapter.post(
+                chat,
+                f"You already have {limit} task(s) running. Wait for one to finish, "
+                "or say `stop` in its thread.",
+            )
+            return
+        local_only = await self._local_only(chat) if self._local_only else False
+        ctx = TaskContext(
+            task_id=secrets.token_hex(4),
+            goal=msg.text.strip(),
+            chat=chat,
+            requester=user,
+            adapter=adapter,
+            is_direct=msg.is_direct,
+            local_only=local_only,
+        )
+        ahead = await self._pool.submit(ctx)
+        if ahead is not None:
+            await adapter.post(
+                chat,
+                f"⏳ Queued (task `{ctx.task_id}`): all {self._pool.limits.max_concurrent} "
+                f"slots are busy, {ahead} task(s) waiting ahead of you.",
+            )

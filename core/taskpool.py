@@ -1,0 +1,165 @@
+"""TaskPool: runs tasks as named, tracked coroutines under global and per-user limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from core.clock import SystemClock
+from core.errors import HearthError
+from core.logctx import bind_task
+from core.metrics import Metrics
+from core.ports import Clock
+from core.storage.tasks import TaskStore
+from core.tasks import TaskContext, TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLimits:
+    """MAX_CONCURRENT_TASKS and MAX_TASKS_PER_USER."""
+
+    max_concurrent: int = 4
+    per_user: int = 2
+
+
+@dataclass
+class _Handle:
+    ctx: TaskContext
+    task: asyncio.Task[None] | None = None
+    running: bool = False
+    cancel_note: str = ""
+    started_at: float = field(default_factory=time.monotonic)
+
+
+class TaskPool:
+    """Owns every running task; ``shutdown`` gives them a grace period, then cancels them."""
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        store: TaskStore,
+        *,
+        limits: TaskLimits,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._runner = runner
+        self._store = store
+        self._limits = limits
+        self._clock = clock or SystemClock()
+        self._metrics = metrics or Metrics()
+        self._slots = asyncio.Semaphore(limits.max_concurrent)
+        self._handles: dict[str, _Handle] = {}  # task id → handle
+        self._closing = False
+
+    @property
+    def limits(self) -> TaskLimits:
+        """The configured limits."""
+        return self._limits
+
+    def active(self) -> list[TaskContext]:
+        """Tasks queued or running, oldest first."""
+        return [h.ctx for h in self._handles.values()]
+
+    def queue_depth(self) -> int:
+        """Tasks waiting for a free slot."""
+        return sum(1 for h in self._handles.values() if not h.running)
+
+    def running_count(self) -> int:
+        """Tasks holding a slot."""
+        return sum(1 for h in self._handles.values() if h.running)
+
+    def in_chat(self, chat_key: str) -> TaskContext | None:
+        """The active task living in this thread, if any."""
+        for h in self._handles.values():
+            if h.ctx.chat.key == chat_key:
+                return h.ctx
+        return None
+
+    def count_for(self, requester: str) -> int:
+        """Active tasks of one user (``platform:id``)."""
+        return sum(1 for h in self._handles.values() if h.ctx.requester.qualified == requester)
+
+    async def submit(self, ctx: TaskContext) -> int | None:
+        """Persist and start ``ctx``; None when it runs now, else how many wait ahead of it."""
+        if self._closing:
+            raise HearthError("hearth is shutting down")
+        ahead = self.queue_depth() if self._slots.locked() else None
+        await self._store.create(
+            task_id=ctx.task_id,
+            requester=ctx.requester.qualified,
+            chat=ctx.chat,
+            goal=ctx.goal,
+            now=self._clock.now(),
+        )
+        self._metrics.inc("hearth_tasks_total", status="queued")
+        handle = _Handle(ctx)
+        self._handles[ctx.task_id] = handle
+        handle.task = asyncio.create_task(self._run(handle), name=f"task:{ctx.task_id}")
+        return ahead
+
+    def cancel(self, task_id: str, note: str) -> bool:
+        """Cancel a queued or running task; ``note`` is told in its thread."""
+        handle = self._handles.get(task_id)
+        if handle is None or handle.task is None or handle.task.done():
+            return False
+        handle.cancel_note = note
+        handle.task.cancel()
+        return True
+
+    async def shutdown(self, grace: float) -> None:
+        """Stop accepting work, wait up to ``grace`` seconds, then cancel what still runs."""
+        self._closing = True
+        tasks = [h.task for h in self._handles.values() if h.task is not None]
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for handle in list(self._handles.values()):
+            if handle.task in pending:
+                self.cancel(handle.ctx.task_id, "hearth is shutting down; this task was stopped.")
+        if pending:
+            await asyncio.wait(pending, timeout=10)
+
+    async def _run(self, handle: _Handle) -> None:
+        ctx = handle.ctx
+        with bind_task(ctx.task_id):
+            status, result = "failed", ""
+            try:
+                async with self._slots:
+                    handle.running = True
+                    await self._store.mark_running(ctx.task_id, self._clock.now())
+                    self._metrics.inc("hearth_tasks_total", status="running")
+                    log.info("task started: %s", ctx.goal[:80])
+                    result = await self._runner.run(ctx) or ""
+                    status = "done"
+            except asyncio.CancelledError:
+                status, result = "cancelled", handle.cancel_note or "cancelled"
+                await self._tell(ctx, f"⏹ {handle.cancel_note or 'Task cancelled.'}")
+                raise
+            except Exception as exc:
+                log.exception("task %s failed", ctx.task_id)
+                result = _describe(exc)
+                await self._tell(ctx, f"❌ Task failed: {result}")
+            finally:
+                self._handles.pop(ctx.task_id, None)
+                self._metrics.inc("hearth_tasks_total", status=status)
+                await asyncio.shield(
+                    self._store.finish(ctx.task_id, status, result, self._clock.now())
+                )
+                log.info("task %s: %s", status, result[:120])
+
+    async def _tell(self, ctx: TaskContext, text: str) -> None:
+        try:
+            await ctx.adapter.post(ctx.chat, text)
+        except Exception:
+            log.warning("could not tell %s: %s", ctx.chat.key, text, exc_info=True)
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line description of an error for the thread (never a traceback)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
