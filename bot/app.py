@@ -1,0 +1,132 @@
+"""App: the process lifecycle — start order, supervised adapters, reverse-order shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Protocol
+
+from core.clock import SystemClock
+from core.dispatch import Dispatcher
+from core.ports import ChatAdapter, Clock
+from core.storage import Database
+from core.taskpool import TaskPool
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START = 1.0
+BACKOFF_MAX = 60.0
+HEALTHY_RUN = 60.0  # an adapter that ran this long before crashing restarts from the start
+
+
+class Service(Protocol):
+    """Something the app starts after the database and stops before it."""
+
+    async def start(self) -> None:
+        """Begin working."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop and release everything."""
+        ...
+
+
+class App:
+    """Owns the running process: database, services, adapters, tasks."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        adapters: Mapping[str, ChatAdapter],
+        dispatcher: Dispatcher,
+        pool: TaskPool,
+        services: Sequence[Service] = (),
+        recoveries: Sequence[Callable[[], Awaitable[int]]] = (),
+        finite: frozenset[str] = frozenset(),
+        shutdown_grace: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.db = db
+        self.adapters = adapters
+        self.dispatcher = dispatcher
+        self.pool = pool
+        self._services = list(services)
+        self._recoveries = list(recoveries)
+        self._finite = finite  # adapters whose normal end (EOF) ends the app
+        self._grace = shutdown_grace
+        self._clock = clock or SystemClock()
+        self.ready = asyncio.Event()
+        self.restarts: dict[str, int] = dict.fromkeys(adapters, 0)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Run until ``stop`` is set or a finite adapter (the terminal) reaches its end."""
+        stop = stop or asyncio.Event()
+        started: list[Service] = []
+        adapter_tasks: list[asyncio.Task[None]] = []
+        await self.db.start()
+        try:
+            for recover in self._recoveries:
+                await recover()
+            for service in self._services:
+                await service.start()
+                started.append(service)
+            for name, adapter in self.adapters.items():
+                adapter_tasks.append(
+                    asyncio.create_task(self._supervise(name, adapter), name=f"adapter:{name}")
+                )
+            self.ready.set()
+            log.info("hearth is up: %s", ", ".join(self.adapters) or "no adapters")
+            await self._wait(stop, adapter_tasks)
+        finally:
+            # Reverse order: tasks first (their threads are told while adapters are still up),
+            # then adapters, services, and the database last.
+            await self.pool.shutdown(self._grace)
+            for task in adapter_tasks:
+                task.cancel()
+            await asyncio.gather(*adapter_tasks, return_exceptions=True)
+            for service in reversed(started):
+                try:
+                    await service.stop()
+                except Exception:
+                    log.exception("stopping %s failed", type(service).__name__)
+            await self.db.close()
+            log.info("hearth stopped")
+
+    async def _wait(self, stop: asyncio.Event, adapter_tasks: list[asyncio.Task[None]]) -> None:
+        stopper = asyncio.create_task(stop.wait(), name="app:stop")
+        finite = [
+            t for t in adapter_tasks if t.get_name().removeprefix("adapter:") in self._finite
+        ]
+        try:
+            waiting = {stopper, *finite}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if stopper not in done:
+                log.info("input ended; finishing running tasks")
+                await self._drain(stop)
+        finally:
+            stopper.cancel()
+
+    async def _drain(self, stop: asyncio.Event) -> None:
+        """Wait for queued and running tasks (or a stop signal) before shutting down."""
+        while self.pool.active() and not stop.is_set():
+            await asyncio.sleep(0.05)
+
+    async def _supervise(self, name: str, adapter: ChatAdapter) -> None:
+        backoff = BACKOFF_START
+        while True:
+            began = self._clock.monotonic()
+            try:
+                await adapter.run(self.dispatcher.handle)
+                log.info("adapter %s finished", name)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.restarts[name] += 1
+                if self._clock.monotonic() - began > HEALTHY_RUN:
+                    backoff = BACKOFF_START
+                log.exception("adapter %s crashed; restarting in %.0fs", name, backoff)
+                await self._clock.sleep(backoff)
+                backoff = min(BACKOFF_MAX, backoff * 2)
