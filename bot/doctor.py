@@ -1,0 +1,206 @@
+"""`hearth doctor`: one line per check, OK or FAIL with the fix; exit code 1 on any FAIL."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from core.errors import ConfigError, HearthError
+from core.llm.ollama import OllamaClient
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the doctor's report."""
+
+    ok: bool
+    name: str
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        """``OK   name: detail`` or ``FAIL name: detail — fix: …``."""
+        status = "OK  " if self.ok else "FAIL"
+        fix = f" — fix: {self.fix}" if self.fix and not self.ok else ""
+        return f"{status} {self.name}: {self.detail}{fix}"
+
+
+def _writable(name: str, path: Path) -> Check:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return Check(
+            False,
+            name,
+            f"{path} is not writable ({exc.strerror or exc})",
+            f"create it and give the hearth user write access, or set {name.upper()}",
+        )
+    return Check(True, name, f"{path} is writable")
+
+
+def _same_model(wanted: str, available: set[str]) -> bool:
+    if wanted in available:
+        return True
+    return ":" not in wanted and f"{wanted}:latest" in available
+
+
+async def _ollama(settings: Settings) -> list[Check]:
+    client = OllamaClient(settings.ollama_host, settings.executor_model, num_ctx=2048, timeout=5)
+    try:
+        available = set(await client.list_models())
+    except HearthError as exc:
+        return [
+            Check(
+                False,
+                "ollama",
+                str(exc).split(" — ")[0],
+                f"start it with `ollama serve`, or set OLLAMA_HOST (now {settings.ollama_host})",
+            )
+        ]
+    finally:
+        await client.aclose()
+    checks = [
+        Check(
+            True,
+            "ollama",
+            f"reachable at {settings.ollama_host}, {len(available)} model(s) pulled",
+        )
+    ]
+    roles = {
+        "PLANNER_MODEL": settings.planner_model,
+        "EXECUTOR_MODEL": settings.executor_model,
+        "EMBED_MODEL": settings.embed_model,
+    }
+    for variable, model in roles.items():
+        if _same_model(model, available):
+            checks.append(Check(True, f"model {model}", f"pulled ({variable})"))
+        else:
+            checks.append(
+                Check(
+                    False,
+                    f"model {model}",
+                    f"not pulled ({variable})",
+                    f"run `ollama pull {model}` or change {variable}",
+                )
+            )
+    return checks
+
+
+def _platforms(settings: Settings) -> list[Check]:
+    checks: list[Check] = []
+    if settings.slack:
+        mode = (
+            "Socket Mode"
+            if settings.slack.socket_mode
+            else f"HTTP Events on {settings.slack.http_addr}"
+        )
+        checks.append(Check(True, "slack", f"bot token present, {mode}"))
+    if settings.discord:
+        checks.append(
+            Check(True, "discord", "bot token present (enable the Message Content intent)")
+        )
+    if settings.matrix:
+        how = (
+            "access token" if settings.matrix.access_token else "password (token kept after login)"
+        )
+        checks.append(
+            Check(
+                True,
+                "matrix",
+                f"{settings.matrix.user_id} on {settings.matrix.homeserver} with {how}",
+            )
+        )
+    if not checks:
+        checks.append(
+            Check(
+                True,
+                "platforms",
+                "none configured: `hearth run` opens the terminal "
+                "chat (set SLACK_*, DISCORD_TOKEN or MATRIX_* to connect one)",
+            )
+        )
+    return checks
+
+
+def _access(settings: Settings) -> list[Check]:
+    if settings.platforms and not (settings.allowed_users or settings.admins):
+        return [
+            Check(
+                False,
+                "access",
+                "nobody may use hearth on chat platforms",
+                "set ADMINS (and ALLOWED_USERS), e.g. ADMINS=slack:U0123ABC",
+            )
+        ]
+    approvers = settings.effective_approvers
+    detail = f"{len(settings.allowed_users)} allowed user(s), {len(settings.admins)} admin(s), "
+    detail += f"{len(approvers)} approver(s)"
+    if settings.platforms and not approvers:
+        return [
+            Check(
+                False,
+                "access",
+                detail + ": risky commands can never be approved",
+                "set APPROVERS or ADMINS",
+            )
+        ]
+    return [Check(True, "access", detail)]
+
+
+def _cloud(settings: Settings) -> Check:
+    if not settings.anthropic_api_key:
+        return Check(
+            True, "escalation", "local only (no ANTHROPIC_API_KEY): the cloud is never called"
+        )
+    if not settings.escalation_enabled:
+        return Check(True, "escalation", "disabled by ESCALATION_ENABLED=false")
+    cap = (
+        f"${settings.daily_budget_usd:.2f}/day"
+        if settings.daily_budget_usd is not None
+        else "no daily cap"
+    )
+    return Check(
+        True, "escalation", f"to {settings.claude_model} when local cannot finish ({cap})"
+    )
+
+
+def _heartbeat(settings: Settings) -> list[Check]:
+    if settings.heartbeat_checks is None:
+        return []
+    from core.heartbeat import load_checks
+
+    try:
+        checks = load_checks(settings.heartbeat_checks)
+    except (OSError, ValueError, HearthError) as exc:
+        return [
+            Check(False, "heartbeat checks", str(exc), "fix the file named by HEARTBEAT_CHECKS")
+        ]
+    return [
+        Check(True, "heartbeat checks", f"{settings.heartbeat_checks} ({len(checks)} checks)")
+    ]
+
+
+async def run_doctor(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = None
+) -> list[Check]:
+    """Every check, in order; a config error stops after the first line."""
+    try:
+        settings = Settings.load(environ, dotenv)
+    except ConfigError as exc:
+        return [
+            Check(False, "config", str(exc), "edit .env or the environment (see .env.example)")
+        ]
+    checks = [Check(True, "config", "valid")]
+    checks.append(_writable("hearth_data_dir", settings.data_dir))
+    checks.append(_writable("hearth_workspace", settings.workspace))
+    checks += await _ollama(settings)
+    checks += _platforms(settings)
+    checks += _access(settings)
+    checks.append(_cloud(settings))
+    checks += _heartbeat(settings)
+    return checks
