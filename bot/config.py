@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,6 +90,8 @@ class Settings:
     health_addr: str | None = None  # "host:port"
     log_format: str = "text"  # text | json
     log_level: str = "INFO"
+    # The process environment that tool subprocesses start from (scrubbed of secrets there).
+    child_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def db_path(self) -> Path:
@@ -135,8 +137,9 @@ class Settings:
         path = dotenv if dotenv is not None else Path(".env")
         if path.is_file():
             merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
-        merged.update(os.environ if environ is None else environ)
-        return cls.from_env(merged)
+        process_env = dict(os.environ if environ is None else environ)
+        merged.update(process_env)
+        return replace(cls.from_env(merged), child_env=process_env)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

@@ -1,0 +1,448 @@
+"""The composition root: the only place that constructs concrete objects. It builds, never decides
+more than which adapters are enabled."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from adapters.console import ConsoleAdapter
+from bot.app import App, Service
+from bot.config import Settings
+from bot.health import HealthServer, make_health_check
+from bot.logging import setup_logging
+from core.access import AccessPolicy
+from core.agent.config import AgentConfig
+from core.agent.runner import AgentRunner
+from core.agent_commands import agent_commands
+from core.approval_commands import approval_commands
+from core.approvals import ApprovalBroker
+from core.budget import Budget
+from core.channel_settings import ChannelSettings
+from core.clock import SystemClock
+from core.dispatch import Dispatcher
+from core.events import ChatRef
+from core.heartbeat import Heartbeat, ModelDecider, OwnHealth, Prober, default_checks, load_checks
+from core.heartbeat.export import export_ticks, parse_since
+from core.heartbeat_commands import heartbeat_command
+from core.llm.base import LLMClient
+from core.llm.ollama import OllamaClient
+from core.metrics import Metrics
+from core.ports import ChatAdapter, Clock
+from core.redact import RedactingAdapter, Redactor
+from core.scheduler import Scheduler
+from core.storage import MIGRATIONS, Database
+from core.storage.approvals import ApprovalStore
+from core.storage.kv import KVStore
+from core.storage.seen import SeenEventStore
+from core.storage.tasks import TaskStore
+from core.storage.ticks import TickStore
+from core.storage.usage import UsageStore
+from core.taskpool import TaskLimits, TaskPool
+from core.tasks import TaskContext
+from core.tools.builtin import build_tools
+from core.usage import UsageRecorder, UsageReporter
+
+log = logging.getLogger(__name__)
+
+HOUR = 3600.0
+
+
+def configure_logging(settings: Settings, *, console: bool) -> None:
+    """Logs to stderr; in the terminal chat, to a file so they don't mix with the conversation."""
+    redactor = Redactor(settings.secrets)
+    if console:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        stream: TextIO = (settings.data_dir / "hearth.log").open("a", encoding="utf-8")
+    else:
+        stream = sys.stderr
+    setup_logging(
+        level=settings.log_level, fmt=settings.log_format, redactor=redactor, stream=stream
+    )
+
+
+def _platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
+    adapters: dict[str, ChatAdapter] = {}
+    inviters = settings.allowed_users | settings.admins
+    if settings.slack:
+        from adapters.slack import SlackAdapter
+
+        s = settings.slack
+        adapters["slack"] = SlackAdapter(
+            bot_token=s.bot_token,
+            app_token=s.app_token,
+            signing_secret=s.signing_secret,
+            api_url=s.api_url,
+            http_addr=s.http_addr,
+        )
+    if settings.discord:
+        from adapters.discord import DiscordAdapter
+
+        adapters["discord"] = DiscordAdapter(
+            token=settings.discord.token, approvers=settings.effective_approvers
+        )
+    if settings.matrix:
+        from adapters.matrix import MatrixAdapter
+
+        m = settings.matrix
+        adapters["matrix"] = MatrixAdapter(
+            homeserver=m.homeserver,
+            user_id=m.user_id,
+            access_token=m.access_token,
+            password=m.password,
+            store_dir=settings.data_dir / "matrix",
+            allowed_inviters=frozenset(u for u in inviters if u.startswith("matrix:")),
+        )
+    return adapters
+
+
+def _heartbeat_channel(settings: Settings) -> ChatRef | None:
+    if not settings.heartbeat_channel:
+        return None
+    platform, _, channel = settings.heartbeat_channel.partition(":")
+    return ChatRef(platform, channel)
+
+
+@dataclass
+class Core:
+    """Everything the app and the one-shot commands share."""
+
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+    db: Database
+    adapters: dict[str, ChatAdapter]
+    broker: ApprovalBroker
+    pool: TaskPool
+    tasks: TaskStore
+    heartbeat: Heartbeat
+    usage: UsageReporter
+    dispatcher: Dispatcher
+    failures: _FailureCounter
+
+
+def build_core(
+    settings: Settings,
+    adapters: dict[str, ChatAdapter],
+    *,
+    extra_admins: frozenset[str] = frozenset(),
+    clock: Clock | None = None,
+    metrics: Metrics | None = None,
+) -> Core:
+    """Construct the core around ``adapters`` (already wrapped for redaction)."""
+    clock = clock or SystemClock()
+    metrics = metrics or Metrics()
+    db = Database(settings.db_path, MIGRATIONS)
+    tasks = TaskStore(db)
+    admins = settings.admins | extra_admins
+    broker = ApprovalBroker(
+        adapters,
+        ApprovalStore(db),
+        approvers=settings.effective_approvers | extra_admins,
+        timeout=settings.approval_timeout,
+        clock=clock,
+        metrics=metrics,
+    )
+    usage_store = UsageStore(db)
+    recorder = UsageRecorder(
+        usage_store, cloud_model=settings.claude_model, clock=clock, metrics=metrics
+    )
+    channels = ChannelSettings(KVStore(db), clock=clock)
+
+    def tools_for(task: TaskContext):
+        return build_tools(
+            workspace=settings.workspace,
+            broker=broker,
+            secrets=settings.secrets,
+            base_env=settings.child_env,
+            shell_timeout=settings.subtask_timeout,
+        )
+
+    cloud: Callable[[], LLMClient] | None = None
+    if settings.anthropic_api_key:
+        key, model, url = (
+            settings.anthropic_api_key,
+            settings.claude_model,
+            settings.anthropic_base_url,
+        )
+
+        def cloud() -> LLMClient:
+            from core.llm.anthropic import AnthropicClient  # heavy import: only when escalating
+
+            return AnthropicClient(key, model, base_url=url)
+
+    runner = AgentRunner(
+        OllamaClient(
+            settings.ollama_host,
+            settings.planner_model,
+            num_ctx=settings.planner_num_ctx,
+            clock=clock,
+        ),
+        OllamaClient(
+            settings.ollama_host,
+            settings.executor_model,
+            num_ctx=settings.executor_num_ctx,
+            clock=clock,
+        ),
+        cloud=cloud,
+        tools=tools_for,
+        recorder=recorder,
+        budget=Budget(
+            usage_store,
+            daily_usd=settings.daily_budget_usd,
+            user_daily_usd=settings.user_daily_budget_usd,
+            clock=clock,
+        ),
+        channels=channels,
+        config=AgentConfig(
+            workspace=settings.workspace,
+            escalation_enabled=settings.escalation_enabled,
+            escalation_threshold=settings.escalation_threshold,
+            failure_limit=settings.escalation_failure_limit,
+            subtask_timeout=settings.subtask_timeout,
+            verification=settings.verification_enabled,
+            compress_at=settings.context_compress_at,
+        ),
+        clock=clock,
+        metrics=metrics,
+    )
+    pool = TaskPool(
+        runner,
+        tasks,
+        limits=TaskLimits(settings.max_concurrent_tasks, settings.max_tasks_per_user),
+        clock=clock,
+        metrics=metrics,
+    )
+    failures = _FailureCounter(tasks, clock)
+
+    def own_health() -> OwnHealth:
+        return OwnHealth(
+            adapters={n: bool(a.connected) for n, a in adapters.items()},
+            queue_depth=pool.queue_depth(),
+            running=pool.running_count(),
+            failures_last_hour=failures.value,
+        )
+
+    checks = (
+        load_checks(settings.heartbeat_checks)
+        if settings.heartbeat_checks
+        else default_checks(
+            ollama_host=settings.ollama_host,
+            models=(settings.planner_model, settings.executor_model),
+            data_dir=str(settings.data_dir),
+        )
+    )
+    heartbeat = Heartbeat(
+        prober=Prober(checks, workspace=settings.workspace, own_health=own_health, clock=clock),
+        decider=ModelDecider(
+            OllamaClient(
+                settings.ollama_host,
+                settings.executor_model,
+                num_ctx=settings.executor_num_ctx,
+                timeout=120,
+                clock=clock,
+            ),
+            clock=clock,
+        ),
+        store=TickStore(db),
+        clock=clock,
+        workspace=settings.workspace,
+        adapters=adapters,
+        channel=_heartbeat_channel(settings),
+        broker=broker,
+        metrics=metrics,
+        decide_mode=settings.heartbeat_decide,
+        labelers=settings.allowed_users | admins,
+        usage=recorder,
+    )
+    reporter = UsageReporter(usage_store, clock=clock)
+    dispatcher = Dispatcher(
+        adapters,
+        pool=pool,
+        tasks=tasks,
+        seen=SeenEventStore(db),
+        access=AccessPolicy(allowed_users=settings.allowed_users, admins=admins),
+        broker=broker,
+        commands=[
+            *approval_commands(broker),
+            *agent_commands(reporter, channels),
+            heartbeat_command(heartbeat),
+        ],
+        reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
+        local_only=channels.is_local_only,
+        clock=clock,
+        metrics=metrics,
+    )
+    return Core(
+        settings,
+        clock,
+        metrics,
+        db,
+        adapters,
+        broker,
+        pool,
+        tasks,
+        heartbeat,
+        reporter,
+        dispatcher,
+        failures,
+    )
+
+
+class _FailureCounter:
+    """Task failures in the last hour, refreshed by the heartbeat's scheduler job."""
+
+    def __init__(self, tasks: TaskStore, clock: Clock) -> None:
+        self._tasks = tasks
+        self._clock = clock
+        self.value = 0
+
+    async def refresh(self) -> None:
+        """Re-count failed tasks of the last hour."""
+        self.value = await self._tasks.failures_since(self._clock.now() - HOUR)
+
+
+class _SchedulerService:
+    """Starts the heartbeat jobs on the scheduler; stops them before the database closes."""
+
+    def __init__(self, scheduler: Scheduler, core: Core) -> None:
+        self._scheduler = scheduler
+        self._core = core
+
+    async def start(self) -> None:
+        settings = self._core.settings
+
+        async def heartbeat_tick() -> None:
+            await self._core.failures.refresh()
+            await self._core.heartbeat.tick()
+
+        self._scheduler.every(settings.heartbeat_interval, heartbeat_tick, name="heartbeat")
+        if settings.heartbeat_digest_cron:
+            self._scheduler.cron(settings.heartbeat_digest_cron, self._digest, name="digest")
+        await self._scheduler.start()
+
+    async def _digest(self) -> None:
+        text = await self._core.heartbeat.digest()
+        channel = _heartbeat_channel(self._core.settings)
+        adapter = self._core.adapters.get(channel.platform) if channel else None
+        if adapter and channel:
+            await adapter.post(channel, text)
+
+    async def stop(self) -> None:
+        await self._scheduler.stop()
+        await self._core.heartbeat.close()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    console: bool,
+    platforms: bool = True,
+    console_adapter: ConsoleAdapter | None = None,
+    clock: Clock | None = None,
+) -> App:
+    """The whole process: platforms (or the terminal chat), core, scheduler, health server."""
+    redactor = Redactor(settings.secrets)
+    raw: dict[str, ChatAdapter] = _platform_adapters(settings) if platforms else {}
+    extra_admins: frozenset[str] = frozenset()
+    if console:
+        term = console_adapter or ConsoleAdapter()
+        raw["console"] = term
+        # The person at the terminal runs the process: they own it, so they are its admin.
+        extra_admins = frozenset({term.user.qualified})
+    adapters: dict[str, ChatAdapter] = {n: RedactingAdapter(a, redactor) for n, a in raw.items()}
+    core = build_core(settings, adapters, extra_admins=extra_admins, clock=clock)
+    services: list[Service] = [_SchedulerService(Scheduler(clock=core.clock), core)]
+    if settings.health_addr:
+        services.append(
+            HealthServer(
+                settings.health_addr,
+                metrics=core.metrics,
+                health=make_health_check(db=core.db, adapters=adapters),
+            )
+        )
+    return App(
+        db=core.db,
+        adapters=adapters,
+        dispatcher=core.dispatcher,
+        pool=core.pool,
+        services=services,
+        recoveries=[core.dispatcher.recover, core.broker.recover],
+        finite=frozenset({"console"}) if console else frozenset(),
+        clock=core.clock,
+    )
+
+
+async def heartbeat_once(settings: Settings) -> tuple[str, str]:
+    """`hearth heartbeat --once`: one tick with no platform; returns (report, severity)."""
+    core = build_core(settings, {})
+    await core.db.start()
+    try:
+        result = await core.heartbeat.tick(trigger="cli")
+        await core.heartbeat.drain(timeout=5)
+        return result.report, result.severity
+    finally:
+        await core.heartbeat.close()
+        await core.db.close()
+
+
+async def usage_report(settings: Settings) -> str:
+    """`hearth usage`: today / 7 days / all time, per provider and per user."""
+    db = Database(settings.db_path, MIGRATIONS)
+    await db.start()
+    try:
+        return await UsageReporter(UsageStore(db)).report()
+    finally:
+        await db.close()
+
+
+async def export(
+    settings: Settings, what: str, out: TextIO, *, labeled: bool, since: str | None
+) -> int:
+    """`hearth export ticks|tasks` as JSONL; returns the number of lines."""
+    import json
+
+    db = Database(settings.db_path, MIGRATIONS)
+    await db.start()
+    try:
+        if what == "ticks":
+            clock = SystemClock()
+            since_ts = parse_since(since, now=clock.now()) if since else None
+            return await export_ticks(TickStore(db), out, labeled_only=labeled, since=since_ts)
+        count = 0
+        for record in await TaskStore(db).recent(limit=1_000_000):
+            out.write(
+                json.dumps(
+                    {
+                        "id": record.id,
+                        "requester": record.requester,
+                        "chat": record.chat.key,
+                        "goal": record.goal,
+                        "status": record.status,
+                        "result": record.result,
+                        "created_at": record.created_at,
+                        "started_at": record.started_at,
+                        "finished_at": record.finished_at,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+            count += 1
+        return count
+    finally:
+        await db.close()
+
+
+__all__ = [
+    "Core",
+    "build_app",
+    "build_core",
+    "configure_logging",
+    "export",
+    "heartbeat_once",
+    "usage_report",
+]

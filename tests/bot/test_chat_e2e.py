@@ -1,0 +1,85 @@
+"""`hearth chat` end to end: the real CLI process, its stdin, and the loopback fake Ollama."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+from tests.fakes.ollama import FakeOllama
+
+HEARTH = [sys.executable, "-m", "bot"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path, ollama: str, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DISCORD_", "MATRIX_", "ANTHROPIC_", "HEARTH_"))
+    }
+    env.update(HEARTH_DATA_DIR=str(tmp_path / "data"), OLLAMA_HOST=ollama, PYTHONPATH=str(ROOT))
+    env.update(extra)
+    return env
+
+
+async def _chat(tmp_path: Path, ollama: str, lines: str, **extra: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *HEARTH,
+        "chat",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_env(tmp_path, ollama, **extra),
+        cwd=tmp_path,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(lines.encode()), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_a_question_gets_a_streamed_answer(tmp_path: Path) -> None:
+    async with FakeOllama() as fake:
+        fake.queue_json({"subtasks": ["answer the question"]})
+        fake.queue_text("The capital of France is Paris.", completion_tokens=9)
+        code, out, err = await _chat(tmp_path, fake.url, "what is the capital of France?\n")
+    assert code == 0, err
+    assert "The capital of France is Paris." in out
+    assert "Traceback" not in out + err
+    assert [r["model"] for r in fake.requests][:2] == ["gemma3:4b", "qwen2.5:3b"]
+    assert fake.requests[1]["stream"] is True
+
+
+async def test_list_dir_tool_round_trip(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "notes.txt").write_text("remember the milk\n")
+    async with FakeOllama() as fake:
+        fake.queue_json({"subtasks": ["list the files in the workspace"]})
+        fake.queue_tool_calls([("list_dir", {"path": "."})])
+        fake.queue_text("The workspace holds one file: notes.txt.")
+        code, out, err = await _chat(
+            tmp_path, fake.url, "which files are there?\n", HEARTH_WORKSPACE=str(workspace)
+        )
+    assert code == 0, err
+    assert "The workspace holds one file: notes.txt." in out
+    tool_turns = [
+        m for m in fake.requests[2]["messages"] if m["role"] == "tool"
+    ]  # what the model got back from the tool
+    assert len(tool_turns) == 1 and "notes.txt" in tool_turns[0]["content"]
+
+
+async def test_ollama_down_is_explained_and_the_chat_stays_usable(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    code, out, err = await _chat(tmp_path, url, "hello there\nhelp\n")
+    assert code == 0, err
+    assert "not reachable" in out and "ollama serve" in out
+    assert "`status`" in out  # the help answer after the failure: still usable
+    assert "Traceback" not in out + err
