@@ -3,6 +3,7 @@ more than which adapters are enabled."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -169,8 +170,10 @@ def build_core(
             settings.anthropic_base_url,
         )
 
+        @functools.cache
         def cloud() -> LLMClient:
-            from core.llm.anthropic import AnthropicClient  # heavy import: only when escalating
+            # Built on the first escalation: the SDK is a heavy import most runs never need.
+            from core.llm.anthropic import AnthropicClient
 
             return AnthropicClient(key, model, base_url=url)
 

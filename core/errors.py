@@ -45,3 +45,7 @@ class ToolError(HearthError):
 
 class StorageError(HearthError):
     """The database failed, e.g. a migration that could not be applied."""
+
+
+class TaskFailed(HearthError):
+    """A task could not be finished; its thread was already told why (no second message)."""

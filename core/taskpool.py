@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from core.clock import SystemClock
-from core.errors import HearthError
+from core.errors import HearthError, TaskFailed
 from core.logctx import bind_task
 from core.metrics import Metrics
 from core.ports import Clock
@@ -136,6 +136,8 @@ class TaskPool:
                     log.info("task started: %s", ctx.goal[:80])
                     result = await self._runner.run(ctx) or ""
                     status = "done"
+            except TaskFailed as exc:  # the runner already told the thread why
+                result = f"failed: {exc}"
             except asyncio.CancelledError:
                 status, result = "cancelled", handle.cancel_note or "cancelled"
                 await self._tell(ctx, f"⏹ {handle.cancel_note or 'Task cancelled.'}")

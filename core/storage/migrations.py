@@ -9,6 +9,17 @@ from core.storage.db import Migration
 MIGRATIONS: list[Migration] = []
 
 
+async def _script(conn: aiosqlite.Connection, sql: str) -> None:
+    """Run a multi-statement script inside the migration's transaction.
+
+    ``executescript`` cannot be used here: on Python 3.11 it COMMITs the open transaction first,
+    which breaks the migration's atomicity (and the final COMMIT then fails).
+    """
+    for statement in sql.split(";"):
+        if statement.strip():
+            await conn.execute(statement)
+
+
 def migration(func: Migration) -> Migration:
     """Register ``func`` as the next migration (order of definition = order of application)."""
     MIGRATIONS.append(func)
@@ -18,7 +29,7 @@ def migration(func: Migration) -> Migration:
 @migration
 async def m001_tasks_and_events(conn: aiosqlite.Connection) -> None:
     """Tasks, seen platform event ids, and a small key/value table."""
-    await conn.executescript(
+    await _script(conn,
         """
         CREATE TABLE tasks (
             id           TEXT PRIMARY KEY,
@@ -52,39 +63,53 @@ async def m001_tasks_and_events(conn: aiosqlite.Connection) -> None:
 
 @migration
 async def m002_approvals(conn: aiosqlite.Connection) -> None:
-    """Approval requests and decisions: the audit trail."""
-    await conn.executescript(
+    """Approval requests and decisions, plus every click and note: the audit trail."""
+    await _script(conn,
         """
         CREATE TABLE approvals (
-            id            TEXT PRIMARY KEY,
-            task_id       TEXT NOT NULL,
-            kind          TEXT NOT NULL,
-            tool_name     TEXT NOT NULL,
-            command       TEXT NOT NULL,
-            cwd           TEXT NOT NULL,
-            reasons       TEXT NOT NULL DEFAULT '[]',   -- JSON list
-            requester     TEXT NOT NULL,
-            chat_key      TEXT NOT NULL,
-            platform      TEXT NOT NULL,
-            channel_id    TEXT NOT NULL,
-            thread_id     TEXT,
-            prompt_id     TEXT,                         -- platform message id of the prompt
-            status        TEXT NOT NULL,                -- pending|approved|denied|expired
-            decided_by    TEXT,
-            reason        TEXT NOT NULL DEFAULT '',
-            created_at    REAL NOT NULL,
-            expires_at    REAL NOT NULL,
-            decided_at    REAL
+            id              TEXT PRIMARY KEY,
+            task_id         TEXT NOT NULL,
+            kind            TEXT NOT NULL,                -- command|skill|heartbeat-action
+            tool_name       TEXT NOT NULL,
+            command         TEXT NOT NULL,                -- exactly what gets run if approved
+            cwd             TEXT NOT NULL,
+            reasons         TEXT NOT NULL DEFAULT '[]',   -- JSON list
+            requester       TEXT NOT NULL,                -- platform:user id
+            requester_name  TEXT NOT NULL DEFAULT '',
+            chat_key        TEXT NOT NULL,
+            platform        TEXT NOT NULL,
+            channel_id      TEXT NOT NULL,
+            thread_id       TEXT,
+            prompt_id       TEXT,                         -- platform message id of the prompt
+            prompt_channel  TEXT,
+            prompt_thread   TEXT,
+            status          TEXT NOT NULL,  -- pending|approved|denied|expired|cancelled|failed
+            decided_by      TEXT,                         -- platform:user id
+            decided_by_name TEXT NOT NULL DEFAULT '',
+            reason          TEXT NOT NULL DEFAULT '',
+            created_at      REAL NOT NULL,
+            expires_at      REAL NOT NULL,
+            decided_at      REAL
         );
         CREATE INDEX approvals_status ON approvals(status);
+        CREATE INDEX approvals_prompt ON approvals(platform, prompt_id);
+        CREATE TABLE approval_events (
+            id           INTEGER PRIMARY KEY,
+            approval_id  TEXT NOT NULL,
+            at           REAL NOT NULL,
+            actor        TEXT,                  -- platform:user id, NULL for hearth itself
+            action       TEXT NOT NULL,         -- requested|posted|approved|denied|expired|...
+            detail       TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX approval_events_approval ON approval_events(approval_id, at);
         """
     )
 
 
 @migration
 async def m003_usage(conn: aiosqlite.Connection) -> None:
-    """One row per LLM call: tokens, latency, cost and what local tokens saved."""
-    await conn.executescript(
+    """One row per LLM call (tokens, latency, cost, saved) and one per escalation."""
+    await _script(conn,
         """
         CREATE TABLE usage (
             id                 INTEGER PRIMARY KEY,
@@ -102,6 +127,20 @@ async def m003_usage(conn: aiosqlite.Connection) -> None:
         );
         CREATE INDEX usage_at ON usage(at);
         CREATE INDEX usage_user_at ON usage(user, at);
+        CREATE TABLE escalations (
+            id                 INTEGER PRIMARY KEY,
+            at                 REAL NOT NULL,
+            task_id            TEXT,
+            user               TEXT,
+            trigger            TEXT NOT NULL,   -- low_confidence|failures|timeout|...
+            detail             TEXT NOT NULL DEFAULT '',
+            model              TEXT NOT NULL,
+            outcome            TEXT NOT NULL,   -- done|failed|blocked|disabled
+            prompt_tokens      INTEGER NOT NULL DEFAULT 0,
+            completion_tokens  INTEGER NOT NULL DEFAULT 0,
+            cost_usd           REAL NOT NULL DEFAULT 0
+        );
+        CREATE INDEX escalations_at ON escalations(at);
         """
     )
 
@@ -109,16 +148,16 @@ async def m003_usage(conn: aiosqlite.Connection) -> None:
 @migration
 async def m004_heartbeat_ticks(conn: aiosqlite.Connection) -> None:
     """Heartbeat ticks: perception, decision, source, latency, report message, label."""
-    await conn.executescript(
+    await _script(conn,
         """
         CREATE TABLE heartbeat_ticks (
             id              INTEGER PRIMARY KEY,
             at              REAL NOT NULL,
             perception      TEXT NOT NULL,            -- JSON
-            prompt          TEXT NOT NULL DEFAULT '',
+            prompt          TEXT NOT NULL DEFAULT '',  -- JSON chat messages the model saw
             decision        TEXT NOT NULL,            -- JSON
             severity        TEXT NOT NULL,
-            source          TEXT NOT NULL,            -- model|fallback|skipped
+            source          TEXT NOT NULL,            -- model|fallback|rules (model not asked)
             latency_s       REAL NOT NULL,
             prompt_tokens   INTEGER NOT NULL DEFAULT 0,
             completion_tokens INTEGER NOT NULL DEFAULT 0,
@@ -129,6 +168,7 @@ async def m004_heartbeat_ticks(conn: aiosqlite.Connection) -> None:
             label           TEXT                      -- chosen|rejected|NULL
         );
         CREATE INDEX heartbeat_ticks_at ON heartbeat_ticks(at);
-        CREATE INDEX heartbeat_ticks_report ON heartbeat_ticks(report_platform, report_message);
+        CREATE INDEX heartbeat_ticks_report
+            ON heartbeat_ticks(report_platform, report_channel, report_message);
         """
     )

@@ -1,0 +1,339 @@
+"""Executor: one subtask's tool loop, hardened for small local models.
+
+Each round: inject steering, let the watchdog fit the context, call the model, take native tool
+calls (or recover them from text), pass every call through the guards (never-ending commands,
+per-tool caps, identical-call dedup), run low-risk calls of the round concurrently, append
+results with error hints. After too many failures (circuit breaker) or rounds, the model is
+told to commit to a final answer without tools. The answer's confidence is parsed and clamped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from core.agent.confidence import assess, failure_signals, is_refusal, parse_confidence
+from core.agent.config import AgentConfig
+from core.agent.context import ContextWatchdog, message_chars
+from core.agent.guards import (
+    CallDedup,
+    CircuitBreaker,
+    ToolCaps,
+    call_key,
+    never_ending,
+    refusal_result,
+    short_args,
+)
+from core.agent.hints import with_hint
+from core.llm.base import LLMClient, Message, TextDelta, ToolCall, ToolResult, ToolSpec, TurnEnd
+from core.llm.toolcalls import recover_tool_calls
+from core.tools.base import ToolContext, ToolRunner
+
+log = logging.getLogger(__name__)
+
+EXECUTOR_SYSTEM = """You are hearth's executor. You work on ONE step of a larger task, inside a \
+workspace directory, using the tools provided.
+Rules:
+- Use tools to look things up and make changes; never invent tool output or file contents.
+- Prefer native tool calls. One small step at a time; read errors and adapt.
+- Do not run commands that never end (tail -f, watch, top); use bounded variants.
+- When you discover a fact later steps will need, write it on its own line as `MEMO: <fact>`.
+- When the step is done, answer with the result for this step (concise and concrete: what you \
+found or changed), then a last line `CONFIDENCE: <0.0-1.0>` saying how sure you are that the \
+step is done correctly. Be honest: say so if something failed."""
+
+COMMIT_NOW = (
+    "Stop calling tools: {why}. Give your final answer for this step now, using only what you "
+    "already know. Say plainly what did not work, and end with `CONFIDENCE: <0.0-1.0>`."
+)
+_MEMO = re.compile(r"^\s*(?:MEMO|NOTE)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+WRITE_TOOLS = frozenset({"write_file", "edit_file", "append_file"})
+
+ActivityListener = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubtaskResult:
+    """What one executor attempt produced."""
+
+    answer: str  # the final answer without the CONFIDENCE line
+    confidence: float
+    stated_confidence: float | None
+    rounds: int
+    tool_calls: int
+    tool_failures: int
+    failure_streak: int  # the longest run of failed tool calls in a row
+    breaker_tripped: bool
+    hit_round_limit: bool
+    refused: bool
+    signals: tuple[str, ...]  # hard-failure signals seen in tool output
+    files_written: tuple[str, ...]
+    prompt_tokens: int
+    completion_tokens: int
+    peak_prompt_tokens: int
+    compressions: int
+    provider: str
+    model: str
+
+
+@dataclass
+class _RoundPlan:
+    """The calls of one round with what to do for each."""
+
+    calls: list[ToolCall]
+    results: dict[int, ToolResult] = field(default_factory=dict)  # decided without running
+    runnable: list[int] = field(default_factory=list)
+
+
+class Executor:
+    """One attempt at one subtask with one model; read ``tool_log`` after a timeout."""
+
+    def __init__(
+        self,
+        llm: LLMClient,
+        tools: ToolRunner,
+        *,
+        config: AgentConfig,
+        on_activity: ActivityListener | None = None,
+        memos: Sequence[str] = (),
+    ) -> None:
+        self._llm = llm
+        self._tools = tools
+        self._config = config
+        self._on_activity = on_activity
+        self.watchdog = ContextWatchdog(
+            num_ctx=llm.num_ctx,
+            compress_at=config.compress_at,
+            keep_recent_rounds=config.keep_recent_rounds,
+        )
+        for memo in memos:
+            self.watchdog.pin(memo)
+        self.tool_log: list[str] = []  # "read_file(path="a") → ok" lines, for honest reports
+        self.prompt_sizes: list[int] = []  # server prompt tokens per call (bench, tests)
+        self.prompt_tokens = 0  # running totals, readable after a timeout
+        self.completion_tokens = 0
+
+    def _activity(self, text: str) -> None:
+        if self._on_activity is not None:
+            self._on_activity(text)
+
+    async def run(
+        self,
+        subtask: str,
+        *,
+        goal: str,
+        ctx: ToolContext,
+        steering: Callable[[], list[str]] = list,
+        earlier: Sequence[str] = (),
+        feedback: str | None = None,
+    ) -> SubtaskResult:
+        """Work on ``subtask`` until the model answers without tool calls (or is made to)."""
+        cfg = self._config
+        specs = list(self._tools.specs())
+        names = {s.name for s in specs}
+        caps = ToolCaps(cfg.tool_cap, cfg.read_only_cap)
+        dedup = CallDedup()
+        breaker = CircuitBreaker(cfg.breaker_failures)
+        outputs: list[str] = []
+        files: list[str] = []
+        messages: list[Message] = [
+            Message("user", _first_prompt(goal, subtask, earlier, feedback))
+        ]
+        prompt_tokens = completion_tokens = peak = tool_calls = 0
+        rounds = 0
+        forced: str | None = None  # why the model must answer without tools now
+        answer_text = ""
+        hit_limit = False
+        while True:
+            for said in steering():
+                messages.append(Message("user", f"user says: {said}"))
+            if forced is None and rounds >= cfg.max_rounds:
+                hit_limit = True
+                forced = f"the step reached its limit of {cfg.max_rounds} rounds"
+                messages.append(Message("user", COMMIT_NOW.format(why=forced)))
+            # Tools stay declared even when the model must answer (the history holds tool
+            # blocks, which Anthropic only accepts with tools declared); calls are ignored.
+            offered: Sequence[ToolSpec] = specs
+            system = self.watchdog.system_with_memos(EXECUTOR_SYSTEM)
+            messages = self.watchdog.fit(messages, system, offered)
+            chars = message_chars(messages, system, offered)
+            rounds += 1
+            self._activity(f"thinking (round {rounds})")
+            text, end = await self._call(messages, system, offered)
+            prompt_tokens += end.usage.prompt_tokens
+            completion_tokens += end.usage.completion_tokens
+            self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens
+            peak = max(peak, end.usage.prompt_tokens)
+            self.prompt_sizes.append(end.usage.prompt_tokens)
+            self._calibrate(end.usage.prompt_tokens, chars)
+            for memo in _MEMO.findall(text):
+                self.watchdog.pin(memo)
+            calls = list(end.tool_calls)
+            recovered = False
+            if not calls and not forced:
+                calls = recover_tool_calls(text, names)
+                recovered = bool(calls)
+            if forced or not calls:
+                answer_text = text
+                break
+            if recovered:
+                log.info("recovered %d tool call(s) from %s text", len(calls), self._llm.model)
+            # A recovered call's JSON is not an answer: keep only the calls in the history.
+            messages.append(Message("assistant", "" if recovered else text, tuple(calls)))
+            results = await self._run_round(calls, ctx, caps, dedup)
+            tool_calls += len(calls)
+            for call, result in zip(calls, results, strict=True):
+                counted = not result.output.startswith("(identical call")
+                if counted:
+                    breaker.record(result.is_error)
+                outputs.append(result.output)
+                status = "FAILED" if result.is_error else "ok"
+                self.tool_log.append(f"{call.name}({short_args(call.arguments)}) → {status}")
+                if call.name in WRITE_TOOLS and not result.is_error:
+                    path = call.arguments.get("path")
+                    if isinstance(path, str) and path not in files:
+                        files.append(path)
+            messages.append(Message("tool", tool_results=tuple(results)))
+            if breaker.tripped and forced is None:
+                forced = f"{breaker.failures} tool calls failed"
+                messages.append(Message("user", COMMIT_NOW.format(why=forced)))
+        answer, stated = parse_confidence(_MEMO.sub("", answer_text))
+        signals = tuple(failure_signals(outputs))
+        confidence = assess(
+            stated,
+            answer=answer,
+            signals=signals,
+            default=cfg.default_confidence,
+            clamp=cfg.failure_confidence,
+        )
+        return SubtaskResult(
+            answer=answer,
+            confidence=confidence,
+            stated_confidence=stated,
+            rounds=rounds,
+            tool_calls=tool_calls,
+            tool_failures=breaker.failures,
+            failure_streak=breaker.max_streak,
+            breaker_tripped=breaker.tripped,
+            hit_round_limit=hit_limit,
+            refused=is_refusal(answer),
+            signals=signals,
+            files_written=tuple(files),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            peak_prompt_tokens=peak,
+            compressions=self.watchdog.compressions,
+            provider=self._llm.provider,
+            model=self._llm.model,
+        )
+
+    def _calibrate(self, prompt_tokens: int, chars: int) -> None:
+        # Ollama may report fewer prompt tokens when its KV cache is reused; only trust
+        # plausible ratios (1.5–8 characters per token).
+        if chars > 0 and 1 / 8 <= prompt_tokens / chars <= 1 / 1.5:
+            self.watchdog.observe(prompt_tokens, chars)
+
+    async def _call(
+        self, messages: Sequence[Message], system: str, tools: Sequence[ToolSpec]
+    ) -> tuple[str, TurnEnd]:
+        parts: list[str] = []
+        end: TurnEnd | None = None
+        async for event in self._llm.stream(messages, system=system, tools=tools):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, TurnEnd):
+                end = event
+        if end is None:
+            end = TurnEnd(text="".join(parts))
+        return end.text or "".join(parts), end
+
+    def _plan_round(self, calls: list[ToolCall], caps: ToolCaps, dedup: CallDedup) -> _RoundPlan:
+        plan = _RoundPlan(calls)
+        keys_this_round: set[str] = set()
+        for i, call in enumerate(calls):
+            key = call_key(call)
+            if key in keys_this_round:
+                plan.results[i] = ToolResult(
+                    call.id, call.name, "(identical call already made in this round; skipped)"
+                )
+                continue
+            keys_this_round.add(key)
+            earlier = dedup.earlier(call)
+            if earlier is not None:
+                plan.results[i] = ToolResult(
+                    call.id,
+                    call.name,
+                    "(identical call already made earlier in this step; not run again. "
+                    f"Its result was:)\n{earlier.output}",
+                    earlier.is_error,
+                )
+                continue
+            hint = never_ending(call)
+            if hint is not None:
+                plan.results[i] = refusal_result(call, f"refused: {hint}")
+                continue
+            why = caps.admit(call.name, read_only=self._tools.is_read_only(call.name))
+            if why is not None:
+                plan.results[i] = refusal_result(call, why)
+                continue
+            plan.runnable.append(i)
+        return plan
+
+    async def _run_round(
+        self, calls: list[ToolCall], ctx: ToolContext, caps: ToolCaps, dedup: CallDedup
+    ) -> list[ToolResult]:
+        plan = self._plan_round(calls, caps, dedup)
+        # Consecutive low-risk calls run together; anything else runs alone, in order, so a
+        # write is never reordered around the reads that follow it.
+        batch: list[int] = []
+        for i in plan.runnable:
+            if self._tools.is_low_risk(calls[i]):
+                batch.append(i)
+                continue
+            await self._run_batch(batch, plan, ctx, dedup)
+            batch = []
+            await self._run_batch([i], plan, ctx, dedup)
+        await self._run_batch(batch, plan, ctx, dedup)
+        return [plan.results[i] for i in range(len(calls))]
+
+    async def _run_batch(
+        self, batch: list[int], plan: _RoundPlan, ctx: ToolContext, dedup: CallDedup
+    ) -> None:
+        if not batch:
+            return
+        self._activity(", ".join(f"{plan.calls[i].name}" for i in batch))
+        outs = await asyncio.gather(*(self._run_one(plan.calls[i], ctx) for i in batch))
+        for i, result in zip(batch, outs, strict=True):
+            dedup.remember(plan.calls[i], result)
+            plan.results[i] = result
+
+    async def _run_one(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+        try:
+            result = await self._tools.run(call, ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a broken tool must not end the task
+            log.exception("tool %s raised", call.name)
+            result = ToolResult(call.id, call.name, f"error: the tool crashed: {exc}", True)
+        output = result.output
+        limit = self._config.max_result_chars
+        if len(output) > limit:
+            output = output[:limit] + f"\n…[{len(output) - limit} more chars not shown]"
+        if result.is_error:
+            output = with_hint(output)
+        return ToolResult(call.id, call.name, output, result.is_error)
+
+
+def _first_prompt(goal: str, subtask: str, earlier: Sequence[str], feedback: str | None) -> str:
+    parts = [f"Overall goal: {goal}", f"Your step: {subtask}"]
+    if earlier:
+        parts.append("Results of earlier steps:\n" + "\n".join(f"- {e}" for e in earlier))
+    if feedback:
+        parts.append(
+            f"A reviewer rejected your previous attempt at this step: {feedback}\n"
+            "Fix that this time."
+        )
+    return "\n\n".join(parts)

@@ -1,0 +1,90 @@
+"""Planner: the local planner model splits a goal into ordered subtasks (structured output)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from core.errors import LLMError
+from core.llm.base import LLMClient, Message, TextDelta, TurnEnd
+
+log = logging.getLogger(__name__)
+
+PLANNER_SYSTEM = """You are hearth's planner. Split the user's goal into a short ordered list of \
+concrete steps that an assistant with shell and file tools can carry out one after another. \
+Simple goals need exactly one step (the goal itself). Never more than {max_steps} steps. \
+Answer with JSON only: {{"subtasks": ["step 1", "step 2"]}}."""
+
+
+def plan_schema(max_steps: int) -> dict[str, Any]:
+    """The JSON schema the planner's answer must follow (Ollama structured output)."""
+    return {
+        "type": "object",
+        "properties": {
+            "subtasks": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "maxItems": max_steps,
+            }
+        },
+        "required": ["subtasks"],
+    }
+
+
+def parse_plan(text: str, max_steps: int) -> list[str] | None:
+    """Subtasks from the planner's text, or None when it is malformed or empty."""
+    try:
+        data = json.loads(text.strip().removeprefix("```json").removesuffix("```").strip())
+    except ValueError:
+        return None
+    items: Any = data.get("subtasks") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        return None
+    steps: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("description") or item.get("task") or item.get("title")
+        if isinstance(item, str) and item.strip():
+            steps.append(" ".join(item.split()))
+    return steps[:max_steps] or None
+
+
+class Planner:
+    """Asks the planner model for subtasks; any failure falls back to the goal itself."""
+
+    def __init__(self, llm: LLMClient, *, max_steps: int = 6) -> None:
+        self._llm = llm
+        self._max_steps = max_steps
+
+    async def plan(self, goal: str, *, memories: Sequence[str] = ()) -> list[str]:
+        """Ordered subtasks for ``goal`` (at least one)."""
+        prompt = f"Goal: {goal}"
+        if memories:
+            prompt += "\n\nThings remembered from earlier work:\n" + "\n".join(
+                f"- {m}" for m in memories
+            )
+        text = ""
+        try:
+            async for event in self._llm.stream(
+                [Message("user", prompt)],
+                system=PLANNER_SYSTEM.format(max_steps=self._max_steps),
+                format=plan_schema(self._max_steps),
+            ):
+                if isinstance(event, TextDelta):
+                    text += event.text
+                elif isinstance(event, TurnEnd) and event.text:
+                    text = event.text
+        except asyncio.CancelledError:
+            raise
+        except LLMError as exc:
+            log.warning("planner failed (%s); running the goal as one step", exc)
+            return [goal]
+        steps = parse_plan(text, self._max_steps)
+        if steps is None:
+            log.info("planner gave no usable plan (%r); running the goal as one step", text[:200])
+            return [goal]
+        return steps

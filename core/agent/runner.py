@@ -1,0 +1,380 @@
+"""AgentRunner: the TaskRunner behind every task — plan, execute, verify, escalate, summarise."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from core.agent.config import AgentConfig
+from core.agent.escalation import (
+    Trigger,
+    cloud_blocked_reason,
+    local_error_trigger,
+    timeout_trigger,
+    trigger_for,
+    verifier_trigger,
+)
+from core.agent.executor import Executor, SubtaskResult
+from core.agent.metered import Meter, MeteredLLM
+from core.agent.planner import Planner
+from core.agent.summary import StepOutcome, Summarizer
+from core.agent.verifier import Verifier
+from core.budget import Budget
+from core.channel_settings import ChannelSettings
+from core.clock import SystemClock
+from core.errors import BudgetExceeded, LLMError, PlatformError, TaskFailed
+from core.llm.base import LLMClient, Usage
+from core.llm.prices import cost_usd
+from core.metrics import Metrics
+from core.ports import Clock
+from core.progress import ProgressCard, StepState
+from core.render import StreamRenderer
+from core.storage.usage import EscalationRow
+from core.tasks import TaskContext
+from core.tools.base import ToolContext, ToolRunner
+from core.usage import UsageRecorder
+
+log = logging.getLogger(__name__)
+
+CloudFactory = Callable[[], LLMClient]
+ToolsFactory = Callable[[TaskContext], ToolRunner]
+Recall = Callable[[TaskContext], Awaitable[list[str]]]
+
+
+@dataclass
+class _Attempt:
+    """One executor run: its result, or the trigger that ended it early."""
+
+    result: SubtaskResult | None
+    trigger: Trigger | None
+    executor: Executor
+
+
+class AgentRunner:
+    """Implements core.tasks.TaskRunner: one task from goal to a streamed answer."""
+
+    def __init__(
+        self,
+        planner_llm: LLMClient,
+        executor_llm: LLMClient,
+        *,
+        cloud: CloudFactory | None,
+        tools: ToolRunner | ToolsFactory,
+        recorder: UsageRecorder,
+        budget: Budget | None,
+        channels: ChannelSettings | None,
+        config: AgentConfig,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+        recall: Recall | None = None,
+    ) -> None:
+        self._planner_llm = planner_llm
+        self._executor_llm = executor_llm
+        self._cloud = cloud
+        self._tools = tools
+        self._recorder = recorder
+        self._budget = budget
+        self._channels = channels
+        self._config = config
+        self._clock = clock or SystemClock()
+        self._metrics = metrics or Metrics()
+        self._recall = recall
+
+    def _tools_for(self, task: TaskContext) -> ToolRunner:
+        if hasattr(self._tools, "specs"):
+            return self._tools  # type: ignore[return-value]
+        return self._tools(task)  # type: ignore[operator]
+
+    async def run(self, task: TaskContext) -> str:
+        """Plan, run every step (escalating when needed), stream the answer; return a summary."""
+        local_only = task.local_only
+        if not local_only and self._channels is not None:
+            local_only = await self._channels.is_local_only(task.chat)
+        card = ProgressCard(
+            task.adapter, task.chat, title=task.goal, clock=self._clock, metrics=self._metrics
+        )
+
+        async def on_usage(provider: str, model: str, usage: Usage, cost: float) -> None:
+            who = "local" if cost == 0 else "Claude"
+            card.add_usage(who, usage.prompt_tokens + usage.completion_tokens, cost)
+
+        meter = Meter(
+            self._recorder,
+            self._budget,
+            task.task_id,
+            task.requester.qualified,
+            on_usage,
+            self._config.cloud_max_tokens,
+        )
+        run = _TaskRun(self, task, card, meter, local_only)
+        await card.start()
+        try:
+            outcomes = await run.steps()
+            answer = StreamRenderer(
+                task.adapter, task.chat, clock=self._clock, metrics=self._metrics
+            )
+            summarizer = Summarizer(MeteredLLM(self._executor_llm, meter, purpose="summary"))
+            async with answer:
+                await summarizer.write(task.goal, outcomes, answer)
+        except asyncio.CancelledError:
+            await card.close("⏹ Stopped")
+            raise
+        except BaseException:
+            await card.close("❌ Failed")
+            raise
+        failed = sum(not o.ok for o in outcomes)
+        escalated = sum(o.by.startswith("Claude") for o in outcomes)
+        if failed == len(outcomes):
+            status = "❌ Could not finish"
+        elif failed:
+            status = "⚠️ Finished with problems"
+        else:
+            status = "✅ Done"
+        await card.close(status)
+        await run.post_budget_warnings()
+        line = f"{len(outcomes) - failed}/{len(outcomes)} steps done"
+        if escalated:
+            line += f", {escalated} by Claude"
+        if failed == len(outcomes):
+            raise TaskFailed(line)  # the thread already shows why; the task is stored as failed
+        return line
+
+
+class _TaskRun:
+    """The state of one task while it runs (kept off AgentRunner so tasks never share it)."""
+
+    def __init__(
+        self,
+        runner: AgentRunner,
+        task: TaskContext,
+        card: ProgressCard,
+        meter: Meter,
+        local_only: bool,
+    ) -> None:
+        self.r = runner
+        self.task = task
+        self.card = card
+        self.meter = meter
+        self.local_only = local_only
+        self.tools = runner._tools_for(task)
+        self.ctx = ToolContext(
+            task_id=task.task_id,
+            chat=task.chat,
+            requester=task.requester,
+            workspace=runner._config.workspace,
+        )
+        self.memos: list[str] = []
+
+    async def say(self, text: str) -> None:
+        """Post a short note in the task's thread (escalations, retries, budget)."""
+        try:
+            await self.task.adapter.post(self.task.chat, text)
+        except PlatformError as exc:
+            log.warning("could not post a note in %s: %s", self.task.chat.key, exc)
+
+    async def steps(self) -> list[StepOutcome]:
+        """Plan, then run each step in order."""
+        memories: list[str] = []
+        if self.r._recall is not None:
+            try:
+                memories = await self.r._recall(self.task)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("memory recall failed; planning without it")
+        planner = Planner(
+            MeteredLLM(self.r._planner_llm, self.meter, purpose="plan"),
+            max_steps=self.r._config.max_subtasks,
+        )
+        self.card.set_activity("planning")
+        plan = await planner.plan(self.task.goal, memories=memories)
+        self.card.set_plan(plan)
+        outcomes: list[StepOutcome] = []
+        for i, subtask in enumerate(plan):
+            self.card.step(i, StepState.RUNNING, "local")
+            outcome = await self.step(i, subtask, plan, outcomes)
+            outcomes.append(outcome)
+            label = "Claude" if outcome.by.startswith("Claude") else "local"
+            self.card.step(i, StepState.DONE if outcome.ok else StepState.FAILED, label)
+        return outcomes
+
+    def _earlier(self, outcomes: list[StepOutcome]) -> list[str]:
+        return [f"{o.subtask}: {' '.join(o.answer.split())[:300]}" for o in outcomes if o.ok]
+
+    async def attempt(
+        self,
+        llm: LLMClient,
+        subtask: str,
+        outcomes: list[StepOutcome],
+        *,
+        feedback: str | None = None,
+    ) -> _Attempt:
+        """One executor run under SUBTASK_TIMEOUT; model failures become triggers."""
+        cfg = self.r._config
+        ex = Executor(
+            llm, self.tools, config=cfg, on_activity=self.card.set_activity, memos=self.memos
+        )
+        try:
+            async with asyncio.timeout(cfg.subtask_timeout):
+                result = await ex.run(
+                    subtask,
+                    goal=self.task.goal,
+                    ctx=self.ctx,
+                    steering=self.task.take_steering,
+                    earlier=self._earlier(outcomes),
+                    feedback=feedback,
+                )
+        except TimeoutError:
+            return _Attempt(None, timeout_trigger(cfg.subtask_timeout), ex)
+        except LLMError as exc:
+            return _Attempt(None, local_error_trigger(str(exc)), ex)
+        finally:
+            self.memos = list(ex.watchdog.memos)
+        return _Attempt(result, trigger_for(result, cfg), ex)
+
+    async def step(
+        self, i: int, subtask: str, plan: list[str], outcomes: list[StepOutcome]
+    ) -> StepOutcome:
+        """Run one step locally; verify; retry once on FAIL; escalate when a trigger fires."""
+        cfg = self.r._config
+        local = MeteredLLM(self.r._executor_llm, self.meter, purpose="execute")
+        att = await self.attempt(local, subtask, outcomes)
+        if att.result is not None and att.trigger is None and cfg.verification:
+            att = await self._verified(i, subtask, att, local, outcomes)
+        if att.trigger is None and att.result is not None:
+            return StepOutcome(
+                subtask=subtask,
+                ok=True,
+                answer=att.result.answer,
+                by=f"local ({local.model})",
+                confidence=att.result.confidence,
+            )
+        assert att.trigger is not None
+        return await self.escalate(i, subtask, att, outcomes)
+
+    async def _verified(
+        self, i: int, subtask: str, att: _Attempt, local: LLMClient, outcomes: list[StepOutcome]
+    ) -> _Attempt:
+        assert att.result is not None
+        if not att.result.files_written:
+            return att
+        verifier = Verifier(
+            MeteredLLM(self.r._executor_llm, self.meter, purpose="verify"), self.tools
+        )
+        self.card.set_activity("verifying the files written")
+        verdict = await verifier.verify(
+            subtask, att.result.answer, att.result.files_written, self.ctx
+        )
+        if verdict.passed:
+            return att
+        await self.say(
+            f"🔁 Step {i + 1}: the verifier rejected the result ({verdict.reason}); "
+            "retrying once with that feedback."
+        )
+        retry = await self.attempt(local, subtask, outcomes, feedback=verdict.reason)
+        if retry.result is None or retry.trigger is not None or not retry.result.files_written:
+            return retry
+        again = await verifier.verify(
+            subtask, retry.result.answer, retry.result.files_written, self.ctx
+        )
+        if again.passed:
+            return retry
+        return _Attempt(retry.result, verifier_trigger(again.reason), retry.executor)
+
+    def _tried(self, att: _Attempt, model: str) -> str:
+        res = att.result
+        rounds = f"{res.rounds} rounds, " if res else ""
+        tools = att.executor.tool_log[-6:]
+        tool_text = "; ".join(tools) if tools else "no tool calls"
+        return f"{model}: {rounds}{tool_text}"
+
+    async def escalate(
+        self, i: int, subtask: str, local_att: _Attempt, outcomes: list[StepOutcome]
+    ) -> StepOutcome:
+        """Re-run the step with Claude when allowed; otherwise fail honestly."""
+        trigger = local_att.trigger
+        assert trigger is not None
+        cfg = self.r._config
+        self.r._metrics.inc("hearth_escalations_total", trigger=trigger.name)
+        local_model = self.r._executor_llm.model
+        tried = self._tried(local_att, f"local model {local_model}")
+        blocked = cloud_blocked_reason(
+            cfg, has_cloud=self.r._cloud is not None, local_only=self.local_only
+        )
+        if blocked is not None:
+            await self._record(trigger, "-", "disabled", 0, 0, 0.0)
+            failure = (
+                f"could not be completed by the local model ({trigger.detail}), and {blocked}. "
+                f"Tried: {tried}."
+            )
+            await self.say(f"⚠️ Step {i + 1} {failure}")
+            return StepOutcome(subtask=subtask, ok=False, answer="", by="local", failure=failure)
+        assert self.r._cloud is not None
+        cloud = MeteredLLM(self.r._cloud(), self.meter, purpose="escalate")
+        self.card.step(i, StepState.RUNNING, "Claude")
+        await self.say(f"↗ Escalating step {i + 1} to Claude ({cloud.model}): {trigger.detail}")
+        try:
+            att = await self.attempt(cloud, subtask, outcomes)
+        except BudgetExceeded as exc:
+            await self._record(trigger, cloud.model, "blocked", 0, 0, 0.0)
+            failure = (
+                f"could not be completed by the local model ({trigger.detail}), and Claude was "
+                f"not called: {exc}. Tried: {tried}."
+            )
+            await self.say(f"💸 Step {i + 1}: not calling Claude — {exc}")
+            return StepOutcome(subtask=subtask, ok=False, answer="", by="local", failure=failure)
+        ex = att.executor
+        tokens = ex.prompt_tokens + ex.completion_tokens
+        cost = cost_usd(cloud.provider, cloud.model, ex.prompt_tokens, ex.completion_tokens)
+        if att.result is not None and att.trigger is None:
+            await self._record(
+                trigger, cloud.model, "done", ex.prompt_tokens, ex.completion_tokens, cost
+            )
+            await self.say(f"✓ Claude finished step {i + 1}: {tokens:,} tokens, ${cost:.4f}")
+            return StepOutcome(
+                subtask=subtask,
+                ok=True,
+                answer=att.result.answer,
+                by=f"Claude ({cloud.model})",
+                confidence=att.result.confidence,
+            )
+        why = att.trigger.detail if att.trigger else "no result"
+        await self._record(
+            trigger, cloud.model, "failed", ex.prompt_tokens, ex.completion_tokens, cost
+        )
+        failure = (
+            f"could not be completed: the local model failed ({trigger.detail}) and Claude "
+            f"failed too ({why}). Tried: {tried}; then {self._tried(att, 'Claude')}."
+        )
+        await self.say(
+            f"✗ Claude could not finish step {i + 1} either ({why}): {tokens:,} tokens, "
+            f"${cost:.4f}"
+        )
+        return StepOutcome(subtask=subtask, ok=False, answer="", by="Claude", failure=failure)
+
+    async def _record(
+        self, trigger: Trigger, model: str, outcome: str, p: int, c: int, cost: float
+    ) -> None:
+        await self.r._recorder.record_escalation(
+            EscalationRow(
+                at=self.r._clock.now(),
+                task_id=self.task.task_id,
+                user=self.task.requester.qualified,
+                trigger=trigger.name,
+                detail=trigger.detail,
+                model=model,
+                outcome=outcome,
+                prompt_tokens=p,
+                completion_tokens=c,
+                cost_usd=cost,
+            )
+        )
+
+    async def post_budget_warnings(self) -> None:
+        """Tell the thread when spend crossed 50/75/90 % of a cap."""
+        if self.r._budget is None:
+            return
+        for warning in await self.r._budget.warnings(self.task.requester.qualified):
+            await self.say(warning)

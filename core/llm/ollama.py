@@ -1,0 +1,257 @@
+"""OllamaClient: the local model behind the LLM protocol, on ``ollama.AsyncClient``."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+import ollama
+
+from core.clock import SystemClock
+from core.errors import LLMError, LLMUnavailable
+from core.llm.base import Message, StreamEvent, TextDelta, ToolCall, ToolSpec, TurnEnd, Usage
+from core.ports import Clock
+
+log = logging.getLogger(__name__)
+
+
+def to_ollama_messages(
+    messages: Sequence[Message], system: str, *, native_tools: bool = True
+) -> list[dict[str, Any]]:
+    """Our messages in Ollama's chat format.
+
+    With native tools, calls ride in ``tool_calls`` and results are ``role: tool`` messages;
+    without (models whose template has no tools), both are written as plain text.
+    """
+    out: list[dict[str, Any]] = []
+    if system:
+        out.append({"role": "system", "content": system})
+    for msg in messages:
+        if msg.role == "tool":
+            for r in msg.tool_results:
+                if native_tools:
+                    out.append({"role": "tool", "content": r.output, "tool_name": r.name})
+                else:
+                    status = "failed" if r.is_error else "returned"
+                    out.append({"role": "user", "content": f"Tool {r.name} {status}:\n{r.output}"})
+            continue
+        entry: dict[str, Any] = {"role": msg.role, "content": msg.text}
+        if msg.tool_calls and native_tools:
+            entry["tool_calls"] = [
+                {"function": {"name": c.name, "arguments": c.arguments}} for c in msg.tool_calls
+            ]
+        elif msg.tool_calls:
+            written = "\n".join(
+                json.dumps({"name": c.name, "arguments": c.arguments}) for c in msg.tool_calls
+            )
+            entry["content"] = f"{msg.text}\n{written}".strip()
+        out.append(entry)
+    return out
+
+
+def text_tools_prompt(tools: Sequence[ToolSpec]) -> str:
+    """System-prompt text that offers tools to a model without native tool support."""
+    listing = "\n".join(
+        json.dumps({"name": t.name, "description": t.description, "parameters": t.parameters})
+        for t in tools
+    )
+    return (
+        "You can use these tools. To call one, reply with ONLY a JSON object on one line: "
+        '{"name": "<tool>", "arguments": {...}} and nothing else; the result comes back in '
+        f"the next message.\nTools:\n{listing}"
+    )
+
+
+class _NoNativeTools(Exception):
+    """The model's template has no tool support (Ollama answered 400)."""
+
+
+def to_ollama_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
+    """Tool specs in the OpenAI-style function format Ollama expects."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+class OllamaClient:
+    """Streams chat turns from Ollama: text deltas, native tool calls, server token counts."""
+
+    provider = "ollama"
+
+    def __init__(
+        self,
+        host: str,
+        model: str,
+        *,
+        num_ctx: int,
+        timeout: float = 300.0,
+        keep_alive: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.host = host
+        self.model = model
+        self.num_ctx = num_ctx
+        self._keep_alive = keep_alive
+        self._timeout = timeout
+        self._clock = clock or SystemClock()
+        self._client = ollama.AsyncClient(host=host, timeout=timeout)
+        self._ids = itertools.count(1)
+        self._native_tools = True
+
+    async def aclose(self) -> None:
+        """Close the underlying HTTP client."""
+        await self._client.close()
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        system: str = "",
+        tools: Sequence[ToolSpec] = (),
+        format: dict[str, Any] | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield TextDelta events, then one TurnEnd; raise LLMError/LLMUnavailable on failure.
+
+        A model without native tool support gets the tools described in the system prompt
+        instead (once detected, for the rest of this client's life); the executor then
+        recovers the calls from the text.
+        """
+        if tools and self._native_tools:
+            try:
+                async for event in self._stream_once(messages, system, tools, format, True):
+                    yield event
+                return
+            except _NoNativeTools:
+                # Nothing was yielded yet: the server refused before streaming.
+                log.warning("%s has no native tool support; offering tools as text", self.model)
+                self._native_tools = False
+        async for event in self._stream_once(messages, system, tools, format, False):
+            yield event
+
+    async def _stream_once(
+        self,
+        messages: Sequence[Message],
+        system: str,
+        tools: Sequence[ToolSpec],
+        format: dict[str, Any] | None,
+        native: bool,
+    ) -> AsyncIterator[StreamEvent]:
+        started = self._clock.monotonic()
+        text_parts: list[str] = []
+        calls: list[ToolCall] = []
+        kwargs: dict[str, Any] = {"options": {"num_ctx": self.num_ctx}}
+        if tools and native:
+            kwargs["tools"] = to_ollama_tools(tools)
+        elif tools:
+            system = f"{system}\n\n{text_tools_prompt(tools)}".strip()
+        if format is not None:
+            kwargs["format"] = format
+        if self._keep_alive is not None:
+            kwargs["keep_alive"] = self._keep_alive
+        with self._errors(tools_offered=bool(tools) and native):
+            parts = await self._client.chat(
+                model=self.model,
+                messages=to_ollama_messages(messages, system, native_tools=native),
+                stream=True,
+                **kwargs,
+            )
+            async for part in parts:
+                msg = part.message
+                if msg.content:
+                    text_parts.append(msg.content)
+                    yield TextDelta(msg.content)
+                for call in msg.tool_calls or ():
+                    calls.append(self._tool_call(call.function.name, call.function.arguments))
+                if part.done:
+                    usage = Usage(
+                        prompt_tokens=int(part.prompt_eval_count or 0),
+                        completion_tokens=int(part.eval_count or 0),
+                        duration_s=self._clock.monotonic() - started,
+                    )
+                    if calls:
+                        reason = "tool_use"
+                    elif part.done_reason == "length":
+                        reason = "max_tokens"
+                    else:
+                        reason = "end_turn"
+                    yield TurnEnd(reason, tuple(calls), usage, "".join(text_parts))
+                    return
+        raise LLMError(f"Ollama ended the stream for '{self.model}' without a final message")
+
+    def _tool_call(self, name: str, arguments: Any) -> ToolCall:
+        args = dict(arguments) if isinstance(arguments, dict) else {}
+        return ToolCall(f"call_{next(self._ids)}", name, args)
+
+    async def list_models(self) -> list[str]:
+        """Models pulled on the server (``/api/tags``)."""
+        with self._errors():
+            resp = await self._client.list()
+        return [m.model for m in resp.models if m.model]
+
+    async def loaded_models(self) -> list[str]:
+        """Models currently loaded in memory (``/api/ps``)."""
+        with self._errors():
+            resp = await self._client.ps()
+        return [m.model or m.name or "" for m in resp.models if m.model or m.name]
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embeddings of ``texts`` with this client's model (``/api/embed``)."""
+        with self._errors():
+            resp = await self._client.embed(model=self.model, input=list(texts))
+        return [list(v) for v in resp.embeddings]
+
+    def _errors(self, *, tools_offered: bool = False) -> _OllamaErrors:
+        return _OllamaErrors(self.host, self.model, self._timeout, tools_offered)
+
+
+class _OllamaErrors:
+    """Translates ollama/httpx exceptions into core.errors with a fix the user can apply."""
+
+    def __init__(self, host: str, model: str, timeout: float, tools_offered: bool) -> None:
+        self._host = host
+        self._model = model
+        self._timeout = timeout
+        self._tools_offered = tools_offered
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, ollama.ResponseError):
+            if (
+                exc.status_code == 400
+                and self._tools_offered
+                and "does not support tools" in str(exc.error)
+            ):
+                raise _NoNativeTools(str(exc.error)) from exc
+            if exc.status_code == 404:
+                raise LLMUnavailable(
+                    f"model '{self._model}' is not pulled — run `ollama pull {self._model}`"
+                ) from exc
+            if exc.status_code == -1:
+                raise LLMError(f"Ollama failed while answering: {exc.error}") from exc
+            raise LLMError(f"Ollama answered HTTP {exc.status_code}: {exc.error}") from exc
+        if isinstance(exc, ConnectionError | httpx.ConnectError):
+            raise LLMUnavailable(
+                f"Ollama is not reachable at {self._host} — start it with `ollama serve` "
+                "or set OLLAMA_HOST"
+            ) from exc
+        if isinstance(exc, httpx.TimeoutException):
+            raise LLMError(
+                f"Ollama did not answer within {self._timeout:g}s ({self._model})"
+            ) from exc
+        if isinstance(exc, httpx.HTTPError | ValueError):
+            raise LLMError(f"Ollama returned something unreadable: {exc}") from exc
+        return False

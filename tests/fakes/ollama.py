@@ -1,0 +1,385 @@
+"""FakeOllama: a loopback aiohttp server speaking Ollama's wire format, scripted per test.
+
+The unmodified ``ollama.AsyncClient(host=fake.url)`` talks to it. Served endpoints:
+
+- ``POST /api/chat``: NDJSON streaming (``stream`` defaults to true, as in Ollama) or one JSON
+  object for ``"stream": false``; tool calls arrive as one complete chunk with ``content: ""``;
+  the final ``done: true`` line carries ``prompt_eval_count`` / ``eval_count`` and durations in
+  nanoseconds. A request for a model not in ``fake.models`` gets Ollama's 404
+  ``{"error": "model \\"x\\" not found, try pulling it first"}``.
+- ``GET /api/tags`` (``fake.models``), ``GET /api/ps`` (``fake.loaded``),
+  ``POST /api/embed`` (deterministic vectors), ``GET /api/version``.
+
+Script answers with ``queue_text``, ``queue_tool_calls``, ``queue_json``, ``queue_error``,
+``queue_stream_error`` and ``queue_hang``; when the queue is empty the fallback answer
+(``fake.fallback_text``) is served. Every /api/chat body is recorded in ``fake.requests``.
+
+    async with FakeOllama() as fake:
+        fake.queue_text("Hello world", prompt_tokens=26, completion_tokens=3)
+        client = ollama.AsyncClient(host=fake.url)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+DEFAULT_MODELS = ("qwen2.5:3b", "gemma3:4b", "nomic-embed-text")
+CREATED_AT = "2026-01-01T00:00:00.000000000Z"
+
+
+@dataclass
+class ScriptedReply:
+    """One scripted answer to a /api/chat request."""
+
+    kind: str  # text | tools | error | stream_error | hang
+    text: str = ""
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    status: int = 200
+    message: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    done_reason: str = "stop"
+    chunk_delay: float = 0.0
+
+
+def _split_chunks(text: str, parts: int = 4) -> list[str]:
+    """Split ``text`` into up to ``parts`` pieces on word boundaries (never empty pieces)."""
+    if not text:
+        return []
+    words = text.split(" ")
+    if len(words) <= 1:
+        size = max(1, math.ceil(len(text) / parts))
+        return [text[i : i + size] for i in range(0, len(text), size)]
+    per = max(1, math.ceil(len(words) / parts))
+    pieces = []
+    for i in range(0, len(words), per):
+        piece = " ".join(words[i : i + per])
+        if i + per < len(words):
+            piece += " "
+        pieces.append(piece)
+    return pieces
+
+
+def estimate_prompt_tokens(body: Mapping[str, Any]) -> int:
+    """A rough prompt size: about four characters per token over messages and tools."""
+    chars = sum(len(json.dumps(m, ensure_ascii=False)) for m in body.get("messages") or [])
+    chars += len(json.dumps(body.get("tools") or [], ensure_ascii=False))
+    return max(1, chars // 4)
+
+
+def _embedding(text: str, dim: int) -> list[float]:
+    """A deterministic unit vector derived from the text (same text, same vector)."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    raw = [(digest[i % len(digest)] / 255.0) - 0.5 for i in range(dim)]
+    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+    return [x / norm for x in raw]
+
+
+class FakeOllama:
+    """A scripted Ollama server on 127.0.0.1 (random port)."""
+
+    def __init__(
+        self,
+        *,
+        models: Iterable[str] = DEFAULT_MODELS,
+        loaded: Iterable[str] = (),
+        fallback_text: str = "OK.",
+        embed_dim: int = 8,
+        version: str = "0.12.0",
+    ) -> None:
+        self.models: list[str] = list(models)
+        self.loaded: list[str] = list(loaded)
+        self.fallback_text = fallback_text
+        self.fallback: ScriptedReply | None = None  # overrides fallback_text when set
+        self.embed_dim = embed_dim
+        self.no_tool_models: set[str] = set()  # answer 400 "does not support tools" for these
+        self.version = version
+        self.requests: list[dict[str, Any]] = []  # /api/chat bodies, in arrival order
+        self.embed_requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []  # "METHOD /path" of every request
+        self.replies: list[ScriptedReply] = []
+        self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
+        self.url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> FakeOllama:
+        """Bind to 127.0.0.1 on a free port."""
+        app = web.Application()
+        app.router.add_post("/api/chat", self._chat)
+        app.router.add_get("/api/tags", self._tags)
+        app.router.add_get("/api/ps", self._ps)
+        app.router.add_post("/api/embed", self._embed)
+        app.router.add_get("/api/version", self._version)
+        app.router.add_get("/", self._root)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        """Release hanging requests and shut the server down."""
+        self._closing.set()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeOllama:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def queue_text(
+        self,
+        text: str,
+        *,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        done_reason: str = "stop",
+        chunk_delay: float = 0.0,
+    ) -> None:
+        """Answer the next chat with ``text``, streamed as several NDJSON chunks."""
+        self.replies.append(
+            ScriptedReply(
+                "text",
+                text=text,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                done_reason=done_reason,
+                chunk_delay=chunk_delay,
+            )
+        )
+
+    def queue_tool_calls(
+        self,
+        calls: Sequence[tuple[str, dict[str, Any]]],
+        *,
+        text: str = "",
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> None:
+        """Answer the next chat with native tool calls (optionally after some text)."""
+        self.replies.append(
+            ScriptedReply(
+                "tools",
+                text=text,
+                tool_calls=[(name, dict(args)) for name, args in calls],
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+            )
+        )
+
+    def queue_json(
+        self,
+        obj: Any,
+        *,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> None:
+        """Answer the next chat (typically a ``format=`` request) with ``obj`` as JSON text."""
+        self.queue_text(
+            json.dumps(obj), prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+        )
+
+    def queue_error(self, status: int, message: str) -> None:
+        """Answer the next chat with an HTTP error ``{"error": message}``."""
+        self.replies.append(ScriptedReply("error", status=status, message=message))
+
+    def queue_stream_error(self, message: str, *, after_text: str = "") -> None:
+        """Start streaming (``after_text`` first), then send a mid-stream ``{"error": ...}``."""
+        self.replies.append(ScriptedReply("stream_error", text=after_text, message=message))
+
+    def queue_hang(self) -> None:
+        """Never answer the next chat (until the server stops): for client timeouts."""
+        self.replies.append(ScriptedReply("hang"))
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    def _knows(self, model: str) -> bool:
+        names = set(self.models)
+        names |= {m.removesuffix(":latest") for m in self.models}
+        return model in names or f"{model}:latest" in names
+
+    def _next_reply(self) -> ScriptedReply:
+        if self.replies:
+            return self.replies.pop(0)
+        return self.fallback or ScriptedReply("text", text=self.fallback_text)
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        self.paths.append("POST /api/chat")
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return web.json_response({"error": "invalid JSON body"}, status=400)
+        self.requests.append(body)
+        model = str(body.get("model", ""))
+        if not model:
+            return web.json_response({"error": "model is required"}, status=400)
+        if not self._knows(model):
+            return web.json_response(
+                {"error": f'model "{model}" not found, try pulling it first'}, status=404
+            )
+        if body.get("tools") and model in self.no_tool_models:
+            return web.json_response(
+                {"error": f"registry.ollama.ai/library/{model} does not support tools"},
+                status=400,
+            )
+        reply = self._next_reply()
+        if reply.kind == "error":
+            return web.json_response({"error": reply.message}, status=reply.status)
+        if reply.kind == "hang":
+            await self._closing.wait()
+            return web.json_response({"error": "server shutting down"}, status=503)
+        prompt_tokens = reply.prompt_tokens
+        if prompt_tokens is None:
+            prompt_tokens = estimate_prompt_tokens(body)
+        completion_tokens = reply.completion_tokens
+        if completion_tokens is None:
+            completion_tokens = max(1, len(reply.text) // 4 + 2 * len(reply.tool_calls))
+        tool_calls = [
+            {"function": {"name": name, "arguments": args}} for name, args in reply.tool_calls
+        ]
+        final = {
+            "model": model,
+            "created_at": CREATED_AT,
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": reply.done_reason,
+            "total_duration": 1_200_000_000,
+            "load_duration": 1_000_000,
+            "prompt_eval_count": prompt_tokens,
+            "prompt_eval_duration": 200_000_000,
+            "eval_count": completion_tokens,
+            "eval_duration": 900_000_000,
+        }
+        if body.get("stream", True) is False:
+            if reply.kind == "stream_error":
+                return web.json_response({"error": reply.message}, status=500)
+            final["message"] = {"role": "assistant", "content": reply.text}
+            if tool_calls:
+                final["message"]["tool_calls"] = tool_calls
+            return web.json_response(final)
+        return await self._stream(request, model, reply, tool_calls, final)
+
+    async def _stream(
+        self,
+        request: web.Request,
+        model: str,
+        reply: ScriptedReply,
+        tool_calls: list[dict[str, Any]],
+        final: dict[str, Any],
+    ) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await resp.prepare(request)
+
+        async def line(obj: Mapping[str, Any]) -> None:
+            await resp.write(json.dumps(obj).encode("utf-8") + b"\n")
+
+        for piece in _split_chunks(reply.text):
+            await line(
+                {
+                    "model": model,
+                    "created_at": CREATED_AT,
+                    "message": {"role": "assistant", "content": piece},
+                    "done": False,
+                }
+            )
+            if reply.chunk_delay:
+                await asyncio.sleep(reply.chunk_delay)
+        if reply.kind == "stream_error":
+            await line({"error": reply.message})
+            await resp.write_eof()
+            return resp
+        if tool_calls:
+            await line(
+                {
+                    "model": model,
+                    "created_at": CREATED_AT,
+                    "message": {"role": "assistant", "content": "", "tool_calls": tool_calls},
+                    "done": False,
+                }
+            )
+        await line(final)
+        await resp.write_eof()
+        return resp
+
+    async def _tags(self, request: web.Request) -> web.Response:
+        self.paths.append("GET /api/tags")
+        return web.json_response({"models": [self._model_entry(m) for m in self.models]})
+
+    async def _ps(self, request: web.Request) -> web.Response:
+        self.paths.append("GET /api/ps")
+        models = []
+        for name in self.loaded:
+            entry = self._model_entry(name)
+            entry.update(
+                {
+                    "expires_at": "2099-01-01T00:00:00Z",
+                    "size_vram": 2_000_000_000,
+                    "context_length": 16384,
+                }
+            )
+            models.append(entry)
+        return web.json_response({"models": models})
+
+    async def _embed(self, request: web.Request) -> web.Response:
+        self.paths.append("POST /api/embed")
+        body = await request.json()
+        self.embed_requests.append(body)
+        model = str(body.get("model", ""))
+        if not self._knows(model):
+            return web.json_response(
+                {"error": f'model "{model}" not found, try pulling it first'}, status=404
+            )
+        inputs = body.get("input", "")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs)
+        return web.json_response(
+            {
+                "model": model,
+                "embeddings": [_embedding(t, self.embed_dim) for t in texts],
+                "total_duration": 10_000_000,
+                "load_duration": 1_000_000,
+                "prompt_eval_count": sum(max(1, len(t) // 4) for t in texts),
+            }
+        )
+
+    async def _version(self, request: web.Request) -> web.Response:
+        self.paths.append("GET /api/version")
+        return web.json_response({"version": self.version})
+
+    async def _root(self, request: web.Request) -> web.Response:
+        return web.Response(text="Ollama is running")
+
+    @staticmethod
+    def _model_entry(name: str) -> dict[str, Any]:
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        return {
+            "name": name,
+            "model": name,
+            "modified_at": "2026-01-01T00:00:00Z",
+            "size": 2_000_000_000,
+            "digest": digest,
+            "details": {
+                "parent_model": "",
+                "format": "gguf",
+                "family": name.split(":")[0],
+                "families": [name.split(":")[0]],
+                "parameter_size": "3B",
+                "quantization_level": "Q4_K_M",
+            },
+        }
