@@ -1,0 +1,183 @@
+"""Scheduler: the app's one APScheduler, running named async jobs that never stop each other.
+
+Owned by the app: started after the database, stopped before it. Every job is coalesced (a
+backlog of missed runs becomes one run), runs one instance at a time, and may start up to
+``misfire_grace`` seconds late. A job that raises is logged with its name; its next run still
+happens. ``stop()`` lets a running job finish within a grace period, then cancels it, so no job
+is left running when the database closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from core.clock import SystemClock
+from core.errors import ConfigError
+from core.ports import Clock
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DOW_RANGE = re.compile(r"^(\d)(?:-(\d))?(?:/(\d+))?$")
+
+
+def _crontab_dow(field: str) -> str:
+    """Translate crontab weekday numbers (0/7 = Sunday) into names.
+
+    APScheduler 3 numbers weekdays from Monday = 0, so "0 9 * * 1" would silently fire on
+    Tuesdays; names mean the same thing to both.
+    """
+    parts = []
+    for part in field.split(","):
+        match = _DOW_RANGE.match(part)
+        if not match:
+            parts.append(part)  # "*", "*/2", names: identical in both conventions
+            continue
+        start, end, step = match.groups()
+        first, last = int(start), int(end) if end is not None else int(start)
+        if first > 7 or last > 7 or last < first:
+            raise ValueError(f"invalid day of week {part!r}")
+        days = range(first, last + 1, int(step or 1))
+        parts.extend(_DOW_NAMES[d] for d in days)
+    return ",".join(dict.fromkeys(parts))
+
+
+def crontab_trigger(expr: str, *, timezone: tzinfo | str | None = None) -> CronTrigger:
+    """A CronTrigger from a standard 5-field crontab expression; ConfigError when malformed."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ConfigError(f"cron expression {expr!r} must have 5 fields, got {len(fields)}")
+    try:
+        fields[4] = _crontab_dow(fields[4])
+        return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
+    except ValueError as exc:
+        raise ConfigError(f"cron expression {expr!r} is invalid: {exc}") from exc
+
+
+def next_cron_time(
+    expr: str, after: datetime, *, timezone: tzinfo | str | None = None
+) -> datetime | None:
+    """When ``expr`` fires next after ``after`` (an aware datetime); for digests and tests."""
+    trigger = crontab_trigger(expr, timezone=timezone or after.tzinfo)
+    return trigger.get_next_fire_time(None, after)
+
+
+class Scheduler:
+    """Runs async jobs on intervals and crontab schedules; failures are logged, never fatal."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        misfire_grace: float = 30,
+        stop_grace: float = 10.0,
+        timezone: tzinfo | str | None = None,
+    ) -> None:
+        self._clock = clock or SystemClock()
+        self._stop_grace = stop_grace
+        self._timezone = timezone
+        options: dict[str, object] = {
+            "job_defaults": {
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": max(1, round(misfire_grace)),
+            }
+        }
+        if timezone is not None:
+            options["timezone"] = timezone
+        self._sched = AsyncIOScheduler(**options)
+        self._running: set[asyncio.Task[object]] = set()
+        self._names: set[str] = set()
+        self.runs: dict[str, int] = {}  # completed runs per job name (health / tests)
+        self.failures: dict[str, int] = {}  # runs that raised, per job name
+
+    @property
+    def running(self) -> bool:
+        """True between start() and stop()."""
+        return bool(self._sched.running)
+
+    @property
+    def jobs(self) -> list[str]:
+        """Names of the registered jobs."""
+        return sorted(self._names)
+
+    def next_run(self, name: str) -> datetime | None:
+        """When the job ``name`` runs next (None when unknown, paused or not started)."""
+        job = self._sched.get_job(name)
+        return getattr(job, "next_run_time", None) if job is not None else None
+
+    def every(self, seconds: float, job: Job, *, name: str, first_in: float | None = None) -> None:
+        """Run ``job`` every ``seconds``; first after ``first_in`` s (default: one interval)."""
+        if seconds <= 0:
+            raise ConfigError(f"job {name!r}: interval must be positive, got {seconds}")
+        first = None
+        if first_in is not None:
+            first = datetime.now(UTC) + timedelta(seconds=max(0.0, first_in))
+        self._add(job, IntervalTrigger(seconds=seconds, timezone=self._timezone), name, first)
+
+    def cron(self, expr: str, job: Job, *, name: str) -> None:
+        """Run ``job`` on a 5-field crontab schedule, e.g. ``"0 9 * * 1-5"``."""
+        self._add(job, crontab_trigger(expr, timezone=self._timezone), name)
+
+    async def start(self) -> None:
+        """Start firing jobs (needs the running event loop)."""
+        if not self._sched.running:
+            self._sched.start()
+            log.info("scheduler started with jobs: %s", ", ".join(self.jobs) or "none")
+
+    async def stop(self) -> None:
+        """Stop firing; let a running job finish within the grace period, then cancel it."""
+        if not self._sched.running:
+            return
+        self._sched.pause()
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=self._stop_grace)
+            for task in pending:
+                log.warning("cancelling job %s still running at shutdown", task.get_name())
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        self._sched.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown via call_soon
+        log.info("scheduler stopped")
+
+    def _add(self, job: Job, trigger: object, name: str, first: datetime | None = None) -> None:
+        if name in self._names:
+            raise ConfigError(f"a job named {name!r} is already scheduled")
+        self._names.add(name)
+        # A partial of a coroutine function: APScheduler runs it as a task on our loop.
+        func = functools.partial(self._run, name, job)
+        extra = {"next_run_time": first} if first is not None else {}
+        self._sched.add_job(func, trigger, id=name, name=name, **extra)
+
+    async def _run(self, name: str, job: Job) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            task.set_name(f"job:{name}")
+            self._running.add(task)
+        started = self._clock.monotonic()
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The task boundary of a scheduled job: log it, the next run still happens.
+            self.failures[name] = self.failures.get(name, 0) + 1
+            log.exception("scheduled job %s failed", name)
+        else:
+            log.debug("scheduled job %s took %.3fs", name, self._clock.monotonic() - started)
+        finally:
+            self.runs[name] = self.runs.get(name, 0) + 1
+            if task is not None:
+                self._running.discard(task)
