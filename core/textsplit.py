@@ -12,7 +12,8 @@ def _open_fence(text: str) -> str | None:
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped.startswith(FENCE):
-            opener = None if opener is not None else stripped
+            # Keep only the fence and its language tag: the reopening line must stay short.
+            opener = None if opener is not None else stripped.split()[0][:24]
     return opener
 
 
@@ -42,7 +43,7 @@ def split_text(text: str, limit: int) -> list[str]:
         cut = _cut_point(body, limit - len(_CLOSE))
         head, rest = body[:cut], body[cut:]
         opener = _open_fence(head)
-        if opener is not None:
+        if opener is not None and len(opener) < cut // 2:
             head = head.rstrip("\n") + _CLOSE
             rest = opener + "\n" + rest.lstrip("\n")
         else:

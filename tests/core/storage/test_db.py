@@ -46,9 +46,10 @@ async def test_failed_migration_rolls_back_and_names_itself(tmp_path: Path) -> N
     db = Database(tmp_path / "h.db", [m_good, m_broken])
     with pytest.raises(StorageError, match="m_broken"):
         await db.start()
-    assert await db.version() == 1
-    assert await _tables(db) == {"a"}  # b was rolled back with the failed migration
-    await db.close()
+    assert not db.is_open  # closed again: no aiosqlite thread left behind
+    async with Database(tmp_path / "h.db", [m_good]) as reopened:
+        assert await reopened.version() == 1
+        assert await _tables(reopened) == {"a"}  # b was rolled back with its migration
 
 
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -57,7 +58,7 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db = Database(tmp_path / "h.db", MIGRATIONS[:1])
     with pytest.raises(StorageError, match="newer"):
         await db.start()
-    await db.close()
+    assert not db.is_open
 
 
 async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
