@@ -1,0 +1,441 @@
+"""MatrixAdapter: hearth on a Matrix homeserver through matrix-nio's AsyncClient.
+
+One sync loop delivers room messages and reactions to the core's sink; posts go into the task's
+``m.thread``, streaming edits are ``m.replace`` events, approvals are ✅/❌ reactions (Matrix has
+no buttons). Sessions (access token, device id, sync token) persist under ``store_dir``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import nio
+
+from adapters.matrix import translate
+from adapters.matrix.session import MatrixSession, SessionStore, log_in
+from core.clock import SystemClock
+from core.errors import ConfigError, MessageTooLong, PlatformError, RateLimited
+from core.events import (
+    ApprovalOutcome,
+    ApprovalRequest,
+    ChatRef,
+    Event,
+    MessageRef,
+)
+from core.ports import Capabilities, Clock, EventSink
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CAPABILITIES = Capabilities(
+    max_message_chars=16_000,  # edits carry the text twice (+ HTML); events stop at 64 KiB
+    min_edit_interval=3.0,  # a default Synapse allows a burst of 10, then 1 event per 5 s
+    buttons=False,
+    threads=True,
+    reactions=True,
+)
+SYNC_TIMEOUT_MS = 30_000
+# Timeline events per room and sync: Synapse's default of 10 would drop user messages that
+# arrive together with a burst of our own streaming edits.
+_SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"types": []}}
+_INITIAL_FILTER = {"room": {"timeline": {"limit": 1}}, "presence": {"types": []}}
+_TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, nio.LocalProtocolError)
+
+
+@dataclass(slots=True)
+class _Prompt:
+    """An approval prompt this process posted: which approval, where, and its text."""
+
+    approval_id: str
+    chat: ChatRef
+    text: str
+
+
+class MatrixAdapter:
+    """hearth's ChatAdapter for Matrix (unencrypted rooms and DMs)."""
+
+    platform = "matrix"
+
+    def __init__(
+        self,
+        *,
+        homeserver: str,
+        user_id: str,
+        access_token: str | None,
+        password: str | None,
+        store_dir: Path,
+        allowed_inviters: frozenset[str],
+        capabilities: Capabilities | None = None,
+        client_config: nio.AsyncClientConfig | None = None,
+        known_bots: frozenset[str] = frozenset(),
+        clock: Clock | None = None,
+        sync_timeout_ms: int = SYNC_TIMEOUT_MS,
+        replay_skew: float = 5.0,
+        send_retry_budget: float = 30.0,
+        device_name: str = "hearth",
+    ) -> None:
+        if not (access_token or password):
+            raise ConfigError("MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD is required for Matrix")
+        self.capabilities = capabilities or DEFAULT_CAPABILITIES
+        self._homeserver = homeserver.rstrip("/")
+        self._user_id = user_id
+        self._access_token = access_token
+        self._password = password
+        self._store = SessionStore(store_dir)
+        self._allowed_inviters = allowed_inviters
+        # max_limit_exceeded=0: a 429 comes back to us (RateLimited) instead of nio sleeping
+        # inside the call; max_timeouts bounds nio's silent retries on a dead connection.
+        self._config = client_config or nio.AsyncClientConfig(
+            max_limit_exceeded=0, max_timeouts=2, request_timeout=30
+        )
+        self._known_bots = known_bots
+        self._clock = clock or SystemClock()
+        self._sync_timeout_ms = sync_timeout_ms
+        self._replay_skew = replay_skew
+        self._send_retry_budget = send_retry_budget
+        self._device_name = device_name
+        self._client: nio.AsyncClient | None = None
+        self._session: MatrixSession | None = None
+        self._bot = translate.BotIdentity(user_id)
+        self._connected = False
+        self._prompts: OrderedDict[str, _Prompt] = OrderedDict()
+        self._delivered: OrderedDict[str, None] = OrderedDict()
+        self._ignored_invites: set[str] = set()
+        self._started = (0.0, 0.0)  # (monotonic, wall) when run() began
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def connected(self) -> bool:
+        """True once the initial sync is done, until the sync loop stops or fails."""
+        return self._connected
+
+    @property
+    def device_id(self) -> str | None:
+        """The device this bot logged in as (None before login)."""
+        return self._session.device_id if self._session else None
+
+    async def run(self, sink: EventSink) -> None:
+        """Log in, sync once without delivering history, then deliver events until cancelled."""
+        client = nio.AsyncClient(self._homeserver, self._user_id, config=self._config)
+        self._client = client
+        self._started = (self._clock.monotonic(), self._clock.now())
+        try:
+            try:
+                self._session = await log_in(
+                    client,
+                    self._store,
+                    homeserver=self._homeserver,
+                    user_id=self._user_id,
+                    access_token=self._access_token,
+                    password=self._password,
+                    device_name=self._device_name,
+                )
+                await self._load_display_name(client)
+                resumed = await self._initial_sync(client)
+            except _TRANSPORT_ERRORS as exc:
+                raise PlatformError(
+                    f"cannot reach the Matrix homeserver {self._homeserver}: {exc!r}"
+                ) from exc
+            self._connected = True
+            log.info("matrix: connected as %s (device %s)", self._user_id, self.device_id)
+            await self._sync_loop(client, sink, resumed)
+        finally:
+            self._connected = False
+            self._client = None
+            await client.close()
+
+    async def _load_display_name(self, client: nio.AsyncClient) -> None:
+        resp = await client.get_displayname(self._user_id)
+        name = getattr(resp, "displayname", None) or ""
+        self._bot = translate.BotIdentity(self._user_id, name)
+
+    async def _initial_sync(self, client: nio.AsyncClient) -> bool:
+        """Bring state up to date without delivering history; True when resuming from a token.
+
+        Without a stored sync token, one full sync fetches state (and pending invites) and its
+        timeline is skipped. With a stored token syncing resumes from it, but events the server
+        stamped before this start (minus a small skew) are never delivered: Synapse may replay a
+        cached response for that token (TESTING-NOTES §1.6b), and catching up from an old token
+        can take several batches.
+        """
+        assert self._session is not None
+        for event_id in self._session.recent_events:
+            self._remember(event_id)
+        if self._session.sync_token:
+            return True
+        resp = await client.sync(timeout=0, full_state=True, sync_filter=_INITIAL_FILTER)
+        if not isinstance(resp, nio.SyncResponse):
+            raise PlatformError(f"Matrix initial sync failed: {resp}")
+        await self._handle_invites(client, resp)
+        self._save(sync_token=resp.next_batch)
+        return False
+
+    async def _sync_loop(self, client: nio.AsyncClient, sink: EventSink, resumed: bool) -> None:
+        backoff = 1.0
+        # After resuming from a stored token nio knows no room state (members, encryption,
+        # names): the first sync asks for all of it; its timeline is still only what is new.
+        full_state = resumed
+        while True:
+            try:
+                resp = await client.sync(
+                    timeout=0 if full_state else self._sync_timeout_ms,
+                    sync_filter=_SYNC_FILTER,
+                    # Our own token, not nio's: nio skips processing a response whose token
+                    # equals its next_batch, which would drop the full state after a restart.
+                    since=self._session.sync_token if self._session else None,
+                    full_state=full_state or None,
+                )
+            except _TRANSPORT_ERRORS as exc:
+                resp = None
+                log.warning("matrix: sync failed (%s); retrying in %.0fs", exc, backoff)
+            if isinstance(resp, nio.SyncResponse):
+                self._connected = True
+                backoff = 1.0
+                full_state = False
+                delivered = await self._handle_sync(client, resp, sink)
+                self._save(sync_token=resp.next_batch, delivered=delivered)
+                continue
+            if isinstance(resp, nio.SyncError):
+                if resp.status_code in {"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"}:
+                    raise PlatformError(f"Matrix access token rejected during sync: {resp}")
+                if resp.status_code == "M_LIMIT_EXCEEDED":
+                    backoff = max(backoff, (resp.retry_after_ms or 5000) / 1000)
+                log.warning("matrix: sync error %s; retrying in %.0fs", resp, backoff)
+            self._connected = False
+            await self._clock.sleep(backoff)
+            backoff = min(backoff * 2, 60.0)
+
+    def _save(self, *, sync_token: str, delivered: list[str] | None = None) -> None:
+        assert self._session is not None
+        session = replace(self._session, sync_token=sync_token).with_events(delivered or [])
+        if session != self._session:
+            self._session = session
+            self._store.save(session)
+
+    # ------------------------------------------------------------ inbound
+
+    async def _handle_sync(
+        self,
+        client: nio.AsyncClient,
+        resp: nio.SyncResponse,
+        sink: EventSink,
+    ) -> list[str]:
+        await self._handle_invites(client, resp)
+        delivered: list[str] = []
+        skipped = 0
+        started_mono, started_wall = self._started
+        uptime_ms = (self._clock.monotonic() - started_mono + self._replay_skew) * 1000
+        not_before_ms = (started_wall - self._replay_skew) * 1000
+        for room_id, info in resp.rooms.join.items():
+            room = client.rooms.get(room_id)
+            if room is not None and room.encrypted:
+                await self._warn_encrypted(room_id)
+            for event in info.timeline.events:
+                source = getattr(event, "source", None)
+                if not isinstance(source, Mapping):
+                    continue
+                event_id = source.get("event_id")
+                if not isinstance(event_id, str) or event_id in self._delivered:
+                    continue
+                if translate.predates(source, uptime_ms=uptime_ms, not_before_ms=not_before_ms):
+                    skipped += 1
+                    continue
+                if source.get("type") == "m.room.encrypted":
+                    await self._warn_encrypted(room_id)
+                    continue
+                core_event = self._translate(room, room_id, source)
+                self._remember(event_id)
+                if core_event is None:
+                    continue
+                delivered.append(event_id)
+                await self._deliver(sink, core_event)
+        if skipped:
+            log.info("matrix: skipped %d events from before this start (no replay)", skipped)
+        return delivered
+
+    def _translate(
+        self, room: nio.MatrixRoom | None, room_id: str, source: Mapping
+    ) -> Event | None:
+        sender = source.get("sender")
+        name = (room.user_name(sender) if room and isinstance(sender, str) else None) or ""
+        if source.get("type") == "m.room.message":
+            return translate.message_to_event(
+                source,
+                room_id=room_id,
+                bot=self._bot,
+                is_direct=room is not None and room.member_count == 2,
+                sender_name=name,
+                known_bots=self._known_bots,
+            )
+        if source.get("type") == "m.reaction":
+            target = translate.reaction_target(source)
+            prompt = self._prompts.get(target) if target else None
+            reaction = translate.reaction_to_event(
+                source,
+                room_id=room_id,
+                bot=self._bot,
+                sender_name=name,
+                target_chat=prompt.chat if prompt else None,
+                known_bots=self._known_bots,
+            )
+            if reaction is not None and prompt is not None:
+                # A prompt this process posted: answer it directly. After a restart the
+                # plain Reaction reaches the broker, which knows prompts from its store.
+                return translate.reaction_to_approval(reaction, prompt.approval_id) or reaction
+            return reaction
+        return None
+
+    async def _deliver(self, sink: EventSink, event: Event) -> None:
+        try:
+            await sink(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # One bad event must not stop the sync loop (and so every later message).
+            log.exception("matrix: the core failed to handle %r", event)
+
+    def _remember(self, event_id: str) -> None:
+        self._delivered[event_id] = None
+        while len(self._delivered) > 2048:
+            self._delivered.popitem(last=False)
+
+    async def _handle_invites(self, client: nio.AsyncClient, resp: nio.SyncResponse) -> None:
+        for room_id, info in resp.rooms.invite.items():
+            # nio moves "content" out of invite events' source into an attribute.
+            states = [
+                {**e.source, "content": getattr(e, "content", None) or e.source.get("content")}
+                for e in info.invite_state
+                if isinstance(e.source, Mapping)
+            ]
+            inviter = translate.invite_sender(states, self._user_id)
+            if inviter is None or f"matrix:{inviter}" not in self._allowed_inviters:
+                if room_id not in self._ignored_invites:
+                    self._ignored_invites.add(room_id)
+                    log.info(
+                        "matrix: ignoring invite to %s from %s (not allowed)", room_id, inviter
+                    )
+                continue
+            try:
+                resp_join = await client.join(room_id)
+            except _TRANSPORT_ERRORS as exc:
+                log.warning("matrix: could not join %s: %r", room_id, exc)
+                continue
+            if isinstance(resp_join, nio.JoinResponse):
+                log.info("matrix: joined %s (invited by %s)", room_id, inviter)
+            else:
+                log.warning("matrix: could not join %s: %s", room_id, resp_join)
+
+    async def _warn_encrypted(self, room_id: str) -> None:
+        assert self._session is not None
+        if room_id in self._session.warned_rooms:
+            return
+        log.warning(
+            "matrix: room %s is end-to-end encrypted; hearth does not support E2EE yet", room_id
+        )
+        self._session = replace(self._session, warned_rooms=(*self._session.warned_rooms, room_id))
+        self._store.save(self._session)
+        try:
+            await self.post(ChatRef(self.platform, room_id), translate.ENCRYPTION_NOTICE)
+        except PlatformError as exc:
+            log.warning("matrix: could not post the E2EE notice in %s: %s", room_id, exc)
+
+    # ------------------------------------------------------------ outbound
+
+    def _require_client(self) -> nio.AsyncClient:
+        if self._client is None or not self._client.access_token:
+            raise PlatformError("the Matrix adapter is not connected")
+        return self._client
+
+    async def _send(
+        self, room_id: str, event_type: str, content: dict[str, Any], *, wait: bool
+    ) -> str:
+        """Send one event; returns its id. ``wait``: sleep through 429s within the budget.
+
+        The transaction id stays the same across retries, so the homeserver stores the event
+        once even when a response was lost.
+        """
+        if translate.content_size(content) > translate.MAX_EVENT_BYTES:
+            raise MessageTooLong(f"Matrix event of {translate.content_size(content)} bytes")
+        client = self._require_client()
+        tx_id = str(uuid.uuid4())
+        waited = 0.0
+        while True:
+            try:
+                resp = await client.room_send(
+                    room_id, event_type, content, tx_id=tx_id, ignore_unverified_devices=True
+                )
+            except _TRANSPORT_ERRORS as exc:
+                raise PlatformError(f"Matrix send to {room_id} failed: {exc!r}") from exc
+            if isinstance(resp, nio.RoomSendResponse):
+                return resp.event_id
+            code = getattr(resp, "status_code", None)
+            if code in {"M_LIMIT_EXCEEDED", 429, "429"}:
+                retry_after = (getattr(resp, "retry_after_ms", None) or 5000) / 1000
+                if not wait or waited + retry_after > self._send_retry_budget:
+                    raise RateLimited(retry_after)
+                log.info("matrix: rate limited in %s, waiting %.1fs", room_id, retry_after)
+                await self._clock.sleep(retry_after)
+                waited += retry_after
+                continue
+            if code == "M_TOO_LARGE":
+                raise MessageTooLong(f"Matrix refused the event as too large: {resp}")
+            raise PlatformError(f"Matrix send to {room_id} failed: {resp}")
+
+    async def post(self, chat: ChatRef, text: str) -> MessageRef:
+        """Post ``text`` (Markdown) with an HTML body, in the chat's ``m.thread`` if any."""
+        content = translate.message_content(text, thread_id=chat.thread_id)
+        event_id = await self._send(chat.channel_id, "m.room.message", content, wait=True)
+        return MessageRef(chat, event_id)
+
+    async def edit(self, ref: MessageRef, text: str) -> None:
+        """Replace a message's text with an ``m.replace`` event; 429 → RateLimited at once."""
+        content = translate.edit_content(ref.message_id, text)
+        await self._send(ref.chat.channel_id, "m.room.message", content, wait=False)
+
+    async def react(self, ref: MessageRef, key: str) -> None:
+        """Annotate a message with the emoji ``key``."""
+        content = translate.reaction_content(ref.message_id, key)
+        await self._send(ref.chat.channel_id, "m.reaction", content, wait=True)
+
+    async def ask_approval(self, chat: ChatRef, request: ApprovalRequest) -> MessageRef:
+        """Post the prompt in the task's thread and pre-add ✅ and ❌ for approvers to click."""
+        text = translate.approval_prompt_text(request)
+        ref = await self.post(chat, text)
+        self._prompts[ref.message_id] = _Prompt(request.id, chat, text)
+        while len(self._prompts) > 512:
+            self._prompts.popitem(last=False)
+        for key in (translate.APPROVE_KEY, translate.DENY_KEY):
+            try:
+                await self.react(ref, key)
+            except PlatformError as exc:
+                # The prompt is up and `approve <id>` still works; clicking needs no pre-add.
+                log.warning("matrix: could not pre-add %s to prompt %s: %s", key, request.id, exc)
+        return ref
+
+    async def close_approval(self, prompt: MessageRef, outcome: ApprovalOutcome) -> None:
+        """Edit the prompt to show the outcome and who decided; its reactions then do nothing."""
+        known = self._prompts.pop(prompt.message_id, None)
+        original = known.text if known else await self._fetch_body(prompt)
+        content = translate.edit_content(
+            prompt.message_id, translate.closed_prompt_text(original, outcome)
+        )
+        await self._send(prompt.chat.channel_id, "m.room.message", content, wait=True)
+
+    async def _fetch_body(self, ref: MessageRef) -> str | None:
+        """The body of a message (after a restart the prompt text is not in memory)."""
+        client = self._require_client()
+        with contextlib.suppress(*_TRANSPORT_ERRORS):
+            resp = await client.room_get_event(ref.chat.channel_id, ref.message_id)
+            if isinstance(resp, nio.RoomGetEventResponse):
+                return translate.event_body(resp.event.source)
+            log.warning("matrix: could not fetch prompt %s: %s", ref.message_id, resp)
+        return None

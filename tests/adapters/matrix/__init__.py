@@ -1,0 +1,1 @@
+"""Matrix adapter tests (translate units and end-to-end against a real Synapse)."""
