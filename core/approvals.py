@@ -1,0 +1,475 @@
+"""ApprovalBroker: asks approvers before risky work, and cannot be bypassed or lost.
+
+The request is stored and registered before its prompt is posted (a fast click is never lost);
+only configured approvers decide; the first decision wins (double clicks are harmless); expiry
+is a denial; every step lands in the audit trail; after a restart, prompts left pending are
+closed as expired. Nothing here ever approves on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from core.clock import utc
+from core.events import (
+    ApprovalOutcome,
+    ApprovalRequest,
+    ApprovalResponse,
+    ChatRef,
+    Decision,
+    MessageRef,
+    Reaction,
+    User,
+)
+from core.metrics import Metrics
+from core.ports import ChatAdapter, Clock
+from core.storage.approvals import ApprovalRecord, ApprovalStore
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_PREFIX = "appr"
+RESTART_REASON = "expired: hearth restarted"
+REACTION_DECISIONS: Mapping[str, Decision] = {
+    "✅": Decision.APPROVE,
+    "✔️": Decision.APPROVE,
+    "☑️": Decision.APPROVE,
+    "❌": Decision.DENY,
+    "✖️": Decision.DENY,
+}
+
+
+def pack_payload(approval_id: str, decision: Decision) -> str:
+    """Button payload ``appr:<id>:approve|deny``; fits Discord's 100-char custom_id."""
+    return f"{PAYLOAD_PREFIX}:{approval_id}:{decision.value}"
+
+
+def unpack_payload(payload: str) -> tuple[str, Decision] | None:
+    """Inverse of pack_payload; None for anything that is not exactly ours."""
+    if not isinstance(payload, str) or len(payload) > 100:
+        return None
+    parts = payload.split(":")
+    if len(parts) != 3 or parts[0] != PAYLOAD_PREFIX or not _valid_id(parts[1]):
+        return None
+    try:
+        return parts[1], Decision(parts[2])
+    except ValueError:
+        return None
+
+
+def _valid_id(approval_id: str) -> bool:
+    return 0 < len(approval_id) <= 16 and all(c.isalnum() or c in "-_" for c in approval_id)
+
+
+def _new_id() -> str:
+    while True:
+        candidate = secrets.token_urlsafe(6)  # 8 url-safe characters
+        if candidate[0].isalnum():  # `approve -x…` would read like an option
+            return candidate
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 60:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+class Resolution(enum.Enum):
+    """What became of one approve/deny attempt."""
+
+    DECIDED = "decided"
+    UNKNOWN = "unknown"  # no such approval
+    CLOSED = "closed"  # already decided, expired, or closed by a restart
+    NOT_ALLOWED = "not_allowed"  # the user is not an approver
+    WRONG_PROMPT = "wrong_prompt"  # the click came from another message than the prompt
+    IGNORED = "ignored"  # bots, including hearth itself
+
+
+@dataclass(slots=True)
+class _Pending:
+    request: ApprovalRequest
+    future: asyncio.Future[ApprovalOutcome]
+    prompt: MessageRef | None = None
+    outcome: ApprovalOutcome | None = None  # set synchronously by whoever decides first
+    refused: set[str] = field(default_factory=set)  # users already told they cannot decide
+    stored: bool = False  # our decision reached storage first (another process may have won)
+    deadline: float = 0.0  # on the clock's monotonic scale
+
+
+class ApprovalBroker:
+    """Posts approval prompts through adapters and waits for an approver's decision."""
+
+    def __init__(
+        self,
+        adapters: Mapping[str, ChatAdapter],
+        store: ApprovalStore,
+        *,
+        approvers: frozenset[str],
+        timeout: float,
+        clock: Clock,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._adapters = adapters
+        self._store = store
+        self._approvers = frozenset(approvers)
+        self._timeout = float(timeout)
+        self._clock = clock
+        self._metrics = metrics
+        self._pending: dict[str, _Pending] = {}
+        self._by_prompt: dict[tuple[str, str], str] = {}
+
+    @property
+    def approvers(self) -> frozenset[str]:
+        """Qualified ids (``platform:id``) of everyone who may decide."""
+        return self._approvers
+
+    @property
+    def timeout(self) -> float:
+        """Seconds before an unanswered request expires (= deny)."""
+        return self._timeout
+
+    def may_decide(self, user: User) -> bool:
+        """Only configured approvers decide; the requester too, but only if an approver."""
+        return not user.is_bot and user.qualified in self._approvers
+
+    def pending_ids(self) -> list[str]:
+        """Ids of the approvals this process is waiting on."""
+        return list(self._pending)
+
+    async def request(
+        self,
+        *,
+        chat: ChatRef,
+        command: str,
+        cwd: str,
+        task_id: str,
+        requester: User,
+        tool_name: str = "shell",
+        reasons: tuple[str, ...] = (),
+        kind: str = "command",
+    ) -> ApprovalOutcome:
+        """Ask for approval of exactly ``command`` in ``cwd``; returns when decided or expired.
+
+        Cancelling the caller closes the prompt as cancelled. Posting failures deny.
+        """
+        now = self._clock.now()
+        request = ApprovalRequest(
+            id=_new_id(),
+            chat=chat,
+            command=command,
+            cwd=cwd,
+            task_id=task_id,
+            requester=requester,
+            tool_name=tool_name,
+            reasons=tuple(reasons),
+            expires_at=utc(now + self._timeout),
+            kind=kind,
+        )
+        loop = asyncio.get_running_loop()
+        pending = _Pending(
+            request, loop.create_future(), deadline=self._clock.monotonic() + self._timeout
+        )
+        # Registered and stored before the prompt exists: a click that arrives while ask_approval
+        # is still returning finds its request.
+        self._pending[request.id] = pending
+        try:
+            await self._store.add(request, created_at=now, expires_at=now + self._timeout)
+            adapter = self._adapters.get(chat.platform)
+            if adapter is None:
+                return await self._fail(pending, f"no adapter for platform {chat.platform!r}")
+            try:
+                pending.prompt = await adapter.ask_approval(chat, request)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the platform's failure must deny, not crash the task
+                log.exception("could not post approval prompt %s", request.id)
+                return await self._fail(
+                    pending, f"the approval prompt could not be posted ({exc})"
+                )
+            self._by_prompt[(chat.platform, pending.prompt.message_id)] = request.id
+            await self._store.set_prompt(request.id, pending.prompt, at=self._clock.now())
+            outcome = await self._wait(pending)
+            if pending.stored:
+                await self._close(pending, outcome)
+            return outcome
+        except asyncio.CancelledError:
+            cancelled = self._claim(pending, Decision.DENY, None, "cancelled: the task stopped")
+            if cancelled is not None:
+                try:
+                    await asyncio.shield(self._finish(pending, cancelled, "cancelled"))
+                except Exception:  # the cancellation must still propagate
+                    log.exception("could not close cancelled approval %s", request.id)
+            raise
+        finally:
+            self._pending.pop(request.id, None)
+            if pending.prompt is not None:
+                self._by_prompt.pop((chat.platform, pending.prompt.message_id), None)
+
+    async def _wait(self, pending: _Pending) -> ApprovalOutcome:
+        """The decision, or a denial once the timeout passes on the injected clock."""
+        remaining = pending.deadline - self._clock.monotonic()
+        expiry = asyncio.create_task(
+            self._clock.sleep(remaining), name=f"approval-expiry:{pending.request.id}"
+        )
+        try:
+            await asyncio.wait({pending.future, expiry}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            expiry.cancel()
+        if not pending.future.done():
+            reason = f"expired after {_duration(self._timeout)}"
+            outcome = self._claim(pending, Decision.DENY, None, reason)
+            if outcome is not None:
+                await self._record(pending, outcome, "expired")
+        return await pending.future
+
+    def _claim(
+        self, pending: _Pending, decision: Decision, user: User | None, reason: str
+    ) -> ApprovalOutcome | None:
+        """Take the decision synchronously; None when someone else already decided."""
+        if pending.outcome is not None:
+            return None
+        pending.outcome = ApprovalOutcome(
+            decision=decision,
+            decided_by=user,
+            decided_at=utc(self._clock.now()),
+            reason=reason,
+        )
+        return pending.outcome
+
+    async def _record(self, pending: _Pending, outcome: ApprovalOutcome, status: str) -> bool:
+        """Persist a claimed decision and wake the waiting task; False if it did not stick.
+
+        The waiting task only ever sees an approval that is in the audit trail: if storage
+        already holds another decision (closed by a restart), that one wins; if storage
+        fails, the task gets a denial.
+        """
+        stored = False
+        final = ApprovalOutcome(
+            decision=Decision.DENY,
+            decided_by=None,
+            decided_at=outcome.decided_at,
+            reason="the decision could not be recorded",
+        )
+        try:
+            stored = await self._store.decide(
+                pending.request.id,
+                status=status,
+                decided_by=outcome.decided_by.qualified if outcome.decided_by else None,
+                decided_by_name=outcome.decided_by.display_name if outcome.decided_by else "",
+                reason=outcome.reason,
+                at=outcome.decided_at.timestamp(),
+            )
+            if stored:
+                final = outcome
+            else:
+                log.warning("approval %s was already closed in storage", pending.request.id)
+                final = await self._stored_outcome(pending.request.id, final)
+        except Exception:  # a storage failure denies; it must not leave the task waiting
+            log.exception("could not record decision on approval %s", pending.request.id)
+        finally:
+            pending.stored = stored
+            if not pending.future.done():
+                pending.future.set_result(final)
+            if self._metrics is not None:
+                self._metrics.inc("hearth_approvals_total", outcome=status if stored else "lost")
+        return stored
+
+    async def _stored_outcome(
+        self, approval_id: str, fallback: ApprovalOutcome
+    ) -> ApprovalOutcome:
+        """The decision storage holds for ``approval_id`` (another process made it)."""
+        record = await self._store.get(approval_id)
+        if record is None or record.pending:
+            return fallback
+        decided_by = None
+        if record.decided_by:
+            platform, _, uid = record.decided_by.partition(":")
+            decided_by = User(platform, uid, record.decided_by_name)
+        approved = record.status == "approved" and decided_by is not None
+        return ApprovalOutcome(
+            decision=Decision.APPROVE if approved else Decision.DENY,
+            decided_by=decided_by,
+            decided_at=utc(record.decided_at or self._clock.now()),
+            reason=record.reason or record.status,
+        )
+
+    async def _finish(self, pending: _Pending, outcome: ApprovalOutcome, status: str) -> None:
+        if await self._record(pending, outcome, status):
+            await self._close(pending, outcome)
+
+    async def _fail(self, pending: _Pending, reason: str) -> ApprovalOutcome:
+        outcome = self._claim(pending, Decision.DENY, None, reason)
+        assert outcome is not None  # nobody could decide a request without a prompt
+        await self._record(pending, outcome, "failed")
+        return outcome
+
+    async def _close(self, pending: _Pending, outcome: ApprovalOutcome) -> None:
+        """Edit the prompt to show the outcome; a platform failure is logged, not raised."""
+        if pending.prompt is None:
+            return
+        adapter = self._adapters.get(pending.prompt.chat.platform)
+        if adapter is None:
+            return
+        try:
+            await adapter.close_approval(pending.prompt, outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the decision stands even if the prompt cannot be edited
+            log.exception("could not close approval prompt %s", pending.request.id)
+
+    # ---- decisions ---------------------------------------------------------------------------
+
+    async def resolve(self, response: ApprovalResponse) -> bool:
+        """Apply a click (or ``approve <id>``); True only when it decided the approval."""
+        return await self.answer(response) is Resolution.DECIDED
+
+    async def answer(
+        self, response: ApprovalResponse, *, notify: bool = True, reason: str = ""
+    ) -> Resolution:
+        """Apply a decision attempt and say what became of it.
+
+        Non-approvers get one short note per approval in the prompt's thread (``notify``);
+        text commands pass ``notify=False`` and reply themselves. ``reason`` explains a denial.
+        """
+        user = response.user
+        if user.is_bot:
+            return Resolution.IGNORED
+        pending = self._pending.get(response.approval_id)
+        if pending is None:
+            record = (
+                await self._store.get(response.approval_id)
+                if _valid_id(response.approval_id)
+                else None
+            )
+            return Resolution.UNKNOWN if record is None else Resolution.CLOSED
+        now = self._clock.now()
+        if (
+            response.prompt is not None
+            and pending.prompt is not None
+            and response.prompt.message_id != pending.prompt.message_id
+        ):
+            await self._store.log(
+                response.approval_id,
+                at=now,
+                actor=user.qualified,
+                action="wrong_prompt",
+                detail=response.prompt.message_id,
+            )
+            return Resolution.WRONG_PROMPT
+        if not self.may_decide(user):
+            await self._refuse(pending, user, notify=notify)
+            return Resolution.NOT_ALLOWED
+        if response.decision is Decision.APPROVE:
+            reason, status = f"approved by {user.display_name or user.id}", "approved"
+        else:
+            reason, status = reason.strip()[:200], "denied"
+        outcome = self._claim(pending, response.decision, user, reason)
+        if outcome is None:
+            await self._store.log(
+                response.approval_id,
+                at=now,
+                actor=user.qualified,
+                action="late_click",
+                detail=response.decision.value,
+            )
+            return Resolution.CLOSED
+        if not await self._record(pending, outcome, status):
+            return Resolution.CLOSED
+        return Resolution.DECIDED
+
+    async def _refuse(self, pending: _Pending, user: User, *, notify: bool) -> None:
+        request = pending.request
+        await self._store.log(
+            request.id,
+            at=self._clock.now(),
+            actor=user.qualified,
+            action="refused",
+            detail="not an approver",
+        )
+        if self._metrics is not None:
+            self._metrics.inc("hearth_approvals_total", outcome="refused")
+        if not notify or user.qualified in pending.refused:
+            return  # one note per user per approval: a spammer cannot make the bot spam
+        pending.refused.add(user.qualified)
+        where = pending.prompt.chat if pending.prompt is not None else request.chat
+        adapter = self._adapters.get(where.platform)
+        if adapter is None:
+            return
+        try:
+            await adapter.post(where, refusal_note(user))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed note must not turn a refusal into a crash
+            log.exception("could not post refusal note for approval %s", request.id)
+
+    async def resolve_reaction(self, reaction: Reaction) -> bool:
+        """✅/❌ on an approval prompt; True when the reaction was on one (it is consumed)."""
+        decision = REACTION_DECISIONS.get(reaction.key)
+        if decision is None:
+            return False
+        key = (reaction.target.chat.platform, reaction.target.message_id)
+        approval_id = self._by_prompt.get(key)
+        if approval_id is None:
+            # A prompt closed earlier (or by a restart) consumes the reaction harmlessly.
+            return await self._store.find_by_prompt(*key) is not None
+        await self.answer(
+            ApprovalResponse(
+                approval_id=approval_id,
+                decision=decision,
+                user=reaction.user,
+                prompt=reaction.target,
+                event_id=reaction.event_id,
+            )
+        )
+        return True
+
+    async def lookup(self, approval_id: str) -> ApprovalRecord | None:
+        """The stored approval, for status replies (``approve <id>`` on a closed one)."""
+        return await self._store.get(approval_id) if _valid_id(approval_id) else None
+
+    # ---- restart ---------------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Close prompts left pending by a previous run as expired and tell their threads."""
+        closed = 0
+        for record in await self._store.pending():
+            if record.id in self._pending:
+                continue  # ours, still being waited on
+            now = self._clock.now()
+            stored = await self._store.decide(
+                record.id, status="expired", decided_by=None, reason=RESTART_REASON, at=now
+            )
+            if not stored:
+                continue
+            closed += 1
+            if self._metrics is not None:
+                self._metrics.inc("hearth_approvals_total", outcome="expired")
+            outcome = ApprovalOutcome(
+                decision=Decision.DENY, decided_by=None, decided_at=utc(now), reason=RESTART_REASON
+            )
+            adapter = self._adapters.get(record.chat.platform)
+            if adapter is None:
+                continue
+            try:
+                if record.prompt is not None:
+                    await adapter.close_approval(record.prompt, outcome)
+                await adapter.post(
+                    record.chat,
+                    f"hearth restarted while approval {record.id} (`{record.command}`) was "
+                    "waiting, so it was closed and nothing was run. Ask again to retry.",
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one unreachable chat must not stop the others being closed
+                log.exception("could not close stale approval %s", record.id)
+        return closed
+
+
+def refusal_note(user: User) -> str:
+    """The one-line reply to someone who may not decide an approval."""
+    name = user.display_name or user.id
+    return f"@{name}, only approvers can decide this approval."

@@ -1,0 +1,60 @@
+"""The built-in tools (shell, read_file, write_file, list_dir, http_request) in one registry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from core.tools.environment import scrubbed_env
+from core.tools.files import FileTools
+from core.tools.http import READ_ONLY_METHODS, HttpTool
+from core.tools.registry import ApprovalRequester, ToolRegistry, tool
+from core.tools.risk import Risk, classify
+from core.tools.shell import ShellTool
+
+_STALE_VARS = ("PWD", "OLDPWD", "SHLVL", "_")
+
+
+def build_tools(
+    *,
+    workspace: Path,
+    broker: ApprovalRequester | None,
+    secrets: Sequence[str],
+    base_env: Mapping[str, str] | None = None,
+    shell_timeout: float = 120.0,
+    http_timeout: float = 20.0,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+) -> ToolRegistry:
+    """A registry with the built-in tools bound to ``workspace``.
+
+    ``base_env`` is the environment shell commands start from (bot/config.py reads it; None
+    gives a minimal PATH/LANG environment); every secret name and value is removed from it.
+    High-risk shell commands go to ``broker`` for approval; without a broker they are refused.
+    """
+    root = workspace.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in scrubbed_env(base_env, secrets).items() if k not in _STALE_VARS}
+    shell = ShellTool(root, env=env, timeout=shell_timeout)
+    files = FileTools(root)
+    http = HttpTool(timeout=http_timeout, transport=http_transport)
+
+    def shell_risk(args: Mapping[str, Any]) -> Risk:
+        return classify(str(args["command"]), workspace=root)
+
+    def http_low_risk(args: Mapping[str, Any]) -> bool:
+        return str(args.get("method", "GET")).upper() in READ_ONLY_METHODS
+
+    return ToolRegistry(
+        [
+            tool(shell.shell, name="shell", risk=shell_risk, cwd=str(root)),
+            tool(files.read_file, read_only=True),
+            tool(files.write_file),
+            tool(files.list_dir, read_only=True),
+            tool(http.http_request, read_only=True, low_risk=http_low_risk),
+        ],
+        broker=broker,
+        secrets=secrets,
+    )

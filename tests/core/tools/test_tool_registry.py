@@ -1,0 +1,248 @@
+"""ToolRegistry: specs, validation, refusals and approvals; failures are results, never crashes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from core.errors import ToolError
+from core.events import ApprovalOutcome, ChatRef, Decision, User
+from core.llm.base import ToolCall
+from core.tools.base import ToolContext
+from core.tools.builtin import build_tools
+from core.tools.registry import Tool, ToolRegistry, tool
+
+SECRET = "xoxb-registry-secret-123456"
+ANA = User("fake", "U1", "Ana")
+BOB = User("fake", "U2", "Bob")
+CHAT = ChatRef("fake", "C1", "T1")
+
+
+class RecordingBroker:
+    """Hand-written fake of ApprovalBroker.request: records requests, answers from a script."""
+
+    def __init__(self, *outcomes: ApprovalOutcome) -> None:
+        self.outcomes = list(outcomes)
+        self.requests: list[dict[str, object]] = []
+
+    async def request(self, **kwargs: object) -> ApprovalOutcome:
+        self.requests.append(kwargs)
+        return self.outcomes.pop(0)
+
+
+def _outcome(decision: Decision, by: User | None, reason: str = "") -> ApprovalOutcome:
+    return ApprovalOutcome(
+        decision=decision, decided_by=by, decided_at=datetime.now(UTC), reason=reason
+    )
+
+
+def _ctx(ws: Path, *, unattended: bool = False) -> ToolContext:
+    return ToolContext(
+        task_id="task-1", chat=CHAT, requester=BOB, workspace=ws, unattended=unattended
+    )
+
+
+def _call(name: str, **arguments: object) -> ToolCall:
+    return ToolCall("c1", name, dict(arguments))
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return (tmp_path / "ws").resolve()
+
+
+def _registry(ws: Path, broker: RecordingBroker | None) -> ToolRegistry:
+    return build_tools(workspace=ws, broker=broker, secrets=[SECRET], shell_timeout=10)
+
+
+async def test_blocked_is_refused_without_asking(ws: Path) -> None:
+    broker = RecordingBroker()
+    result = await _registry(ws, broker).run(
+        _call("shell", command="rm -rf / && touch x"), _ctx(ws)
+    )
+    assert result.is_error and result.output.startswith("refused:")
+    assert "rm -r on /" in result.output
+    assert broker.requests == []
+    assert not (ws / "x").exists()
+
+
+async def test_high_risk_denied_runs_nothing(ws: Path) -> None:
+    broker = RecordingBroker(_outcome(Decision.DENY, ANA, "not today"))
+    reg = _registry(ws, broker)
+    result = await reg.run(_call("shell", command="touch made && rm -f made2"), _ctx(ws))
+    assert result.is_error
+    assert result.output.startswith("Not run: denied by Ana (not today)")
+    assert not (ws / "made").exists()
+    (request,) = broker.requests
+    assert request["command"] == "touch made && rm -f made2"
+    assert request["cwd"] == str(ws)
+    assert request["task_id"] == "task-1"
+    assert request["requester"] == BOB
+    assert request["chat"] == CHAT
+    assert request["tool_name"] == "shell"
+    assert "deletes files (rm)" in request["reasons"]  # type: ignore[operator]
+
+
+async def test_high_risk_expired_runs_nothing(ws: Path) -> None:
+    broker = RecordingBroker(_outcome(Decision.DENY, None, "expired after 30 min"))
+    result = await _registry(ws, broker).run(_call("shell", command="touch a; rm a"), _ctx(ws))
+    assert result.is_error
+    assert result.output.startswith("Not run: approval expired after 30 min")
+    assert not (ws / "a").exists()
+
+
+async def test_high_risk_approved_runs_exactly_that_command(ws: Path) -> None:
+    broker = RecordingBroker(_outcome(Decision.APPROVE, ANA, "approved by Ana"))
+    result = await _registry(ws, broker).run(
+        _call("shell", command="echo approved > out.txt; rm -f nothing; pwd"), _ctx(ws)
+    )
+    assert not result.is_error, result.output
+    assert (ws / "out.txt").read_text() == "approved\n"
+    assert str(ws) in result.output
+
+
+async def test_each_call_needs_its_own_approval(ws: Path) -> None:
+    broker = RecordingBroker(
+        _outcome(Decision.APPROVE, ANA, "approved by Ana"), _outcome(Decision.DENY, ANA)
+    )
+    reg = _registry(ws, broker)
+    first = await reg.run(_call("shell", command="touch one; rm -f x"), _ctx(ws))
+    second = await reg.run(_call("shell", command="touch two; rm -f x"), _ctx(ws))
+    assert not first.is_error and second.is_error
+    assert [r["command"] for r in broker.requests] == ["touch one; rm -f x", "touch two; rm -f x"]
+    assert (ws / "one").exists() and not (ws / "two").exists()
+
+
+async def test_unattended_work_still_asks(ws: Path) -> None:
+    broker = RecordingBroker(_outcome(Decision.DENY, None, "expired after 30 min"))
+    result = await _registry(ws, broker).run(
+        _call("shell", command="systemctl restart nginx"), _ctx(ws, unattended=True)
+    )
+    assert result.is_error and len(broker.requests) == 1
+
+
+async def test_high_risk_without_a_broker_is_refused(ws: Path) -> None:
+    result = await _registry(ws, None).run(_call("shell", command="rm x"), _ctx(ws))
+    assert result.is_error and "no approver is configured" in result.output
+
+
+async def test_low_risk_runs_without_asking(ws: Path) -> None:
+    broker = RecordingBroker()
+    result = await _registry(ws, broker).run(_call("shell", command="echo hi"), _ctx(ws))
+    assert not result.is_error and "hi" in result.output and broker.requests == []
+
+
+async def test_unknown_tool_names_the_available_ones(ws: Path) -> None:
+    result = await _registry(ws, None).run(_call("bash", command="ls"), _ctx(ws))
+    assert result.is_error
+    assert result.output == (
+        "unknown tool 'bash'; available tools: shell, read_file, write_file, list_dir, "
+        "http_request"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({}, "command: Field required"),
+        ({"cmd": "ls"}, "cmd: unexpected argument"),
+        ({"command": ["ls"]}, "command: Input should be a valid string"),
+    ],
+)
+async def test_bad_arguments_explain_the_schema(
+    ws: Path, arguments: dict[str, object], expected: str
+) -> None:
+    result = await _registry(ws, None).run(ToolCall("c", "shell", arguments), _ctx(ws))
+    assert result.is_error
+    assert expected in result.output
+    assert 'Expected: {"command": string}' in result.output
+
+
+async def test_non_object_arguments(ws: Path) -> None:
+    result = await _registry(ws, None).run(ToolCall("c", "read_file", "x.txt"), _ctx(ws))  # type: ignore[arg-type]
+    assert result.is_error and "must be a JSON object" in result.output
+    assert '"offset_line"?: integer' in result.output
+
+
+async def test_tool_exception_is_a_result_not_a_crash(ws: Path) -> None:
+    async def explode(x: int) -> str:
+        """Always fails."""
+        raise RuntimeError("boom")
+
+    async def refuse(x: int) -> str:
+        """Refuses politely."""
+        raise ToolError("refused: nope")
+
+    reg = ToolRegistry([tool(explode), tool(refuse)])
+    crashed = await reg.run(_call("explode", x=1), _ctx(ws))
+    refused = await reg.run(_call("refuse", x="2"), _ctx(ws))
+    assert crashed.is_error and crashed.output == "explode failed: RuntimeError: boom"
+    assert refused.is_error and refused.output == "refused: nope"
+
+
+def _plant_leak(ws: Path) -> None:
+    ws.mkdir(parents=True, exist_ok=True)
+    (ws / "leak.txt").write_text(f"token={SECRET}\n")
+
+
+async def test_secrets_are_redacted_from_outputs(ws: Path) -> None:
+    _plant_leak(ws)
+    result = await _registry(ws, None).run(_call("read_file", path="leak.txt"), _ctx(ws))
+    assert SECRET not in result.output and "REDACTED" in result.output
+
+
+def test_duplicate_names_are_an_error() -> None:
+    async def same(a: str) -> str:
+        """One."""
+        return a
+
+    reg = ToolRegistry([tool(same)])
+    with pytest.raises(ValueError, match="duplicate tool name 'same'"):
+        reg.register(tool(same))
+
+
+def test_spec_from_signature_and_docstring() -> None:
+    async def greet(name: str, times: int = 1, loud: bool = False) -> str:
+        """Greet someone.
+
+        Args:
+            name: who to greet.
+            times: how often.
+        """
+        return name
+
+    t: Tool = tool(greet)
+    assert t.spec.description == "Greet someone."
+    assert t.parameters["required"] == ["name"]
+    assert t.parameters["properties"]["name"] == {"description": "who to greet.", "type": "string"}
+    assert t.parameters["properties"]["times"]["default"] == 1
+    assert "title" not in str(t.parameters)
+
+
+def test_low_risk_and_read_only(ws: Path) -> None:
+    reg = _registry(ws, None)
+    assert reg.is_low_risk(_call("shell", command="ls -la"))
+    assert not reg.is_low_risk(_call("shell", command="rm x"))
+    assert not reg.is_low_risk(_call("shell", cmd="ls"))
+    assert reg.is_low_risk(_call("read_file", path="x"))
+    assert reg.is_low_risk(_call("list_dir"))
+    assert not reg.is_low_risk(_call("write_file", path="x", content=""))
+    assert reg.is_low_risk(_call("http_request", url="http://x"))
+    assert not reg.is_low_risk(_call("http_request", url="http://x", method="POST"))
+    assert not reg.is_low_risk(_call("nope"))
+    assert reg.is_read_only("read_file") and reg.is_read_only("http_request")
+    assert not reg.is_read_only("shell") and not reg.is_read_only("write_file")
+
+
+async def test_broker_failure_denies_instead_of_crashing(ws: Path) -> None:
+    class BrokenBroker:
+        async def request(self, **kwargs: object) -> ApprovalOutcome:
+            raise RuntimeError("database is locked")
+
+    reg = build_tools(workspace=ws, broker=BrokenBroker(), secrets=[], shell_timeout=10)
+    result = await reg.run(_call("shell", command="touch x; rm -f y"), _ctx(ws))
+    assert result.is_error
+    assert result.output == "Not run: the approval could not be requested (database is locked)."
+    assert not (ws / "x").exists()
