@@ -54,6 +54,7 @@ class TaskPool:
         self._metrics = metrics or Metrics()
         self._slots = asyncio.Semaphore(limits.max_concurrent)
         self._handles: dict[str, _Handle] = {}  # task id → handle
+        self._writes: set[asyncio.Task[None]] = set()  # final status writes in flight
         self._closing = False
 
     @property
@@ -115,14 +116,17 @@ class TaskPool:
         """Stop accepting work, wait up to ``grace`` seconds, then cancel what still runs."""
         self._closing = True
         tasks = [h.task for h in self._handles.values() if h.task is not None]
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=grace)
-        for handle in list(self._handles.values()):
-            if handle.task in pending:
-                self.cancel(handle.ctx.task_id, "hearth is shutting down; this task was stopped.")
-        if pending:
-            await asyncio.wait(pending, timeout=10)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for handle in list(self._handles.values()):
+                if handle.task in pending:
+                    self.cancel(
+                        handle.ctx.task_id, "hearth is shutting down; this task was stopped."
+                    )
+            if pending:
+                await asyncio.wait(pending, timeout=10)
+        if self._writes:
+            await asyncio.wait(set(self._writes), timeout=10)
 
     async def _run(self, handle: _Handle) -> None:
         ctx = handle.ctx
@@ -149,10 +153,16 @@ class TaskPool:
             finally:
                 self._handles.pop(ctx.task_id, None)
                 self._metrics.inc("hearth_tasks_total", status=status)
-                await asyncio.shield(
-                    self._store.finish(ctx.task_id, status, result, self._clock.now())
-                )
                 log.info("task %s: %s", status, result[:120])
+                # The final row is written by its own tracked task, so a second cancellation
+                # cannot interrupt it and shutdown() can wait for it before the db closes.
+                write = asyncio.create_task(
+                    self._store.finish(ctx.task_id, status, result, self._clock.now()),
+                    name=f"task-finish:{ctx.task_id}",
+                )
+                self._writes.add(write)
+                write.add_done_callback(self._writes.discard)
+                await asyncio.shield(write)
 
     async def _tell(self, ctx: TaskContext, text: str) -> None:
         try:

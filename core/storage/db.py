@@ -70,7 +70,12 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block in one IMMEDIATE transaction; any exception rolls it back."""
+        """Run the block in one IMMEDIATE transaction; any exception rolls it back.
+
+        The connection is shared by every coroutine: use this only where nothing else writes
+        meanwhile (migrations, startup recovery). Everyday writes are single autocommit
+        statements, atomic on their own.
+        """
         conn = self.conn
         await conn.execute("BEGIN IMMEDIATE")
         try:

@@ -1,0 +1,102 @@
+"""`hearth doctor`: one line per check, the fix on every FAIL, exit code 1 on any FAIL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+from bot.doctor import run_doctor
+from tests.fakes.ollama import FakeOllama
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _closed_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def _env(tmp_path: Path, ollama: str, **extra: str) -> dict[str, str]:
+    return {"HEARTH_DATA_DIR": str(tmp_path / "data"), "OLLAMA_HOST": ollama, **extra}
+
+
+async def test_everything_ok(tmp_path: Path) -> None:
+    models = ["gemma3:4b", "qwen2.5:3b", "nomic-embed-text:latest"]
+    async with FakeOllama(models=models) as fake:
+        checks = await run_doctor(_env(tmp_path, fake.url), dotenv=tmp_path / "none")
+    assert all(c.ok for c in checks), [c.line() for c in checks]
+    lines = [c.line() for c in checks]
+    assert lines[0] == "OK   config: valid"
+    assert any(line.startswith("OK   model nomic-embed-text: pulled") for line in lines)
+    assert any("terminal chat" in line for line in lines)
+
+
+async def test_unreachable_ollama_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    url = _closed_url()
+    checks = await run_doctor(_env(tmp_path, url), dotenv=tmp_path / "none")
+    failed = [c.line() for c in checks if not c.ok]
+    assert len(failed) == 1
+    assert failed[0].startswith("FAIL ollama: ")
+    assert url in failed[0] and "fix: start it with `ollama serve`" in failed[0]
+
+
+async def test_missing_model_says_which_pull_to_run(tmp_path: Path) -> None:
+    async with FakeOllama(models=["gemma3:4b", "nomic-embed-text:latest"]) as fake:
+        checks = await run_doctor(_env(tmp_path, fake.url), dotenv=tmp_path / "none")
+    failed = [c.line() for c in checks if not c.ok]
+    assert failed == [
+        "FAIL model qwen2.5:3b: not pulled (EXECUTOR_MODEL) — fix: run `ollama pull qwen2.5:3b` "
+        "or change EXECUTOR_MODEL"
+    ]
+
+
+async def test_platform_without_admins_fails_access(tmp_path: Path) -> None:
+    async with FakeOllama(models=["gemma3:4b", "qwen2.5:3b", "nomic-embed-text"]) as fake:
+        env = _env(tmp_path, fake.url, DISCORD_TOKEN="x" * 30)
+        checks = await run_doctor(env, dotenv=tmp_path / "none")
+    failed = [c.line() for c in checks if not c.ok]
+    assert len(failed) == 1 and failed[0].startswith("FAIL access:")
+    assert "ADMINS" in failed[0]
+
+
+async def test_bad_config_stops_at_one_line(tmp_path: Path) -> None:
+    checks = await run_doctor({"MAX_CONCURRENT_TASKS": "many"}, dotenv=tmp_path / "none")
+    assert [c.line() for c in checks] == [
+        "FAIL config: MAX_CONCURRENT_TASKS='many' is invalid: expected a whole number — fix: "
+        "edit .env or the environment (see .env.example)"
+    ]
+
+
+async def _cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HEARTH_", "SLACK_", "DISCORD_", "MATRIX_"))
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_cli_doctor_exit_code_and_config_error_line(tmp_path: Path) -> None:
+    code, out, _ = await _cli("doctor", env=_env(tmp_path, _closed_url()), cwd=tmp_path)
+    assert code == 1 and "FAIL ollama" in out and "Traceback" not in out
+    code, out, err = await _cli("run", env={"MAX_TASKS_PER_USER": "0"}, cwd=tmp_path)
+    assert code == 2 and out == ""
+    assert err.strip() == (
+        "hearth: configuration error: MAX_TASKS_PER_USER=0 is invalid: expected at least 1"
+    )
