@@ -180,9 +180,7 @@ def _heartbeat(settings: Settings) -> list[Check]:
         return [
             Check(False, "heartbeat checks", str(exc), "fix the file named by HEARTBEAT_CHECKS")
         ]
-    return [
-        Check(True, "heartbeat checks", f"{settings.heartbeat_checks} ({len(checks)} checks)")
-    ]
+    return [Check(True, "heartbeat checks", f"{settings.heartbeat_checks} ({len(checks)} checks)")]
 
 
 async def run_doctor(

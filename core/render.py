@@ -170,9 +170,8 @@ class StreamRenderer:
         chunks = split_text(self._text, self._limit)
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
-            if not last:
-                body = chunk
-            else:  # the final frame may be tidied; drafts only ever grow
+            body = chunk
+            if last:  # the final frame may be tidied; drafts only ever grow
                 body = chunk.rstrip() if final else chunk + CURSOR
             if i < len(self._refs):
                 if self._shown[i] != body:

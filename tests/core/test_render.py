@@ -1,4 +1,4 @@
-"""StreamRenderer with a fake clock: coalescing, throttle, splits, cursor, rate limits, fallback."""
+"""StreamRenderer on a fake clock: coalescing, throttle, splits, cursor, rate limits."""
 
 from __future__ import annotations
 
