@@ -34,6 +34,8 @@ from core.tools.base import ToolContext, ToolRunner
 
 log = logging.getLogger(__name__)
 
+PREVIEW_EVERY = 120  # characters of new answer text between two progress-card updates
+
 EXECUTOR_SYSTEM = """You are hearth's executor. You work on ONE step of a larger task, inside a \
 workspace directory, using the tools provided.
 Rules:
@@ -241,9 +243,16 @@ class Executor:
     ) -> tuple[str, TurnEnd]:
         parts: list[str] = []
         end: TurnEnd | None = None
+        shown = 0
         async for event in self._llm.stream(messages, system=system, tools=tools):
             if isinstance(event, TextDelta):
                 parts.append(event.text)
+                written = sum(map(len, parts))
+                if written - shown >= PREVIEW_EVERY:
+                    # The answer itself is posted once checked; meanwhile the progress card
+                    # shows it being written, so a slow local model never looks stuck.
+                    shown = written
+                    self._activity(f"✍️ writing: …{_preview(''.join(parts))}")
             elif isinstance(event, TurnEnd):
                 end = event
         if end is None:
@@ -337,3 +346,8 @@ def _first_prompt(goal: str, subtask: str, earlier: Sequence[str], feedback: str
             "Fix that this time."
         )
     return "\n\n".join(parts)
+
+
+def _preview(text: str, width: int = 80) -> str:
+    """The last ``width`` characters of ``text`` on one line."""
+    return " ".join(text.split())[-width:]

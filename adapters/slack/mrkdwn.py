@@ -1,0 +1,109 @@
+"""Render the core's Markdown as Slack mrkdwn (bold, italics, code, links, lists, quotes)."""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+# Raw HTML stays text: the model's output is never trusted markup.
+_MD = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
+
+_BULLETS = ("•", "◦", "▪")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as control characters in message text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Convert CommonMark (+ strikethrough, tables) into Slack mrkdwn.
+
+    Code blocks stay fenced with triple backticks (Slack has no language tag); an unclosed
+    fence in a streaming draft is rendered closed, so a draft never leaks formatting into
+    later text. Tables become preformatted blocks of their original lines.
+    """
+    if not markdown.strip():
+        return escape(markdown)
+    lines = markdown.splitlines()
+    root = SyntaxTreeNode(_MD.parse(markdown))
+    return "\n\n".join(b for b in (_block(n, lines, 0) for n in root.children) if b is not None)
+
+
+def _block(node: SyntaxTreeNode, source: list[str], depth: int) -> str | None:
+    kind = node.type
+    if kind == "paragraph":
+        return _inline(node.children[0]) if node.children else ""
+    if kind == "heading":
+        return f"*{_inline(node.children[0])}*" if node.children else ""
+    if kind in ("fence", "code_block"):
+        return _code_block(node.content)
+    if kind == "blockquote":
+        inner = "\n".join(b for b in (_block(c, source, depth) for c in node.children) if b)
+        return "\n".join(f"> {line}" if line else ">" for line in inner.split("\n"))
+    if kind in ("bullet_list", "ordered_list"):
+        return _list(node, source, depth)
+    if kind == "hr":
+        return "───────"
+    if kind == "table" and node.map:
+        start, end = node.map
+        return _code_block("\n".join(source[start:end]))
+    if kind == "html_block":
+        return escape(node.content.rstrip("\n"))
+    text = "".join(_inline(c) for c in node.children if c.type == "inline")
+    return text or None
+
+
+def _code_block(content: str) -> str:
+    # A literal ``` inside the code would end Slack's block early; a zero-width space breaks it.
+    body = escape(content.rstrip("\n")).replace("```", "`\u200b``")
+    return f"```\n{body}\n```"
+
+
+def _list(node: SyntaxTreeNode, source: list[str], depth: int) -> str:
+    ordered = node.type == "ordered_list"
+    number = int(node.attrs.get("start", 1) or 1) if ordered else 0
+    out: list[str] = []
+    for item in node.children:
+        marker = f"{number}. " if ordered else f"{_BULLETS[depth % len(_BULLETS)]} "
+        number += 1
+        parts = [b for b in (_block(c, source, depth + 1) for c in item.children) if b]
+        body = "\n".join(parts).split("\n") if parts else [""]
+        pad = " " * len(marker)
+        out.append(marker + body[0])
+        out.extend(pad + line if line else line for line in body[1:])
+    return "\n".join(out)
+
+
+def _inline(node: SyntaxTreeNode) -> str:
+    return "".join(_span(c) for c in node.children)
+
+
+def _span(node: SyntaxTreeNode) -> str:
+    kind = node.type
+    if kind == "text":
+        return escape(node.content)
+    if kind in ("softbreak", "hardbreak"):
+        return "\n"
+    if kind == "code_inline":
+        return f"`{escape(node.content)}`"
+    if kind == "strong":
+        return f"*{_inline(node)}*"
+    if kind == "em":
+        return f"_{_inline(node)}_"
+    if kind == "s":
+        return f"~{_inline(node)}~"
+    if kind == "link":
+        href = str(node.attrs.get("href", ""))
+        label = _inline(node)
+        if not href:
+            return label
+        target = href.replace(">", "%3E").replace("|", "%7C")
+        return f"<{target}>" if label in ("", escape(href)) else f"<{target}|{label}>"
+    if kind == "image":
+        src = str(node.attrs.get("src", "")).replace(">", "%3E").replace("|", "%7C")
+        alt = escape(node.content) or "image"
+        return f"<{src}|{alt}>" if src else alt
+    if kind == "html_inline":
+        return escape(node.content)
+    return "".join(_span(c) for c in node.children) or escape(node.content)

@@ -1,0 +1,3 @@
+"""Tests of the Slack adapter against a loopback Slack."""
+
+from __future__ import annotations

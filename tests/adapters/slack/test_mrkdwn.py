@@ -1,0 +1,55 @@
+"""Markdown → Slack mrkdwn."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.slack.mrkdwn import to_mrkdwn
+from core.textsplit import split_text
+
+
+@pytest.mark.parametrize(
+    ("markdown", "mrkdwn"),
+    [
+        ("**bold** and *it* and ~~gone~~", "*bold* and _it_ and ~gone~"),
+        ("`a < b && c`", "`a &lt; b &amp;&amp; c`"),
+        ("[docs](https://x.io/a?b=1&c=2)", "<https://x.io/a?b=1&c=2|docs>"),
+        ("<https://x.io>", "<https://x.io>"),
+        ("# Title\n\ntext", "*Title*\n\ntext"),
+        ("- one\n- **two**\n  - nested", "• one\n• *two*\n  ◦ nested"),
+        ("3. c\n4. d", "3. c\n4. d"),
+        ("> quoted\n> more", "> quoted\n> more"),
+        ("a <b> & c", "a &lt;b&gt; &amp; c"),
+        ("line one\nline two", "line one\nline two"),
+    ],
+)
+def test_conversions(markdown: str, mrkdwn: str) -> None:
+    assert to_mrkdwn(markdown) == mrkdwn
+
+
+def test_code_block_keeps_content_and_drops_the_language() -> None:
+    out = to_mrkdwn("Run:\n\n```bash\nls -la | grep '*.py' > out\n```\n\ndone")
+    assert out == "Run:\n\n```\nls -la | grep '*.py' &gt; out\n```\n\ndone"
+
+
+def test_unclosed_fence_in_a_draft_is_closed() -> None:
+    assert to_mrkdwn("```\npartial output ▍") == "```\npartial output ▍\n```"
+
+
+def test_table_becomes_preformatted() -> None:
+    out = to_mrkdwn("| a | b |\n|---|---|\n| 1 | 2 |")
+    assert out == "```\n| a | b |\n|---|---|\n| 1 | 2 |\n```"
+
+
+def test_code_blocks_survive_splitting() -> None:
+    """Every chunk the core splits off renders with balanced fences on Slack."""
+    code = "\n".join(f"line {i} <tag> & more" for i in range(200))
+    text = f"Intro **bold**\n\n```\n{code}\n```\n\nOutro"
+    chunks = split_text(text, 1000)
+    assert len(chunks) > 2
+    rendered = [to_mrkdwn(c) for c in chunks]
+    for out in rendered:
+        assert out.count("```") % 2 == 0
+    joined = "\n".join(rendered)
+    for i in range(200):
+        assert f"line {i} &lt;tag&gt; &amp; more" in joined
