@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from core.events import ApprovalOutcome, ApprovalRequest, ChatRef, Event, MessageRef
+from core.events import ApprovalOutcome, ApprovalRequest, ChatRef, Event, MessageRef, User
 
 EventSink = Callable[[Event], Awaitable[None]]
 
@@ -63,3 +63,22 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None:
         """Wait ``seconds``."""
+
+
+class ApprovalRequester(Protocol):
+    """What tools and the heartbeat need from the approval broker: ask, wait, get a decision."""
+
+    async def request(
+        self,
+        *,
+        chat: ChatRef,
+        command: str,
+        cwd: str,
+        task_id: str,
+        requester: User,
+        tool_name: str = "shell",
+        reasons: tuple[str, ...] = (),
+        kind: str = "command",
+    ) -> ApprovalOutcome:
+        """Ask approvers about exactly ``command`` in ``cwd``; expiry counts as a denial."""
+        ...

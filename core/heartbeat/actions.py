@@ -12,34 +12,15 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from core.events import ApprovalOutcome, ChatRef, MessageRef, User
+from core.events import ApprovalOutcome, MessageRef, User
 from core.heartbeat.shell import run_shell
-from core.ports import ChatAdapter
+from core.ports import ApprovalRequester, ChatAdapter
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_USER = User("hearth", "heartbeat", "heartbeat")
-
-
-class ApprovalRequester(Protocol):
-    """The part of ``core.approvals.ApprovalBroker`` the heartbeat uses."""
-
-    async def request(
-        self,
-        *,
-        chat: ChatRef,
-        command: str,
-        cwd: str,
-        task_id: str,
-        requester: User,
-        tool_name: str = "shell",
-        reasons: tuple[str, ...] = (),
-        kind: str = "command",
-    ) -> ApprovalOutcome:
-        """Post an approval prompt and wait for a decision (expiry = deny)."""
-        ...
 
 
 class ActionOffers:

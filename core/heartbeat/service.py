@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from core.errors import PlatformError
 from core.events import ChatRef, MessageRef, Reaction
-from core.heartbeat.actions import ActionOffers, ApprovalRequester
+from core.heartbeat.actions import ActionOffers
 from core.heartbeat.decide import ModelDecider
 from core.heartbeat.report import (
     LABEL_HINT,
@@ -31,7 +31,7 @@ from core.heartbeat.rules import rule_decision
 from core.heartbeat.values import HeartbeatDecision, Perception, changes
 from core.llm.base import Usage
 from core.metrics import Metrics
-from core.ports import ChatAdapter, Clock
+from core.ports import ApprovalRequester, ChatAdapter, Clock
 from core.storage.ticks import TickStore
 from core.usage import UsageRecorder
 

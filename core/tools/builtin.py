@@ -8,10 +8,11 @@ from typing import Any
 
 import httpx
 
+from core.ports import ApprovalRequester
 from core.tools.environment import scrubbed_env
 from core.tools.files import FileTools
 from core.tools.http import READ_ONLY_METHODS, HttpTool
-from core.tools.registry import ApprovalRequester, ToolRegistry, tool
+from core.tools.registry import ToolRegistry, tool
 from core.tools.risk import Risk, classify
 from core.tools.shell import ShellTool
 

@@ -12,13 +12,14 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pydantic
 
 from core.errors import ToolError
-from core.events import ApprovalOutcome, ChatRef, User
+from core.events import ApprovalOutcome
 from core.llm.base import ToolCall, ToolResult, ToolSpec
+from core.ports import ApprovalRequester
 from core.redact import Redactor
 from core.tools.base import ToolContext
 from core.tools.risk import Risk
@@ -35,25 +36,6 @@ class ToolOutput:
 
 
 ToolFunc = Callable[..., Awaitable[str | ToolOutput]]
-
-
-class ApprovalRequester(Protocol):
-    """The part of ApprovalBroker the registry needs."""
-
-    async def request(
-        self,
-        *,
-        chat: ChatRef,
-        command: str,
-        cwd: str,
-        task_id: str,
-        requester: User,
-        tool_name: str = "shell",
-        reasons: tuple[str, ...] = (),
-        kind: str = "command",
-    ) -> ApprovalOutcome:
-        """Ask an approver; returns the decision (expiry = deny)."""
-        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
