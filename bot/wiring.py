@@ -275,7 +275,6 @@ def build_core(
             heartbeat_command(heartbeat),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
-        local_only=channels.is_local_only,
         clock=clock,
         metrics=metrics,
     )

@@ -11,7 +11,7 @@ from core.access import AccessPolicy
 from core.builtin_commands import builtin_commands
 from core.clock import SystemClock
 from core.commands import Command, CommandContext
-from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, Reaction
+from core.events import ApprovalResponse, Event, IncomingMessage, Reaction
 from core.metrics import Metrics
 from core.ports import ChatAdapter, Clock
 from core.storage.seen import SeenEventStore
@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 STOP_WORDS = frozenset({"stop", "cancel", "abort"})
 ReactionHandler = Callable[[Reaction], Awaitable[bool]]
-LocalOnly = Callable[[ChatRef], Awaitable[bool]]
 
 
 class ApprovalResolver(Protocol):
@@ -48,7 +47,6 @@ class Dispatcher:
         broker: ApprovalResolver | None = None,
         commands: Sequence[Command] = (),
         reaction_handlers: Sequence[ReactionHandler] = (),
-        local_only: LocalOnly | None = None,
         clock: Clock | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -59,7 +57,6 @@ class Dispatcher:
         self._access = access
         self._broker = broker
         self._reaction_handlers = list(reaction_handlers)
-        self._local_only = local_only
         self._clock = clock or SystemClock()
         self._metrics = metrics or Metrics()
         all_commands = [*builtin_commands(self._command_list, pool, tasks), *commands]
@@ -222,7 +219,6 @@ class Dispatcher:
                 "or say `stop` in its thread.",
             )
             return
-        local_only = await self._local_only(chat) if self._local_only else False
         ctx = TaskContext(
             task_id=secrets.token_hex(4),
             goal=msg.text.strip(),
@@ -230,7 +226,6 @@ class Dispatcher:
             requester=user,
             adapter=adapter,
             is_direct=msg.is_direct,
-            local_only=local_only,
         )
         ahead = await self._pool.submit(ctx)
         if ahead is not None:

@@ -90,15 +90,25 @@ class TaskPool:
         if self._closing:
             raise HearthError("hearth is shutting down")
         ahead = self.queue_depth() if self._slots.locked() else None
-        await self._store.create(
-            task_id=ctx.task_id,
-            requester=ctx.requester.qualified,
-            chat=ctx.chat,
-            goal=ctx.goal,
-            now=self._clock.now(),
-        )
+        if ahead is None:
+            # A free slot is taken without waiting, so the row is written once, as running:
+            # one statement less between a message and its first reply.
+            await self._slots.acquire()
+        try:
+            await self._store.create(
+                task_id=ctx.task_id,
+                requester=ctx.requester.qualified,
+                chat=ctx.chat,
+                goal=ctx.goal,
+                now=self._clock.now(),
+                running=ahead is None,
+            )
+        except BaseException:
+            if ahead is None:
+                self._slots.release()
+            raise
         self._metrics.inc("hearth_tasks_total", status="queued")
-        handle = _Handle(ctx)
+        handle = _Handle(ctx, running=ahead is None)
         self._handles[ctx.task_id] = handle
         handle.task = asyncio.create_task(self._run(handle), name=f"task:{ctx.task_id}")
         return ahead
@@ -132,14 +142,16 @@ class TaskPool:
         ctx = handle.ctx
         with bind_task(ctx.task_id):
             status, result = "failed", ""
+            holding = handle.running  # submit() may already hold a slot for us
             try:
-                async with self._slots:
-                    handle.running = True
+                if not holding:
+                    await self._slots.acquire()
+                    holding = handle.running = True
                     await self._store.mark_running(ctx.task_id, self._clock.now())
-                    self._metrics.inc("hearth_tasks_total", status="running")
-                    log.info("task started: %s", ctx.goal[:80])
-                    result = await self._runner.run(ctx) or ""
-                    status = "done"
+                self._metrics.inc("hearth_tasks_total", status="running")
+                log.info("task started: %s", ctx.goal[:80])
+                result = await self._runner.run(ctx) or ""
+                status = "done"
             except TaskFailed as exc:  # the runner already told the thread why
                 result = f"failed: {exc}"
             except asyncio.CancelledError:
@@ -151,6 +163,8 @@ class TaskPool:
                 result = _describe(exc)
                 await self._tell(ctx, f"❌ Task failed: {result}")
             finally:
+                if holding:
+                    self._slots.release()
                 self._handles.pop(ctx.task_id, None)
                 self._metrics.inc("hearth_tasks_total", status=status)
                 log.info("task %s: %s", status, result[:120])

@@ -32,12 +32,19 @@ class TaskStore:
         self._db = db
 
     async def create(
-        self, *, task_id: str, requester: str, chat: ChatRef, goal: str, now: float
+        self,
+        *,
+        task_id: str,
+        requester: str,
+        chat: ChatRef,
+        goal: str,
+        now: float,
+        running: bool = False,
     ) -> None:
-        """Insert a new task as queued."""
+        """Insert a new task, queued (or already running when it got a slot at once)."""
         await self._db.execute(
             "INSERT INTO tasks (id, requester, chat_key, platform, channel_id, thread_id, goal,"
-            " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+            " status, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 task_id,
                 requester,
@@ -46,7 +53,9 @@ class TaskStore:
                 chat.channel_id,
                 chat.thread_id,
                 goal,
+                "running" if running else "queued",
                 now,
+                now if running else None,
             ),
         )
 
