@@ -225,7 +225,6 @@ def build_core(
         return OwnHealth(
             adapters={n: bool(a.connected) for n, a in adapters.items()},
             queue_depth=pool.queue_depth(),
-            running=pool.running_count(),
             failures_last_hour=failures.value,
         )
 
