@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 PAYLOAD_PREFIX = "appr"
 RESTART_REASON = "expired: hearth restarted"
+MAX_SHOWN_COMMAND = 1500  # fits a Discord prompt (2,000 chars) with its cwd, task and requester
 REACTION_DECISIONS: Mapping[str, Decision] = {
     "✅": Decision.APPROVE,
     "✔️": Decision.APPROVE,
@@ -178,6 +179,14 @@ class ApprovalBroker:
         self._pending[request.id] = pending
         try:
             await self._store.add(request, created_at=now, expires_at=now + self._timeout)
+            if len(command) > MAX_SHOWN_COMMAND:
+                # An approver must be able to read every character of what they approve.
+                return await self._fail(
+                    pending,
+                    f"the command is {len(command)} characters long, too long to show an "
+                    f"approver in full (limit {MAX_SHOWN_COMMAND}); split it into shorter "
+                    "commands and write files with write_file",
+                )
             adapter = self._adapters.get(chat.platform)
             if adapter is None:
                 return await self._fail(pending, f"no adapter for platform {chat.platform!r}")

@@ -482,3 +482,14 @@ async def test_an_approval_that_cannot_be_recorded_does_not_run(
     )
     outcome = await task
     assert not outcome.approved and outcome.reason == "the decision could not be recorded"
+
+
+async def test_a_command_too_long_to_show_in_full_is_denied_without_a_prompt(
+    broker: ApprovalBroker, adapter: FakeAdapter, store: ApprovalStore
+) -> None:
+    command = "echo " + "x" * 1600
+    outcome = await _ask(broker, command)
+    assert not outcome.approved and "too long to show an approver" in outcome.reason
+    assert adapter.approval_requests == []  # nothing half-visible was ever posted
+    (record,) = await store.recent()
+    assert record.status == "failed" and record.command == command  # still audited in full
