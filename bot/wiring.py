@@ -123,6 +123,7 @@ class Core:
     usage: UsageReporter
     dispatcher: Dispatcher
     failures: _FailureCounter
+    seen: SeenEventStore
 
 
 def build_core(
@@ -261,11 +262,12 @@ def build_core(
         usage=recorder,
     )
     reporter = UsageReporter(usage_store, clock=clock)
+    seen = SeenEventStore(db)
     dispatcher = Dispatcher(
         adapters,
         pool=pool,
         tasks=tasks,
-        seen=SeenEventStore(db),
+        seen=seen,
         access=AccessPolicy(allowed_users=settings.allowed_users, admins=admins),
         broker=broker,
         commands=[
@@ -290,6 +292,7 @@ def build_core(
         reporter,
         dispatcher,
         failures,
+        seen,
     )
 
 
@@ -320,7 +323,12 @@ class _SchedulerService:
             await self._core.failures.refresh()
             await self._core.heartbeat.tick()
 
+        async def prune_seen() -> None:
+            await self._core.seen.prune(self._core.clock.now())
+
         self._scheduler.every(settings.heartbeat_interval, heartbeat_tick, name="heartbeat")
+        # Delivery ids are kept a week (retries and re-syncs come within minutes); older go.
+        self._scheduler.every(6 * HOUR, prune_seen, name="prune-seen-events")
         if settings.heartbeat_digest_cron:
             self._scheduler.cron(settings.heartbeat_digest_cron, self._digest, name="digest")
         await self._scheduler.start()
@@ -346,6 +354,11 @@ def build_app(
     clock: Clock | None = None,
 ) -> App:
     """The whole process: platforms (or the terminal chat), core, scheduler, health server."""
+    if settings.platforms and not (settings.admins or settings.allowed_users):
+        log.warning(
+            "no ADMINS or ALLOWED_USERS: everyone on %s will be refused",
+            ", ".join(settings.platforms),
+        )
     redactor = Redactor(settings.secrets)
     raw: dict[str, ChatAdapter] = _platform_adapters(settings) if platforms else {}
     extra_admins: frozenset[str] = frozenset()
