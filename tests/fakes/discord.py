@@ -28,6 +28,8 @@ from urllib.parse import unquote
 import yarl
 from aiohttp import WSMsgType, web
 
+from tests.fakes.loopback import serve
+
 log = logging.getLogger(__name__)
 
 MESSAGE_CONTENT_INTENT = 1 << 15
@@ -155,11 +157,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gw/", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve(app, handle_signals=False)
         return self
 
     def redirect(self) -> None:

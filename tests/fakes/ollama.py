@@ -31,6 +31,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve
+
 DEFAULT_MODELS = ("qwen2.5:3b", "gemma3:4b", "nomic-embed-text")
 CREATED_AT = "2026-01-01T00:00:00.000000000Z"
 
@@ -121,11 +123,7 @@ class FakeOllama:
         app.router.add_post("/api/embed", self._embed)
         app.router.add_get("/api/version", self._version)
         app.router.add_get("/", self._root)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve(app, shutdown_timeout=0.5)
         self.url = f"http://127.0.0.1:{port}"
         return self
 
