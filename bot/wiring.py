@@ -350,7 +350,6 @@ def build_app(
     *,
     console: bool,
     platforms: bool = True,
-    console_adapter: ConsoleAdapter | None = None,
     clock: Clock | None = None,
 ) -> App:
     """The whole process: platforms (or the terminal chat), core, scheduler, health server."""
@@ -363,7 +362,7 @@ def build_app(
     raw: dict[str, ChatAdapter] = _platform_adapters(settings) if platforms else {}
     extra_admins: frozenset[str] = frozenset()
     if console:
-        term = console_adapter or ConsoleAdapter()
+        term = ConsoleAdapter()
         raw["console"] = term
         # The person at the terminal runs the process: they own it, so they are its admin.
         extra_admins = frozenset({term.user.qualified})

@@ -11,6 +11,7 @@ from core.access import AccessPolicy
 from core.builtin_commands import builtin_commands
 from core.clock import SystemClock
 from core.commands import Command, CommandContext
+from core.errors import HearthError
 from core.events import ApprovalResponse, Event, IncomingMessage, Reaction
 from core.metrics import Metrics
 from core.ports import ChatAdapter, Clock
@@ -227,7 +228,16 @@ class Dispatcher:
             adapter=adapter,
             is_direct=msg.is_direct,
         )
-        ahead = await self._pool.submit(ctx)
+        try:
+            ahead = await self._pool.submit(ctx)
+        except Exception as exc:
+            # The delivery is already marked seen: say so rather than drop it silently.
+            log.exception("could not start a task for %s", user.qualified)
+            reason = str(exc) if isinstance(exc, HearthError) else type(exc).__name__
+            await adapter.post(
+                chat, f"⚠️ I could not start that task ({reason}). Please ask again."
+            )
+            return
         if ahead is not None:
             await adapter.post(
                 chat,

@@ -93,7 +93,7 @@ async def test_risky_command_waits_for_the_approver_then_runs(tmp_path: Path) ->
             b["action_id"] for b in prompt.buttons if b["action_id"].endswith("approve")
         )
         await slack.send_envelope(slack.button_click("UANA", prompt, approve))  # requester: no
-        await asyncio.sleep(0.2)
+        await until(lambda: any("only approvers" in m.text for m in _thread(slack, root)))
         assert build.exists() and slack.messages[prompt.ts].buttons
         await slack.send_envelope(slack.button_click("UBOSS", prompt, approve))
         await until(lambda: not build.exists())

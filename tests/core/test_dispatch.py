@@ -302,3 +302,16 @@ async def test_approval_click_resolves_while_task_waits(tmp_path: Path) -> None:
         await wait_for(lambda: not h.pool.active())
     assert adapter.texts()[-1] == "`systemctl restart nginx`: approved"
     assert not adapter.messages[prompt.message_id].buttons
+
+
+async def test_a_task_that_cannot_start_is_answered_not_dropped(tmp_path: Path) -> None:
+    adapter = FakeAdapter()
+    runner = BlockingRunner()
+    async with core_harness({"fake": adapter}, runner, db_path=tmp_path / "db",
+                            allowed_users=frozenset({"fake:ana"})) as h:
+        await h.pool.shutdown(grace=0)
+        await h.dispatcher.handle(mention("deploy now", msg_id="1"))
+    assert runner.started == []
+    assert adapter.texts() == [
+        "⚠️ I could not start that task (hearth is shutting down). Please ask again."
+    ]

@@ -11,7 +11,6 @@ fast) or as an ``event: error`` in the middle of the stream.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.loopback import serve
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass
@@ -44,39 +43,20 @@ def _pieces(text: str, parts: int = 3) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-class FakeAnthropic:
+class FakeAnthropic(LoopbackServer):
     """A scripted Anthropic Messages API on 127.0.0.1 (random port)."""
 
     def __init__(self, *, fallback_text: str = "Done.") -> None:
+        super().__init__()
         self.fallback_text = fallback_text
         self.requests: list[dict[str, Any]] = []  # /v1/messages bodies
         self.headers: list[dict[str, str]] = []
         self.replies: list[AnthropicReply] = []
-        self._runner: web.AppRunner | None = None
-        self._closing = asyncio.Event()
         self._ids = 0
-        self.url = ""
 
-    async def start(self) -> FakeAnthropic:
-        """Bind to 127.0.0.1 on a free port."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """The endpoints this fake answers."""
         app.router.add_post("/v1/messages", self._messages)
-        self._runner, port = await serve(app, shutdown_timeout=0.5)
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def stop(self) -> None:
-        """Release hanging requests and shut down."""
-        self._closing.set()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> FakeAnthropic:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # -- scripting ---------------------------------------------------------------------------
 

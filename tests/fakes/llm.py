@@ -25,6 +25,19 @@ from core.tools.base import ToolContext
 HANG = object()  # a scripted turn that never answers (for timeouts)
 
 
+async def collect(stream: AsyncIterator[StreamEvent]) -> tuple[list[str], TurnEnd]:
+    """Drain one model stream: the text deltas in order, and its single TurnEnd."""
+    deltas: list[str] = []
+    end: TurnEnd | None = None
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            deltas.append(event.text)
+        else:
+            end = event
+    assert end is not None, "the stream ended without a TurnEnd"
+    return deltas, end
+
+
 def estimate_tokens(messages: Sequence[Message], system: str, tools: Sequence[ToolSpec]) -> int:
     """About four characters per token, like a server-side count would roughly be."""
     chars = len(system)

@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.loopback import serve
+from tests.fakes.loopback import LoopbackServer
 
 DEFAULT_MODELS = ("qwen2.5:3b", "gemma3:4b", "nomic-embed-text")
 CREATED_AT = "2026-01-01T00:00:00.000000000Z"
@@ -85,7 +85,7 @@ def _embedding(text: str, dim: int) -> list[float]:
     return [x / norm for x in raw]
 
 
-class FakeOllama:
+class FakeOllama(LoopbackServer):
     """A scripted Ollama server on 127.0.0.1 (random port)."""
 
     def __init__(
@@ -97,6 +97,7 @@ class FakeOllama:
         embed_dim: int = 8,
         version: str = "0.12.0",
     ) -> None:
+        super().__init__()
         self.models: list[str] = list(models)
         self.loaded: list[str] = list(loaded)
         self.fallback_text = fallback_text
@@ -108,37 +109,17 @@ class FakeOllama:
         self.embed_requests: list[dict[str, Any]] = []
         self.paths: list[str] = []  # "METHOD /path" of every request
         self.replies: list[ScriptedReply] = []
-        self._runner: web.AppRunner | None = None
-        self._closing = asyncio.Event()
-        self.url = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> FakeOllama:
-        """Bind to 127.0.0.1 on a free port."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """The endpoints this fake answers."""
         app.router.add_post("/api/chat", self._chat)
         app.router.add_get("/api/tags", self._tags)
         app.router.add_get("/api/ps", self._ps)
         app.router.add_post("/api/embed", self._embed)
         app.router.add_get("/api/version", self._version)
         app.router.add_get("/", self._root)
-        self._runner, port = await serve(app, shutdown_timeout=0.5)
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def stop(self) -> None:
-        """Release hanging requests and shut the server down."""
-        self._closing.set()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> FakeOllama:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # -- scripting ---------------------------------------------------------------------------
 

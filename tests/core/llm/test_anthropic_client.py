@@ -8,8 +8,9 @@ import pytest
 
 from core.errors import LLMError, LLMUnavailable
 from core.llm.anthropic import AnthropicClient, to_anthropic_messages
-from core.llm.base import Message, TextDelta, ToolCall, ToolResult, ToolSpec, TurnEnd
+from core.llm.base import Message, ToolCall, ToolResult, ToolSpec
 from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.llm import collect
 
 READ = ToolSpec("read_file", "Read a file", {"type": "object", "properties": {"path": {}}})
 
@@ -20,22 +21,10 @@ async def fake() -> AsyncIterator[FakeAnthropic]:
         yield server
 
 
-async def collect(client: AnthropicClient, *args, **kw) -> tuple[list[str], TurnEnd]:
-    deltas: list[str] = []
-    end = None
-    async for event in client.stream(*args, **kw):
-        if isinstance(event, TextDelta):
-            deltas.append(event.text)
-        else:
-            end = event
-    assert end is not None
-    return deltas, end
-
-
 async def test_streams_text_and_usage(fake: FakeAnthropic) -> None:
     fake.queue_text("Hello from Claude", input_tokens=25, output_tokens=15)
     client = AnthropicClient("sk-test", "claude-opus-4-6", base_url=fake.url)
-    deltas, end = await collect(client, [Message("user", "hi")], system="sys")
+    deltas, end = await collect(client.stream([Message("user", "hi")], system="sys"))
     assert len(deltas) > 1 and "".join(deltas) == "Hello from Claude" == end.text
     assert (end.usage.prompt_tokens, end.usage.completion_tokens) == (25, 15)
     assert client.num_ctx == 200_000 and client.provider == "anthropic"
@@ -51,7 +40,7 @@ async def test_tool_use_assembled_from_input_json_deltas(fake: FakeAnthropic) ->
         [("read_file", {"path": "deep/dir/app.toml", "lines": [1, 20]})], text="Reading."
     )
     client = AnthropicClient("sk-test", "claude-opus-4-6", base_url=fake.url)
-    _, end = await collect(client, [Message("user", "hi")], tools=[READ])
+    _, end = await collect(client.stream([Message("user", "hi")], tools=[READ]))
     assert end.stop_reason == "tool_use"
     (call,) = end.tool_calls
     assert call.name == "read_file"
@@ -64,14 +53,14 @@ async def test_overloaded_mid_stream_is_an_llm_error(fake: FakeAnthropic) -> Non
     fake.queue_stream_error("overloaded_error", "Overloaded", after_text="Partial")
     client = AnthropicClient("sk-test", "claude-opus-4-6", base_url=fake.url)
     with pytest.raises(LLMError, match=r"overloaded_error: Overloaded \(mid-stream\)"):
-        await collect(client, [Message("user", "hi")])
+        await collect(client.stream([Message("user", "hi")]))
 
 
 async def test_529_is_retried_by_the_sdk_then_succeeds(fake: FakeAnthropic) -> None:
     fake.queue_error(529, "overloaded_error", "Overloaded")
     fake.queue_text("second time lucky")
     client = AnthropicClient("sk-test", "claude-opus-4-6", base_url=fake.url, max_retries=2)
-    _, end = await collect(client, [Message("user", "hi")])
+    _, end = await collect(client.stream([Message("user", "hi")]))
     assert end.text == "second time lucky"
     assert len(fake.requests) == 2
 
@@ -81,17 +70,17 @@ async def test_retries_exhausted_is_a_clear_error(fake: FakeAnthropic) -> None:
         fake.queue_error(429, "rate_limit_error", "slow down")
     client = AnthropicClient("sk-test", "claude-opus-4-6", base_url=fake.url, max_retries=1)
     with pytest.raises(LLMError, match=r"rate_limit_error: slow down \(HTTP 429\)"):
-        await collect(client, [Message("user", "hi")])
+        await collect(client.stream([Message("user", "hi")]))
 
 
 async def test_bad_key_and_unreachable_are_unavailable(fake: FakeAnthropic) -> None:
     fake.queue_error(401, "authentication_error", "invalid x-api-key")
     client = AnthropicClient("sk-bad", "claude-opus-4-6", base_url=fake.url)
     with pytest.raises(LLMUnavailable, match="ANTHROPIC_API_KEY"):
-        await collect(client, [Message("user", "hi")])
+        await collect(client.stream([Message("user", "hi")]))
     gone = AnthropicClient("sk", "claude-opus-4-6", base_url="http://127.0.0.1:9", max_retries=0)
     with pytest.raises(LLMUnavailable, match=r"not reachable at http://127\.0\.0\.1:9"):
-        await collect(gone, [Message("user", "hi")])
+        await collect(gone.stream([Message("user", "hi")]))
 
 
 def test_history_alternates_and_carries_tool_blocks() -> None:

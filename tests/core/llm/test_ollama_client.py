@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from core.errors import LLMError, LLMUnavailable
-from core.llm.base import Message, TextDelta, ToolCall, ToolResult, ToolSpec, TurnEnd
+from core.llm.base import Message, TextDelta, ToolCall, ToolResult, ToolSpec
 from core.llm.ollama import OllamaClient
+from tests.fakes.llm import collect
 from tests.fakes.ollama import FakeOllama
 
 READ = ToolSpec(
@@ -25,22 +26,10 @@ async def fake() -> AsyncIterator[FakeOllama]:
         yield server
 
 
-async def collect(client: OllamaClient, *args, **kw) -> tuple[list[str], TurnEnd]:
-    deltas: list[str] = []
-    end = None
-    async for event in client.stream(*args, **kw):
-        if isinstance(event, TextDelta):
-            deltas.append(event.text)
-        else:
-            end = event
-    assert end is not None
-    return deltas, end
-
-
 async def test_streams_text_with_server_token_counts(fake: FakeOllama) -> None:
     fake.queue_text("Hello there, the port is 8080.", prompt_tokens=26, completion_tokens=9)
     client = OllamaClient(fake.url, "qwen2.5:3b", num_ctx=8192)
-    deltas, end = await collect(client, [Message("user", "hi")], system="be brief")
+    deltas, end = await collect(client.stream([Message("user", "hi")], system="be brief"))
     assert len(deltas) > 1
     assert "".join(deltas) == end.text == "Hello there, the port is 8080."
     assert (end.usage.prompt_tokens, end.usage.completion_tokens) == (26, 9)
@@ -60,7 +49,7 @@ async def test_native_tool_calls_and_history_format(fake: FakeOllama) -> None:
         Message("assistant", "", (ToolCall("c1", "list_dir", {"path": "."}),)),
         Message("tool", tool_results=(ToolResult("c1", "list_dir", "app.toml"),)),
     ]
-    _, end = await collect(client, history, tools=[READ])
+    _, end = await collect(client.stream(history, tools=[READ]))
     assert end.stop_reason == "tool_use"
     assert [(c.name, c.arguments) for c in end.tool_calls] == [("read_file", {"path": "app.toml"})]
     sent = fake.requests[0]
@@ -73,7 +62,7 @@ async def test_format_passes_the_json_schema(fake: FakeOllama) -> None:
     schema = {"type": "object", "properties": {"subtasks": {"type": "array"}}}
     fake.queue_json({"subtasks": ["a"]})
     client = OllamaClient(fake.url, "gemma3:4b", num_ctx=4096, keep_alive="10m")
-    _, end = await collect(client, [Message("user", "plan")], format=schema)
+    _, end = await collect(client.stream([Message("user", "plan")], format=schema))
     assert end.text == '{"subtasks": ["a"]}'
     assert fake.requests[0]["format"] == schema
     assert fake.requests[0]["keep_alive"] == "10m"
@@ -84,13 +73,13 @@ async def test_model_not_pulled_names_the_fix(fake: FakeOllama) -> None:
     with pytest.raises(
         LLMUnavailable, match=r"model 'llama9:70b' is not pulled — run `ollama pull llama9:70b`"
     ):
-        await collect(client, [Message("user", "hi")])
+        await collect(client.stream([Message("user", "hi")]))
 
 
 async def test_unreachable_names_host_and_fix() -> None:
     client = OllamaClient("http://127.0.0.1:9", "qwen2.5:3b", num_ctx=4096)
     with pytest.raises(LLMUnavailable) as err:
-        await collect(client, [Message("user", "hi")])
+        await collect(client.stream([Message("user", "hi")]))
     assert str(err.value) == (
         "Ollama is not reachable at http://127.0.0.1:9 — start it with `ollama serve` "
         "or set OLLAMA_HOST"
@@ -114,14 +103,14 @@ async def test_http_error_is_an_llm_error(fake: FakeOllama) -> None:
     fake.queue_error(500, "out of memory")
     client = OllamaClient(fake.url, "qwen2.5:3b", num_ctx=4096)
     with pytest.raises(LLMError, match="500: out of memory"):
-        await collect(client, [Message("user", "hi")])
+        await collect(client.stream([Message("user", "hi")]))
 
 
 async def test_hang_becomes_a_timeout_error(fake: FakeOllama) -> None:
     fake.queue_hang()
     client = OllamaClient(fake.url, "qwen2.5:3b", num_ctx=4096, timeout=0.2)
     with pytest.raises(LLMError, match=r"did not answer within 0.2s"):
-        await collect(client, [Message("user", "hi")])
+        await collect(client.stream([Message("user", "hi")]))
 
 
 async def test_models_loaded_and_embeddings(fake: FakeOllama) -> None:
@@ -137,7 +126,7 @@ async def test_models_loaded_and_embeddings(fake: FakeOllama) -> None:
 async def test_fallback_answer_when_queue_empty(fake: FakeOllama) -> None:
     fake.fallback_text = "fallback!"
     client = OllamaClient(fake.url, "qwen2.5:3b", num_ctx=4096)
-    _, end = await collect(client, [Message("user", "hi")])
+    _, end = await collect(client.stream([Message("user", "hi")]))
     assert end.text == "fallback!"
     assert end.usage.prompt_tokens > 0
 
@@ -147,7 +136,7 @@ async def test_model_without_native_tools_gets_them_as_text(fake: FakeOllama) ->
     fake.queue_text('{"name": "read_file", "arguments": {"path": "a.txt"}}')
     fake.queue_text("done")
     client = OllamaClient(fake.url, "gemma3:4b", num_ctx=4096)
-    _, end = await collect(client, [Message("user", "read a.txt")], tools=[READ])
+    _, end = await collect(client.stream([Message("user", "read a.txt")], tools=[READ]))
     assert end.text.startswith('{"name": "read_file"')  # the executor recovers it from text
     refused, retried = fake.requests
     assert refused["tools"] and not retried.get("tools")
@@ -157,7 +146,7 @@ async def test_model_without_native_tools_gets_them_as_text(fake: FakeOllama) ->
         Message("assistant", "", (ToolCall("c1", "read_file", {"path": "a.txt"}),)),
         Message("tool", tool_results=(ToolResult("c1", "read_file", "hello"),)),
     ]
-    await collect(client, history, tools=[READ])
+    await collect(client.stream(history, tools=[READ]))
     third = fake.requests[2]
     assert not third.get("tools")  # remembered: no second refused request
     assert (
