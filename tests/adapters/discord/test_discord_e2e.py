@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from core.render import CURSOR
@@ -56,7 +55,6 @@ async def test_replayed_delivery_runs_once(fake: FakeDiscord, tmp_path) -> None:
         # A later request, delivered after the replay: once it ran, the replay was handled.
         later = await fake.user_message(GENERAL_ID, "and this")
         await fake.wait_for(lambda: fake.messages_in(later.id))
-        await asyncio.sleep(0.1)
         await fake.wait_for(lambda: h.pool.running_count() == 0)
     assert [t.goal for t in runner.seen] == ["do it", "and this"]
     assert [m.content for m in fake.messages_in(asked.id)] == ["once"]

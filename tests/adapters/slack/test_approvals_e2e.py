@@ -20,6 +20,7 @@ class BrokerSink:
 
     def __init__(self) -> None:
         self.broker: ApprovalBroker | None = None
+        self.handled = 0  # events the broker has finished with: the positive signal to wait for
 
     async def __call__(self, event: Event) -> None:
         assert self.broker is not None
@@ -28,11 +29,18 @@ class BrokerSink:
                 await self.broker.resolve(event)
             case Reaction():
                 await self.broker.resolve_reaction(event)
+        self.handled += 1
+
+    async def wait_handled(self, count: int) -> None:
+        """Wait (bounded) until the broker has finished with ``count`` events."""
+        async with asyncio.timeout(5):
+            while self.handled < count:
+                await asyncio.sleep(0.005)
 
 
 async def _setup(
     mode: str, start_slack: Starter, fake: FakeSlack, db: Database
-) -> tuple[RunningSlack, ApprovalBroker]:
+) -> tuple[RunningSlack, ApprovalBroker, BrokerSink]:
     sink = BrokerSink()
     slack = await start_slack(mode, sink)
     sink.broker = ApprovalBroker(
@@ -42,7 +50,7 @@ async def _setup(
         timeout=60,
         clock=SystemClock(),
     )
-    return slack, sink.broker
+    return slack, sink.broker, sink
 
 
 async def _prompt(fake: FakeSlack, chat: ChatRef) -> SlackMessage:
@@ -73,7 +81,7 @@ def _ask(broker: ApprovalBroker, chat: ChatRef) -> asyncio.Task:
 async def test_approver_click_approves(
     mode: str, start_slack: Starter, fake: FakeSlack, db: Database
 ) -> None:
-    slack, broker = await _setup(mode, start_slack, fake, db)
+    slack, broker, sink = await _setup(mode, start_slack, fake, db)
     chat = ChatRef("slack", "C1", fake.user_message("C1", "U1", "restart nginx").ts)
     request = _ask(broker, chat)
     prompt = await _prompt(fake, chat)
@@ -90,7 +98,7 @@ async def test_approver_click_approves(
     # a late second click changes nothing and posts nothing
     posts = len(fake.calls_of("chat.postMessage"))
     await slack.deliver(fake.button_click(APPROVER, prompt, approve.replace("approve", "deny")))
-    await asyncio.sleep(0.05)
+    await sink.wait_handled(2)
     assert len(fake.calls_of("chat.postMessage")) == posts
     assert f"✅ Approved by <@{APPROVER}>" in prompt.block_text
 
@@ -98,7 +106,7 @@ async def test_approver_click_approves(
 async def test_non_approver_click_is_refused(
     mode: str, start_slack: Starter, fake: FakeSlack, db: Database
 ) -> None:
-    slack, broker = await _setup(mode, start_slack, fake, db)
+    slack, broker, _ = await _setup(mode, start_slack, fake, db)
     chat = ChatRef("slack", "C1", fake.user_message("C1", "U1", "restart nginx").ts)
     request = _ask(broker, chat)
     prompt = await _prompt(fake, chat)
@@ -124,7 +132,7 @@ async def test_non_approver_click_is_refused(
 async def test_check_mark_reaction_by_approver_approves(
     start_slack: Starter, fake: FakeSlack, db: Database
 ) -> None:
-    slack, broker = await _setup("socket", start_slack, fake, db)
+    slack, broker, _ = await _setup("socket", start_slack, fake, db)
     chat = ChatRef("slack", "C1", fake.user_message("C1", "U1", "restart nginx").ts)
     request = _ask(broker, chat)
     prompt = await _prompt(fake, chat)

@@ -131,12 +131,16 @@ async def test_duplicate_event_id_runs_nothing(
         payload = fake.mention("C1", "U1", "deploy the thing")
         await slack.deliver(payload)
         await slack.deliver(payload)  # a Slack retry
-        # a second adapter instance (no memory of the first delivery) hits the persisted guard
+        await until(lambda: final_answer(fake, "C1", payload["event"]["ts"]))
+        await until(lambda: not h.pool.active())
+        # After the first task ended (no running task to absorb it as steering), a second
+        # adapter instance with no memory of the first delivery hits the persisted guard.
         second = await start_slack("http", h.dispatcher.handle)
         await second.deliver(payload)
-        await until(lambda: final_answer(fake, "C1", payload["event"]["ts"]))
-        await asyncio.sleep(0.1)
-        assert len(runner.seen) == 1
+        sentinel = fake.mention("C1", "U1", "sentinel")
+        await second.deliver(sentinel)  # handled after the replay: the positive signal
+        await until(lambda: final_answer(fake, "C1", sentinel["event"]["ts"]))
+        assert [t.goal for t in runner.seen] == ["deploy the thing", "sentinel"]
         assert len(fake.in_thread("C1", payload["event"]["ts"])) == 1
 
 
