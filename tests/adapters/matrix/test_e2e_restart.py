@@ -98,3 +98,33 @@ async def test_rejected_access_token_is_a_clear_error(synapse, make_bot, tmp_pat
     with pytest.raises(Exception, match="MATRIX_ACCESS_TOKEN was rejected"):
         await bot.adapter.run(Recorder())
     assert not bot.adapter.connected
+
+
+async def test_the_stored_event_ids_stop_a_replay_the_timestamps_would_let_through(
+    synapse, make_human, make_bot, tmp_path: Path
+) -> None:
+    """The ids of delivered events survive a restart and guard on their own.
+
+    A huge replay skew makes the timestamp check accept the old request, so only the adapter's
+    dedup of the event ids restored from the session file can keep it from running twice.
+    """
+    store = tmp_path / "matrix"
+    first_sink = Recorder()
+    human, bot, room = await _room_with_bot(synapse, make_human, make_bot, store, first_sink)
+    before = SessionStore(store).load()
+    assert before is not None
+    await human.say(room, f"{bot.reg.user_id}: old request")
+    await first_sink.wait_for(lambda e: isinstance(e, IncomingMessage))
+    await bot.stop()
+
+    after = SessionStore(store).load()
+    assert after is not None and after.recent_events  # the delivered id was stored
+    SessionStore(store).save(replace(after, sync_token=before.sync_token))
+
+    second_sink = Recorder()
+    await make_bot(bot.reg, store, sink=second_sink, password_login=True, replay_skew=3600.0)
+    await human.say(room, f"{bot.reg.user_id}: new request")
+    await second_sink.wait_for(
+        lambda e: isinstance(e, IncomingMessage) and e.text == "new request"
+    )
+    assert _texts(second_sink) == ["new request"]
