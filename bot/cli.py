@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import cli_matrix
 from bot.config import Settings
 from core.errors import ConfigError, HearthError
 
@@ -33,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--labeled", action="store_true", help="ticks: only those with a 👍/👎 label")
     ex.add_argument("--since", default=None, help="ticks: e.g. 7d, 24h or an ISO date")
     ex.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
+    cli_matrix.add_parser(sub)
     return p
 
 
@@ -51,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_usage(settings))
         if args.command == "export":
             return asyncio.run(_export(settings, args))
+        if args.command == "matrix":
+            return cli_matrix.run(settings, args)
     except ConfigError as exc:
         print(f"hearth: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

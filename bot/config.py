@@ -48,6 +48,8 @@ class MatrixSettings:
     user_id: str
     access_token: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
+    device_id: str | None = None
+    trust: str = "allowed"  # MATRIX_TRUST: allowed | all | verified
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,7 +247,14 @@ def _matrix(r: _Reader) -> MatrixSettings | None:
         raise ConfigError("MATRIX_USER_ID must be a full Matrix id like @hearth:example.org")
     if not (token or password):
         raise ConfigError("MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD is required for Matrix")
-    return MatrixSettings(homeserver=hs, user_id=user, access_token=token, password=password)
+    return MatrixSettings(
+        homeserver=hs,
+        user_id=user,
+        access_token=token,
+        password=password,
+        device_id=r.optional("MATRIX_DEVICE_ID"),
+        trust=r.choice("MATRIX_TRUST", "allowed", {"allowed", "all", "verified"}),
+    )
 
 
 class _Reader:

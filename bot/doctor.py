@@ -115,6 +115,10 @@ def _platforms(settings: Settings) -> list[Check]:
                 f"{settings.matrix.user_id} on {settings.matrix.homeserver} with {how}",
             )
         )
+        from adapters.matrix.crypto import describe_encryption
+
+        ok, text = describe_encryption(settings.data_dir / "matrix", settings.matrix.trust)
+        checks.append(Check(ok, "matrix encryption", text))
     if not checks:
         checks.append(
             Check(

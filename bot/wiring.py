@@ -96,6 +96,8 @@ def _platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
             password=m.password,
             store_dir=settings.data_dir / "matrix",
             allowed_inviters=frozenset(u for u in inviters if u.startswith("matrix:")),
+            device_id=m.device_id,
+            trust=m.trust,  # type: ignore[arg-type]
         )
     return adapters
 

@@ -2,7 +2,9 @@
 
 One sync loop delivers room messages and reactions to the core's sink; posts go into the task's
 ``m.thread``, streaming edits are ``m.replace`` events, approvals are ✅/❌ reactions (Matrix has
-no buttons). Sessions (access token, device id, sync token) persist under ``store_dir``.
+no buttons). Sessions (access token, device id, sync token) persist under ``store_dir``, and so
+does the end-to-end encryption store (``store_dir/crypto``): encrypted rooms and DMs work like
+plain ones, with device trust by ``MATRIX_TRUST`` (see adapters/matrix/crypto.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ import aiohttp
 import nio
 
 from adapters.matrix import translate
+from adapters.matrix.crypto import (
+    CRYPTO_DIR,
+    UNDECRYPTABLE_NOTICE,
+    UNVERIFIED_NOTICE,
+    CryptoKeeper,
+    TrustPolicy,
+)
 from adapters.matrix.session import MatrixSession, SessionStore, log_in
 from core.clock import SystemClock
 from core.errors import ConfigError, MessageTooLong, PlatformError, RateLimited
@@ -60,7 +69,7 @@ class _Prompt:
 
 
 class MatrixAdapter:
-    """hearth's ChatAdapter for Matrix (unencrypted rooms and DMs)."""
+    """hearth's ChatAdapter for Matrix (plain and end-to-end encrypted rooms and DMs)."""
 
     platform = "matrix"
 
@@ -81,6 +90,8 @@ class MatrixAdapter:
         replay_skew: float = 5.0,
         send_retry_budget: float = 30.0,
         device_name: str = "hearth",
+        device_id: str | None = None,
+        trust: TrustPolicy = "allowed",
     ) -> None:
         if not (access_token or password):
             raise ConfigError("MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD is required for Matrix")
@@ -90,11 +101,19 @@ class MatrixAdapter:
         self._access_token = access_token
         self._password = password
         self._store = SessionStore(store_dir)
+        self._crypto_dir = store_dir / CRYPTO_DIR
+        self._device_id = device_id
+        # Trust on first use covers the people allowed to invite (and so to use) hearth.
+        self._crypto = CryptoKeeper(trust, allowed_inviters)
         self._allowed_inviters = allowed_inviters
         # max_limit_exceeded=0: a 429 comes back to us (RateLimited) instead of nio sleeping
         # inside the call; max_timeouts bounds nio's silent retries on a dead connection.
         self._config = client_config or nio.AsyncClientConfig(
-            max_limit_exceeded=0, max_timeouts=2, request_timeout=30
+            max_limit_exceeded=0,
+            max_timeouts=2,
+            request_timeout=30,
+            encryption_enabled=nio.crypto.ENCRYPTION_ENABLED,
+            store_sync_tokens=False,  # hearth keeps its own token (matrix-session.json)
         )
         self._known_bots = known_bots
         self._clock = clock or SystemClock()
@@ -125,7 +144,13 @@ class MatrixAdapter:
 
     async def run(self, sink: EventSink) -> None:
         """Log in, sync once without delivering history, then deliver events until cancelled."""
-        client = nio.AsyncClient(self._homeserver, self._user_id, config=self._config)
+        self._crypto_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        client = nio.AsyncClient(
+            self._homeserver,
+            self._user_id,
+            config=self._config,
+            store_path=str(self._crypto_dir),
+        )
         self._client = client
         self._started = (self._clock.monotonic(), self._clock.now())
         try:
@@ -138,15 +163,22 @@ class MatrixAdapter:
                     access_token=self._access_token,
                     password=self._password,
                     device_name=self._device_name,
+                    device_id=self._device_id,
                 )
                 await self._load_display_name(client)
+                await self._upkeep(client)
                 resumed = await self._initial_sync(client)
             except _TRANSPORT_ERRORS as exc:
                 raise PlatformError(
                     f"cannot reach the Matrix homeserver {self._homeserver}: {exc!r}"
                 ) from exc
             self._connected = True
-            log.info("matrix: connected as %s (device %s)", self._user_id, self.device_id)
+            log.info(
+                "matrix: connected as %s (device %s, encryption %s)",
+                self._user_id,
+                self.device_id,
+                "on" if client.olm is not None else "off",
+            )
             await self._sync_loop(client, sink, resumed)
         finally:
             self._connected = False
@@ -201,6 +233,8 @@ class MatrixAdapter:
                 self._connected = True
                 backoff = 1.0
                 full_state = False
+                # Keys first: members' devices are known before anything is sent to them.
+                await self._upkeep(client)
                 delivered = await self._handle_sync(client, resp, sink)
                 self._save(sync_token=resp.next_batch, delivered=delivered)
                 continue
@@ -213,6 +247,20 @@ class MatrixAdapter:
             self._connected = False
             await self._clock.sleep(backoff)
             backoff = min(backoff * 2, 60.0)
+
+    async def _upkeep(self, client: nio.AsyncClient) -> None:
+        """Move encryption keys and apply the trust policy; a failure waits for the next sync."""
+        try:
+            await self._crypto.upkeep(client)
+        except _TRANSPORT_ERRORS as exc:
+            log.warning("matrix: key upkeep failed (%r); retrying after the next sync", exc)
+            return
+        assert self._session is not None
+        encrypted = client.olm is not None
+        trusted = self._crypto.trusted_count(client)
+        if (trusted, encrypted) != (self._session.trusted_devices, self._session.encrypted):
+            self._session = replace(self._session, trusted_devices=trusted, encrypted=encrypted)
+            self._store.save(self._session)
 
     def _save(self, *, sync_token: str, delivered: list[str] | None = None) -> None:
         assert self._session is not None
@@ -237,8 +285,6 @@ class MatrixAdapter:
         not_before_ms = (started_wall - self._replay_skew) * 1000
         for room_id, info in resp.rooms.join.items():
             room = client.rooms.get(room_id)
-            if room is not None and room.encrypted:
-                await self._warn_encrypted(room_id)
             for event in info.timeline.events:
                 source = getattr(event, "source", None)
                 if not isinstance(source, Mapping):
@@ -249,8 +295,14 @@ class MatrixAdapter:
                 if translate.predates(source, uptime_ms=uptime_ms, not_before_ms=not_before_ms):
                     skipped += 1
                     continue
-                if source.get("type") == "m.room.encrypted":
-                    await self._warn_encrypted(room_id)
+                if isinstance(event, nio.MegolmEvent) or source.get("type") == "m.room.encrypted":
+                    # nio decrypts what it holds keys for; this one it could not.
+                    self._remember(event_id)
+                    await self._cannot_read(client, room_id, event, UNDECRYPTABLE_NOTICE)
+                    continue
+                if not self._crypto.believes(event):
+                    self._remember(event_id)
+                    await self._cannot_read(client, room_id, event, UNVERIFIED_NOTICE)
                     continue
                 core_event = self._translate(room, room_id, source)
                 self._remember(event_id)
@@ -334,19 +386,24 @@ class MatrixAdapter:
             else:
                 log.warning("matrix: could not join %s: %s", room_id, resp_join)
 
-    async def _warn_encrypted(self, room_id: str) -> None:
+    async def _cannot_read(
+        self, client: nio.AsyncClient, room_id: str, event: object, notice: str
+    ) -> None:
+        """Tell a room once that a message could not be read (never drop it silently)."""
         assert self._session is not None
+        sender = getattr(event, "sender", "?")
+        log.warning("matrix: could not act on a message from %s in %s", sender, room_id)
+        if isinstance(event, nio.MegolmEvent) and client.olm is not None:
+            with contextlib.suppress(*_TRANSPORT_ERRORS, nio.LocalProtocolError):
+                await client.request_room_key(event)  # the sender's devices may forward it
         if room_id in self._session.warned_rooms:
             return
-        log.warning(
-            "matrix: room %s is end-to-end encrypted; hearth does not support E2EE yet", room_id
-        )
         self._session = replace(self._session, warned_rooms=(*self._session.warned_rooms, room_id))
         self._store.save(self._session)
         try:
-            await self.post(ChatRef(self.platform, room_id), translate.ENCRYPTION_NOTICE)
+            await self.post(ChatRef(self.platform, room_id), notice)
         except PlatformError as exc:
-            log.warning("matrix: could not post the E2EE notice in %s: %s", room_id, exc)
+            log.warning("matrix: could not post the notice in %s: %s", room_id, exc)
 
     # ------------------------------------------------------------ outbound
 
@@ -366,6 +423,8 @@ class MatrixAdapter:
         if translate.content_size(content) > translate.MAX_EVENT_BYTES:
             raise MessageTooLong(f"Matrix event of {translate.content_size(content)} bytes")
         client = self._require_client()
+        if client.olm is not None and room_id not in client.rooms:
+            await self._wait_for_room(client, room_id)
         tx_id = str(uuid.uuid4())
         waited = 0.0
         while True:
@@ -389,6 +448,15 @@ class MatrixAdapter:
             if code == "M_TOO_LARGE":
                 raise MessageTooLong(f"Matrix refused the event as too large: {resp}")
             raise PlatformError(f"Matrix send to {room_id} failed: {resp}")
+
+    async def _wait_for_room(self, client: nio.AsyncClient, room_id: str) -> None:
+        """Wait for the sync loop to learn a just-joined room: its encryption state decides
+        whether nio encrypts, so nothing is sent into a room nio does not know yet."""
+        for _ in range(200):
+            await self._clock.sleep(0.05)
+            if room_id in client.rooms:
+                return
+        raise PlatformError(f"Matrix room {room_id} is not known to this client (not joined?)")
 
     async def post(self, chat: ChatRef, text: str) -> MessageRef:
         """Post ``text`` (Markdown) with an HTML body, in the chat's ``m.thread`` if any."""
@@ -436,6 +504,10 @@ class MatrixAdapter:
         with contextlib.suppress(*_TRANSPORT_ERRORS):
             resp = await client.room_get_event(ref.chat.channel_id, ref.message_id)
             if isinstance(resp, nio.RoomGetEventResponse):
-                return translate.event_body(resp.event.source)
+                event = resp.event
+                if isinstance(event, nio.MegolmEvent) and client.olm is not None:
+                    with contextlib.suppress(nio.EncryptionError):
+                        event = client.decrypt_event(event)
+                return translate.event_body(event.source)
             log.warning("matrix: could not fetch prompt %s: %s", ref.message_id, resp)
         return None

@@ -34,7 +34,9 @@ class MatrixSession:
     device_id: str | None = None
     sync_token: str | None = None
     recent_events: tuple[str, ...] = ()
-    warned_rooms: tuple[str, ...] = ()  # encrypted rooms already told E2EE is unsupported
+    warned_rooms: tuple[str, ...] = ()  # rooms already told a message could not be read
+    trusted_devices: int = 0  # devices the trust policy trusts (for hearth doctor)
+    encrypted: bool = False  # whether this process ran with end-to-end encryption
 
     def with_events(self, event_ids: list[str]) -> MatrixSession:
         """A copy remembering ``event_ids`` as delivered (bounded)."""
@@ -71,6 +73,8 @@ class SessionStore:
                 sync_token=data.get("sync_token"),
                 recent_events=tuple(str(e) for e in data.get("recent_events", ())),
                 warned_rooms=tuple(str(r) for r in data.get("warned_rooms", ())),
+                trusted_devices=int(data.get("trusted_devices", 0)),
+                encrypted=bool(data.get("encrypted", False)),
             )
         except (ValueError, KeyError, TypeError) as exc:
             log.warning(
@@ -106,6 +110,7 @@ async def log_in(
     access_token: str | None,
     password: str | None,
     device_name: str,
+    device_id: str | None = None,
 ) -> MatrixSession:
     """Log ``client`` in (configured token, stored token, or password) and store the session.
 
@@ -119,15 +124,30 @@ async def log_in(
         stored = None
     session = stored or MatrixSession(user_id=user_id, homeserver=homeserver)
     if access_token:
-        device = session.device_id if session.access_token == access_token else None
-        client.restore_login(user_id, device or "", access_token)
+        # Ask the server which device the token belongs to before restoring the login: the
+        # crypto store is per device, so it can only be opened once the device id is known.
+        client.user_id, client.access_token = user_id, access_token
         who = await client.whoami()
         if not isinstance(who, nio.WhoamiResponse):
             raise PlatformError(f"MATRIX_ACCESS_TOKEN was rejected by the homeserver: {who}")
         if who.user_id != user_id:
             raise PlatformError(f"MATRIX_ACCESS_TOKEN belongs to {who.user_id}, not {user_id}")
-        session = replace(session, access_token=access_token, device_id=who.device_id)
+        if device_id and who.device_id and who.device_id != device_id:
+            raise PlatformError(
+                f"MATRIX_ACCESS_TOKEN belongs to device {who.device_id}, "
+                f"not MATRIX_DEVICE_ID={device_id}"
+            )
+        device = who.device_id or device_id or session.device_id
+        if not device:
+            raise PlatformError(
+                "the homeserver did not say which device MATRIX_ACCESS_TOKEN belongs to; "
+                "set MATRIX_DEVICE_ID"
+            )
+        client.restore_login(user_id, device, access_token)
+        session = replace(session, access_token=access_token, device_id=device)
     elif password:
+        if device_id and not session.device_id:
+            session = replace(session, device_id=device_id)
         session = await _password_login(client, session, password, device_name)
     else:
         raise PlatformError("MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD is required")

@@ -33,10 +33,6 @@ APPROVE_KEY = "✅"
 DENY_KEY = "❌"
 MAX_EVENT_BYTES = 60_000  # Synapse refuses events over 64 KiB; keep a margin for the envelope
 EDIT_FALLBACK_CHARS = 500  # the outer body of an edit is only a fallback for old clients
-ENCRYPTION_NOTICE = (
-    "🔒 This room is end-to-end encrypted; hearth does not support E2EE yet — "
-    "invite me to an unencrypted room."
-)
 _VARIATION_SELECTORS = "\ufe0e\ufe0f"
 _DECISIONS = {
     "✅": Decision.APPROVE,

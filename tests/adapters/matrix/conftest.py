@@ -58,10 +58,18 @@ class Recorder:
 class Human:
     """A person on the homeserver: an unmodified nio client that syncs in the background."""
 
-    def __init__(self, hs: SynapseServer, reg: Registration) -> None:
+    def __init__(
+        self, hs: SynapseServer, reg: Registration, store_path: Path | None = None
+    ) -> None:
         self.reg = reg
         self.user_id = reg.user_id
-        self.client = nio.AsyncClient(hs.url, reg.user_id)
+        # With a store path the human's client has encryption on, as Element has by default.
+        config = nio.AsyncClientConfig(
+            encryption_enabled=store_path is not None, store_sync_tokens=False
+        )
+        self.client = nio.AsyncClient(
+            hs.url, reg.user_id, store_path=str(store_path) if store_path else "", config=config
+        )
         self.client.restore_login(reg.user_id, reg.device_id, reg.access_token)
         self.timeline: list[dict[str, Any]] = []  # every room event seen, in sync order
         self._changed = asyncio.Condition()
@@ -70,14 +78,32 @@ class Human:
     async def start(self) -> None:
         """Initial sync, then keep syncing in a background task."""
         await self.client.sync(timeout=0)
+        await self.keys()
         self._task = asyncio.create_task(self._loop(), name=f"human:{self.user_id}")
+
+    async def keys(self) -> None:
+        """What Element does between syncs: move keys, and trust every device it sees."""
+        client = self.client
+        if client.olm is None:
+            return
+        await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        for device in client.device_store:
+            if not client.olm.is_device_verified(device):
+                client.verify_device(device)
 
     async def _loop(self) -> None:
         while True:
-            resp = await self.client.sync(timeout=5000)
+            resp = await self.client.sync(timeout=1000 if self.client.olm else 5000)
             if not isinstance(resp, nio.SyncResponse):
                 await asyncio.sleep(0.1)
                 continue
+            await self.keys()
             async with self._changed:
                 for room_id, info in resp.rooms.join.items():
                     for event in info.timeline.events:
@@ -116,7 +142,9 @@ class Human:
 
     async def send(self, room_id: str, content: dict[str, Any]) -> str:
         """Send a raw ``m.room.message`` content; returns the event id."""
-        resp = await self.client.room_send(room_id, "m.room.message", content)
+        resp = await self.client.room_send(
+            room_id, "m.room.message", content, ignore_unverified_devices=True
+        )
         assert isinstance(resp, nio.RoomSendResponse), resp
         return resp.event_id
 
@@ -135,7 +163,9 @@ class Human:
     async def react(self, room_id: str, event_id: str, key: str) -> str:
         """Annotate ``event_id`` with ``key``."""
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-        resp = await self.client.room_send(room_id, "m.reaction", content)
+        resp = await self.client.room_send(
+            room_id, "m.reaction", content, ignore_unverified_devices=True
+        )
         assert isinstance(resp, nio.RoomSendResponse), resp
         return resp.event_id
 
@@ -205,12 +235,15 @@ class Human:
 
 
 @pytest.fixture
-async def make_human(synapse: SynapseServer) -> AsyncIterator[Callable[..., Any]]:
-    """Factory of started human clients (closed at teardown)."""
+async def make_human(
+    synapse: SynapseServer, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Callable[..., Any]]:
+    """Factory of started human clients (closed at teardown); ``encrypted`` as Element is."""
     humans: list[Human] = []
 
-    async def make(prefix: str = "human") -> Human:
-        human = Human(synapse, await synapse.aregister(prefix))
+    async def make(prefix: str = "human", *, encrypted: bool = False) -> Human:
+        store = tmp_path_factory.mktemp(f"{prefix}-keys") if encrypted else None
+        human = Human(synapse, await synapse.aregister(prefix), store)
         await human.start()
         humans.append(human)
         return human
@@ -264,6 +297,7 @@ async def make_bot(synapse: SynapseServer) -> AsyncIterator[Callable[..., Any]]:
         capabilities: Capabilities | None = None,
         replay_skew: float = 5.0,
         start: bool = True,
+        trust: str = "allowed",
     ) -> BotProcess:
         adapter = MatrixAdapter(
             homeserver=synapse.url,
@@ -275,6 +309,7 @@ async def make_bot(synapse: SynapseServer) -> AsyncIterator[Callable[..., Any]]:
             capabilities=capabilities,
             sync_timeout_ms=5000,
             replay_skew=replay_skew,
+            trust=trust,  # type: ignore[arg-type]
         )
         bot = BotProcess(adapter, sink or Recorder(), reg)
         bots.append(bot)
