@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from core.storage.db import Database
@@ -57,9 +58,24 @@ class UsageStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Running spend since one start time (the budget's UTC day), by user ("" = everyone):
+        # seeded by one query, then kept up to date by add(), so a budget check is O(1) however
+        # many rows the day has. This process is the only writer (one hearth per data dir).
+        self._since: float | None = None
+        self._spent: dict[str, float] = {}
+        self._lock = asyncio.Lock()  # a row added while seeding is counted exactly once
 
     async def add(self, row: UsageRow) -> int:
         """Insert one call; returns its id."""
+        async with self._lock:
+            row_id = await self._insert(row)
+            if self._since is not None and row.at >= self._since and row.cost_usd:
+                self._spent[""] = self._spent.get("", 0.0) + row.cost_usd
+                if row.user is not None:
+                    self._spent[row.user] = self._spent.get(row.user, 0.0) + row.cost_usd
+        return row_id
+
+    async def _insert(self, row: UsageRow) -> int:
         return await self._db.insert(
             "INSERT INTO usage(at, task_id, user, provider, model, purpose, prompt_tokens, "
             "completion_tokens, duration_s, cost_usd, saved_usd) "
@@ -99,17 +115,25 @@ class UsageStore:
         )
 
     async def spent_usd(self, since: float, *, user: str | None = None) -> float:
-        """Cloud spend since ``since`` (epoch seconds), for everyone or one user."""
-        if user is None:
-            row = await self._db.fetchone(
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE at >= ?", (since,)
+        """Cloud spend since ``since`` (epoch seconds), for everyone or one user.
+
+        The first call for a new ``since`` (a new day) sums the rows once; later calls for the
+        same ``since`` read the running totals without a query.
+        """
+        if since != self._since:
+            await self.seed(since)
+        return self._spent.get("" if user is None else user, 0.0)
+
+    async def seed(self, since: float) -> None:
+        """Sum the spend since ``since`` per user, once (at startup and when the day turns)."""
+        async with self._lock:
+            rows = await self._db.fetchall(
+                "SELECT user, COALESCE(SUM(cost_usd), 0) FROM usage WHERE at >= ? GROUP BY user",
+                (since,),
             )
-        else:
-            row = await self._db.fetchone(
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM usage WHERE at >= ? AND user = ?",
-                (since, user),
-            )
-        return float(row[0]) if row else 0.0
+            spent = {str(user): float(total) for user, total in rows if user is not None}
+            spent[""] = sum(float(total) for _, total in rows)
+            self._since, self._spent = since, spent
 
     async def totals(self, since: float | None, *, by: str) -> list[UsageTotal]:
         """Sums since ``since`` (None = all time) grouped ``by`` "provider", "user" or "all"."""

@@ -25,7 +25,7 @@ import asyncio
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +102,8 @@ class FakeOllama(LoopbackServer):
         self.loaded: list[str] = list(loaded)
         self.fallback_text = fallback_text
         self.fallback: ScriptedReply | None = None  # overrides fallback_text when set
+        # Answers every chat the queue does not (benchmarks): the request body in, a reply out.
+        self.responder: Callable[[Mapping[str, Any]], ScriptedReply] | None = None
         self.embed_dim = embed_dim
         self.no_tool_models: set[str] = set()  # answer 400 "does not support tools" for these
         self.version = version
@@ -194,9 +196,11 @@ class FakeOllama(LoopbackServer):
         names |= {m.removesuffix(":latest") for m in self.models}
         return model in names or f"{model}:latest" in names
 
-    def _next_reply(self) -> ScriptedReply:
+    def _next_reply(self, body: Mapping[str, Any]) -> ScriptedReply:
         if self.replies:
             return self.replies.pop(0)
+        if self.responder is not None:
+            return self.responder(body)
         return self.fallback or ScriptedReply("text", text=self.fallback_text)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
@@ -218,7 +222,7 @@ class FakeOllama(LoopbackServer):
                 {"error": f"registry.ollama.ai/library/{model} does not support tools"},
                 status=400,
             )
-        reply = self._next_reply()
+        reply = self._next_reply(body)
         if reply.kind == "error":
             return web.json_response({"error": reply.message}, status=reply.status)
         if reply.kind == "hang":

@@ -117,3 +117,60 @@ async def test_budget_warnings_once_per_level(db: Database, clock: FakeClock) ->
     )  # $0.95
     (w,) = await budget.warnings("u")
     assert w.startswith("⚠️ 90% of the daily budget used")
+
+
+async def test_budget_checks_make_no_query_once_the_day_is_seeded(
+    db: Database, clock: FakeClock
+) -> None:
+    """A busy day must not make every check slower: totals run, they are not re-summed."""
+    store = UsageStore(db)
+    rec = UsageRecorder(store, cloud_model="claude-opus-4-6", clock=clock)
+    budget = Budget(store, daily_usd=100.0, user_daily_usd=10.0, clock=clock)
+    for _ in range(30):  # a day with rows before hearth (re)started
+        await store._insert(_row(clock.now(), "slack:U1", 0.01))
+    statements: list[str] = []
+    await db.conn.set_trace_callback(statements.append)
+    try:
+        first = await budget.check("slack:U1", 0.0)  # seeds: one query for the day
+        seeded = len(statements)
+        added = 0.0
+        for _ in range(20):
+            added += (
+                await rec.record(
+                    provider="anthropic",
+                    model="claude-opus-4-6",
+                    purpose="escalate",
+                    usage=Usage(1000, 0),
+                    task_id="t",
+                    user="slack:U1",
+                )
+            ).cost_usd
+        before = len(statements)
+        later = await budget.check("slack:U1", 0.0)
+        await budget.warnings("slack:U1")
+        after = len(statements)
+    finally:
+        await db.conn.set_trace_callback(None)
+    assert seeded == 1
+    assert after == before  # checks after seeding read running totals: no statement at all
+    assert first.spent_today == pytest.approx(0.30)
+    assert added > 0 and later.spent_today == pytest.approx(0.30 + added)  # new rows counted
+    assert (await store.spent_usd(day_start(clock.now()), user="slack:U2")) == 0.0
+
+
+def _row(at: float, user: str, cost: float):
+    from core.storage.usage import UsageRow
+
+    return UsageRow(
+        at=at,
+        task_id="old",
+        user=user,
+        provider="anthropic",
+        model="claude-opus-4-6",
+        purpose="escalate",
+        prompt_tokens=1,
+        completion_tokens=1,
+        duration_s=0.1,
+        cost_usd=cost,
+        saved_usd=0.0,
+    )
