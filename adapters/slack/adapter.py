@@ -114,6 +114,17 @@ class SlackAdapter:
         Raises ``PlatformError`` when the bot token is rejected, so the app's supervisor logs
         it and retries with backoff. Socket Mode reconnects on its own after connection loss.
         """
+        # One pooled HTTP session for every Web API call while running: without it slack_sdk
+        # opens (and on real Slack, TLS-handshakes) a new connection per call.
+        session = aiohttp.ClientSession()
+        self._client.session = session
+        try:
+            await self._run(sink)
+        finally:
+            self._client.session = None
+            await session.close()
+
+    async def _run(self, sink: EventSink) -> None:
         auth = await self._call("auth.test", self._client.auth_test())
         self._bot_user_id = auth.get("user_id")
         app = self._build_app()

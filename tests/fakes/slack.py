@@ -108,6 +108,7 @@ class FakeSlack:
         self.messages: dict[str, SlackMessage] = {}
         self.acks: dict[str, dict[str, Any]] = {}
         self.socket_connections = 0
+        self.api_connections: set[object] = set()  # client (host, port) pairs seen by the Web API
         self._rate_limits: dict[str, list[float]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -168,6 +169,7 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        self.api_connections.add(request.transport.get_extra_info("peername"))
         params = await _params(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         status, body, headers = self._answer(method, params, token)

@@ -392,3 +392,18 @@ async def test_run_can_be_restarted_by_a_supervisor(mode: str, fake: FakeSlack) 
 def test_needs_a_mode() -> None:
     with pytest.raises(ValueError):
         SlackAdapter(bot_token="xoxb-x")
+
+
+async def test_web_api_calls_share_one_pooled_connection(
+    mode: str, start_slack: Starter, fake: FakeSlack
+) -> None:
+    """Each call on its own connection would pay a TLS handshake per call on real Slack."""
+    slack = await start_slack(mode, Recorder())
+    chat = ChatRef("slack", "C1", None)
+    for i in range(10):
+        ref = await slack.adapter.post(chat, f"message {i}")
+        await slack.adapter.edit(ref, f"message {i}, edited")
+    assert len(fake.calls_of("chat.postMessage")) == 10
+    # auth.test and apps.connections.open may come before the pool exists; 20 calls do not
+    # each open their own.
+    assert len(fake.api_connections) <= 3, fake.api_connections
