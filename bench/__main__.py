@@ -17,7 +17,7 @@ import time
 from bench.common import append_results, format_table
 
 # Order matters for a full run: the cheap, noise-sensitive ones first.
-BENCHMARKS = ("e2e", "footprint", "overhead", "throughput", "streaming", "agent")
+BENCHMARKS = ("e2e", "scale", "footprint", "overhead", "throughput", "streaming", "agent")
 
 
 def available() -> list[str]:

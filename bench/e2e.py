@@ -95,7 +95,7 @@ class _Watch:
                 await asyncio.sleep(0.002)
 
 
-async def _mentions(fake: Any, watch: _Watch, count: int, *, concurrent: bool) -> Phase:
+async def mentions(fake: Any, watch: _Watch, count: int, *, concurrent: bool) -> Phase:
     """Deliver ``count`` mentions (one at a time or all at once) and time each."""
     cpu0 = time.process_time()
     starts: dict[str, float] = {}
@@ -120,7 +120,8 @@ async def _mentions(fake: Any, watch: _Watch, count: int, *, concurrent: bool) -
 
 
 @contextlib.asynccontextmanager
-async def _hearth(tmp: Path) -> AsyncIterator[tuple[Any, _Watch]]:
+async def hearth(tmp: Path, **env: str) -> AsyncIterator[tuple[Any, _Watch]]:
+    """hearth as ``hearth run`` builds it, on a fresh Slack and Ollama fake; data in ``tmp``."""
     from bot.config import Settings
     from bot.wiring import build_app
     from tests.fakes.ollama import FakeOllama
@@ -142,6 +143,7 @@ async def _hearth(tmp: Path) -> AsyncIterator[tuple[Any, _Watch]]:
                 "MAX_CONCURRENT_TASKS": "4",
                 "MAX_TASKS_PER_USER": "100",
                 "LOG_LEVEL": "WARNING",
+                **env,
             }
         )
         (tmp / "ws").mkdir(parents=True, exist_ok=True)
@@ -189,12 +191,12 @@ async def _measure(smoke: bool) -> dict[str, dict[str, Phase]]:
     out: dict[str, dict[str, Phase]] = {}
     with tempfile.TemporaryDirectory(prefix="hearth-bench-e2e-") as tmp:
         for name in ("floor", "hearth"):
-            ctx = _floor() if name == "floor" else _hearth(Path(tmp))
+            ctx = _floor() if name == "floor" else hearth(Path(tmp))
             async with ctx as (fake, watch):
-                await _mentions(fake, watch, 2, concurrent=False)  # warm up
+                await mentions(fake, watch, 2, concurrent=False)  # warm up
                 out[name] = {
-                    "1 at a time": await _mentions(fake, watch, sequential, concurrent=False),
-                    f"{concurrent} at once": await _mentions(
+                    "1 at a time": await mentions(fake, watch, sequential, concurrent=False),
+                    f"{concurrent} at once": await mentions(
                         fake, watch, concurrent, concurrent=True
                     ),
                 }
