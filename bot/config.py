@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.presets import PRESETS, apply_preset
 from core.errors import ConfigError
 
 T = TypeVar("T")
@@ -89,6 +90,9 @@ class Settings:
     heartbeat_checks: Path | None = None
     heartbeat_decide: str = "on_change"  # always | on_change | never
     heartbeat_digest_cron: str | None = None
+    heartbeat_redecide_every: int = 12  # ticks an unchanged non-healthy decision is reused
+    preset: str | None = None  # HEARTH_PRESET: cpu-small | gpu-8gb | gpu-16gb | gpu-24gb | custom
+    escalation_local_model: str | None = None  # a bigger local model tried before the cloud
     health_addr: str | None = None  # "host:port"
     log_format: str = "text"  # text | json
     log_level: str = "INFO"
@@ -146,7 +150,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from a mapping; tests pass a dict instead of patching os.environ."""
-        r = _Reader(env)
+        preset = _Reader(env).choice("HEARTH_PRESET", "", set(PRESETS)) or None
+        r = _Reader(apply_preset(preset, env))  # explicit variables win over the preset
         data_dir = Path(r.str("HEARTH_DATA_DIR", "./data"))
         settings = cls(
             data_dir=data_dir,
@@ -184,6 +189,9 @@ class Settings:
                 "HEARTBEAT_DECIDE", "on_change", {"always", "on_change", "never"}
             ),
             heartbeat_digest_cron=r.cron("HEARTBEAT_DIGEST_CRON"),
+            heartbeat_redecide_every=r.int("HEARTBEAT_REDECIDE_EVERY", 12, minimum=1),
+            preset=preset,
+            escalation_local_model=r.optional("ESCALATION_LOCAL_MODEL"),
             health_addr=r.addr("HEALTH_ADDR"),
             log_format=r.choice("LOG_FORMAT", "text", {"text", "json"}),
             log_level=r.choice(

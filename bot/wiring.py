@@ -214,6 +214,16 @@ def build_core(
         ),
         clock=clock,
         metrics=metrics,
+        local_escalation=(
+            OllamaClient(
+                settings.ollama_host,
+                settings.escalation_local_model,
+                num_ctx=settings.executor_num_ctx,
+                clock=clock,
+            )
+            if settings.escalation_local_model
+            else None
+        ),
     )
     pool = TaskPool(
         runner,
@@ -262,6 +272,7 @@ def build_core(
         decide_mode=settings.heartbeat_decide,
         labelers=settings.allowed_users | admins,
         usage=recorder,
+        redecide_every=settings.heartbeat_redecide_every,
     )
     reporter = UsageReporter(usage_store, clock=clock)
     seen = SeenEventStore(db)

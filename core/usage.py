@@ -54,8 +54,9 @@ class UsageRecorder:
         usage: Usage,
         task_id: str | None = None,
         user: str | None = None,
+        error: str = "",
     ) -> UsageRow:
-        """Store one call and count it in the metrics."""
+        """Store one call (or, with ``error``, one failed call) and count it in the metrics."""
         cost = cost_usd(provider, model, usage.prompt_tokens, usage.completion_tokens)
         saved = 0.0
         if price_of(provider, model).input_per_mtok == 0:
@@ -75,8 +76,12 @@ class UsageRecorder:
             duration_s=usage.duration_s,
             cost_usd=cost,
             saved_usd=saved,
+            error=error[:500],
         )
         await self._store.add(row)
+        if error:
+            self._metrics.inc("hearth_llm_errors_total", provider=provider)
+            return row
         self._metrics.inc("hearth_llm_calls_total", provider=provider)
         self._metrics.inc(
             "hearth_llm_tokens_total", usage.prompt_tokens, provider=provider, kind="prompt"
@@ -147,7 +152,8 @@ class UsageReporter:
 
 def _fmt(t: UsageTotal) -> str:
     tokens = t.prompt_tokens + t.completion_tokens
+    errors = "1 error" if t.errors == 1 else f"{t.errors} errors"
     return (
-        f"{t.calls} calls, {tokens:,} tokens ({t.prompt_tokens:,} in / "
+        f"{t.calls} calls, {errors}, {tokens:,} tokens ({t.prompt_tokens:,} in / "
         f"{t.completion_tokens:,} out), ${t.cost_usd:.4f} spent, ${t.saved_usd:.4f} saved"
     )

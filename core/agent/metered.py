@@ -9,7 +9,7 @@ from typing import Any
 
 from core.agent.context import message_chars
 from core.budget import Budget, estimate_cost
-from core.errors import BudgetExceeded
+from core.errors import BudgetExceeded, LLMError
 from core.llm.base import LLMClient, Message, StreamEvent, ToolSpec, TurnEnd, Usage
 from core.llm.prices import price_of
 from core.usage import UsageRecorder
@@ -69,6 +69,30 @@ class MeteredLLM:
             check = await m.budget.check(m.user, estimate)
             if not check.allowed:
                 raise BudgetExceeded(check.reason)
+        try:
+            async for event in self._recorded(messages, system, tools, format):
+                yield event
+        except LLMError as exc:
+            # A call that failed is an error, not a call: `usage` shows the two apart.
+            await m.recorder.record(
+                provider=self.provider,
+                model=self.model,
+                purpose=self.purpose,
+                usage=Usage(),
+                task_id=m.task_id,
+                user=m.user,
+                error=str(exc) or type(exc).__name__,
+            )
+            raise
+
+    async def _recorded(
+        self,
+        messages: Sequence[Message],
+        system: str,
+        tools: Sequence[ToolSpec],
+        format: dict[str, Any] | None,
+    ) -> AsyncIterator[StreamEvent]:
+        m = self._meter
         async for event in self.inner.stream(messages, system=system, tools=tools, format=format):
             if isinstance(event, TurnEnd):
                 row = await m.recorder.record(

@@ -17,6 +17,7 @@ from core.agent.escalation import (
     verifier_trigger,
 )
 from core.agent.executor import Executor, SubtaskResult
+from core.agent.local_escalation import bigger_local
 from core.agent.metered import Meter, MeteredLLM
 from core.agent.planner import Planner
 from core.agent.summary import StepOutcome, Summarizer
@@ -69,8 +70,10 @@ class AgentRunner:
         clock: Clock | None = None,
         metrics: Metrics | None = None,
         recall: Recall | None = None,
+        local_escalation: LLMClient | None = None,
     ) -> None:
         self._planner_llm = planner_llm
+        self._local_escalation = local_escalation  # ESCALATION_LOCAL_MODEL, tried before Claude
         self._executor_llm = executor_llm
         self._cloud = cloud
         self._tools = tools
@@ -197,6 +200,8 @@ class _TaskRun:
             outcome = await self.step(i, subtask, plan, outcomes)
             outcomes.append(outcome)
             label = "Claude" if outcome.by.startswith("Claude") else "local"
+            if outcome.by.startswith("↗"):
+                label = outcome.by  # the bigger local model finished it
             self.card.step(i, StepState.DONE if outcome.ok else StepState.FAILED, label)
         return outcomes
 
@@ -252,6 +257,12 @@ class _TaskRun:
                 confidence=att.result.confidence,
             )
         assert att.trigger is not None
+        if self.r._local_escalation is not None and cfg.escalation_enabled:
+            bigger = await bigger_local(
+                self, self.r._local_escalation, i, subtask, att.trigger, earlier=outcomes
+            )
+            if bigger is not None:
+                return bigger
         return await self.escalate(i, subtask, att, outcomes)
 
     async def _verified(

@@ -43,6 +43,7 @@ Decide the overall severity: "ok" when nothing needs a human, "warning" when som
 attention soon, "critical" when something is broken or about to break.
 Suggest at most 3 actions: short, safe shell commands a human could approve to investigate or
 fix the problem, or an empty list when nothing needs doing. Never suggest destructive commands.
+When the previous tick and its decision are given, say what changed since then.
 Answer with JSON only: {"actions": [...], "severity": "...", "reasoning": "..."} where reasoning
 is one or two plain sentences naming the checks that matter."""
 
@@ -98,11 +99,22 @@ def parse_decision(text: str) -> HeartbeatDecision:
     )
 
 
-def build_prompt(perception: Perception) -> list[dict[str, str]]:
+Previous = tuple[Perception, HeartbeatDecision]
+
+
+def build_prompt(perception: Perception, previous: Previous | None = None) -> list[dict[str, str]]:
     """The chat messages the model sees (stored with the tick, exported for tuning)."""
+    content = perception.dumps()
+    if previous is not None:
+        before, decided = previous
+        said = json.dumps(decided.to_json(), ensure_ascii=False)
+        content = (
+            f"Previous tick:\n{before.dumps()}\nPrevious decision ({decided.source}): {said}\n\n"
+            f"This tick:\n{content}"
+        )
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": perception.dumps()},
+        {"role": "user", "content": content},
     ]
 
 
@@ -116,6 +128,7 @@ class DecideResult:
     latency_s: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    error: str = ""  # the model call itself failed (unreachable, timeout): no answer came
 
 
 class ModelDecider:
@@ -139,9 +152,11 @@ class ModelDecider:
         """The model's name, for reports."""
         return str(getattr(self._llm, "model", ""))
 
-    async def decide(self, perception: Perception) -> DecideResult:
+    async def decide(
+        self, perception: Perception, *, previous: Previous | None = None
+    ) -> DecideResult:
         """One model call under a timeout; never raises for a model problem."""
-        prompt = build_prompt(perception)
+        prompt = build_prompt(perception, previous)
         started = self._clock.monotonic()
         self.calls += 1
         text, prompt_tokens, completion_tokens = "", 0, 0
@@ -151,9 +166,17 @@ class ModelDecider:
             answer = parse_decision(text)
         except TimeoutError:
             return self._fallback(
-                perception, prompt, started, f"model timed out after {self._timeout:g}s"
+                perception,
+                prompt,
+                started,
+                f"model timed out after {self._timeout:g}s",
+                failed_call=True,
             )
-        except (LLMError, InvalidDecision) as exc:
+        except LLMError as exc:
+            return self._fallback(
+                perception, prompt, started, str(exc) or type(exc).__name__, failed_call=True
+            )
+        except InvalidDecision as exc:
             return self._fallback(
                 perception,
                 prompt,
@@ -167,7 +190,9 @@ class ModelDecider:
         except Exception as exc:
             # The model boundary: an unexpected client error must not cost us the heartbeat.
             log.exception("heartbeat model call failed unexpectedly")
-            return self._fallback(perception, prompt, started, f"model call failed: {exc}")
+            return self._fallback(
+                perception, prompt, started, f"model call failed: {exc}", failed_call=True
+            )
         latency = self._clock.monotonic() - started
         decision = answer
         rules = perception.severity
@@ -214,6 +239,7 @@ class ModelDecider:
         *,
         prompt_tokens: int = 0,
         completion_tokens: int = 0,
+        failed_call: bool = False,
     ) -> DecideResult:
         log.warning("heartbeat model answer not used, falling back to rules: %s", error)
         return DecideResult(
@@ -223,4 +249,5 @@ class ModelDecider:
             latency_s=self._clock.monotonic() - started,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            error=error if failed_call else "",
         )

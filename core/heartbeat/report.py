@@ -10,7 +10,7 @@ Policy, measured against what the channel last heard:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.heartbeat.values import HeartbeatDecision, Perception, ProbeResult, rank
 
@@ -95,6 +95,7 @@ def render_report(
         "model": f"model{f' {model}' if model else ''}",
         "fallback": "threshold rules (model unavailable)",
         "rules": "threshold rules",
+        "reused": f"model{f' {model}' if model else ''}, unchanged since it last decided",
     }.get(decision.source, decision.source)
     lines.append(f"Why ({source}): {decision.reasoning}")
     failing = perception.failing
@@ -120,6 +121,8 @@ class DigestStats:
     reports: int
     labeled: Mapping[str, int]  # chosen / rejected
     failing_checks: Mapping[str, int]  # check -> ticks it was failing in
+    # UTC day -> (model calls, of which fell back to rules)
+    model_calls: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def render_digest(stats: DigestStats, current: Perception | None, *, hours: float = 24) -> str:
@@ -133,6 +136,12 @@ def render_digest(stats: DigestStats, current: Perception | None, *, hours: floa
     if stats.failing_checks:
         worst = sorted(stats.failing_checks.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
         lines.append("Most often failing: " + ", ".join(f"{c} ({n} ticks)" for c, n in worst))
+    if stats.model_calls:
+        per_day = [
+            f"{day} {calls}" + (f" ({fallbacks} fell back to rules)" if fallbacks else "")
+            for day, (calls, fallbacks) in sorted(stats.model_calls.items())
+        ]
+        lines.append("Model calls per day: " + ", ".join(per_day))
     if stats.labeled:
         lines.append("Labels: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.labeled.items())))
     if current is not None:

@@ -11,10 +11,11 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.clock import utc
 from core.errors import PlatformError
 from core.events import ChatRef, MessageRef, Reaction
 from core.heartbeat.actions import ActionOffers
@@ -32,7 +33,7 @@ from core.heartbeat.values import HeartbeatDecision, Perception, changes
 from core.llm.base import Usage
 from core.metrics import Metrics
 from core.ports import ApprovalRequester, ChatAdapter, Clock
-from core.storage.ticks import TickStore
+from core.storage.ticks import TickRow, TickStore
 from core.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,17 @@ def fit(report: str, limit: int) -> str:
     return f"{report[: cut if cut > 0 else room]}\n…\n{LABEL_HINT}"[:limit]
 
 
+def model_calls_per_day(rows: list[TickRow]) -> dict[str, tuple[int, int]]:
+    """UTC day -> (model calls, of which fell back to rules) over stored ticks."""
+    out: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        if row.source in ("model", "fallback"):
+            day = utc(row.at).strftime("%Y-%m-%d")
+            calls, fallbacks = out.get(day, (0, 0))
+            out[day] = (calls + 1, fallbacks + (row.source == "fallback"))
+    return out
+
+
 def label_for(key: str) -> str | None:
     """ "chosen" for 👍 (any skin tone, or the name +1), "rejected" for 👎, else None."""
     bare = key.strip().strip(":")
@@ -122,6 +134,7 @@ class Heartbeat:
         classify: Callable[[str], Any] | None = None,
         labelers: frozenset[str] | None = None,
         usage: UsageRecorder | None = None,
+        redecide_every: int = 12,
     ) -> None:
         if decide_mode not in DECIDE_MODES:
             raise ValueError(f"decide_mode must be one of {DECIDE_MODES}, got {decide_mode!r}")
@@ -152,6 +165,12 @@ class Heartbeat:
         self._policy: ReportPolicy | None = None
         self._last_statuses: dict[str, str] | None = None
         self._last_perception: Perception | None = None
+        self._last_decision: HeartbeatDecision | None = None
+        # The model's last decision on a non-healthy state, reused while that state holds.
+        self._held: HeartbeatDecision | None = None
+        self._held_statuses: dict[str, str] | None = None
+        self._held_ticks = 0
+        self._redecide_every = max(1, redecide_every)
 
     # -- the tick ---------------------------------------------------------------------------------
 
@@ -169,14 +188,24 @@ class Heartbeat:
         prompt: list[dict[str, str]] | None = None
         answer: dict[str, Any] | None = None
         tokens = (0, 0)
-        if self._should_ask(perception, statuses):
+        # Someone who asks for a heartbeat gets a fresh decision; schedules reuse a held one.
+        held = self._reusable(perception, statuses) if trigger == "schedule" else None
+        if held is not None:
+            decision = held
+            self._held_ticks += 1
+        elif self._should_ask(perception, statuses):
             assert self._decider is not None
-            result = await self._decider.decide(perception)
+            previous = None
+            if self._last_perception is not None and self._last_decision is not None:
+                previous = (self._last_perception, self._last_decision)
+            result = await self._decider.decide(perception, previous=previous)
             decision, prompt, answer = result.decision, result.prompt, result.answer
             tokens = (result.prompt_tokens, result.completion_tokens)
-            await self._record_usage(result.latency_s, tokens)
+            await self._record_usage(result.latency_s, tokens, result.error)
+            self._hold(decision, statuses)
         else:
             decision = rule_decision(perception)
+            self._hold(None, None)
         latency = self._clock.monotonic() - started
         now = self._clock.now()
         reason = policy.reason(decision.severity, now)
@@ -201,6 +230,7 @@ class Heartbeat:
         )
         self._last_statuses = statuses
         self._last_perception = perception
+        self._last_decision = decision
         posted = None
         if reason is not None:
             posted = await self._post(tick_id, report)
@@ -234,7 +264,26 @@ class Heartbeat:
             completion_tokens=tokens[1],
         )
 
-    async def _record_usage(self, latency: float, tokens: tuple[int, int]) -> None:
+    def _reusable(
+        self, perception: Perception, statuses: Mapping[str, str]
+    ) -> HeartbeatDecision | None:
+        """The held model decision when the non-healthy state is unchanged and not due again."""
+        if self._mode != "on_change" or self._held is None or perception.severity == "ok":
+            return None
+        if statuses != self._held_statuses or self._held_ticks + 1 >= self._redecide_every:
+            return None
+        return replace(self._held, source="reused")
+
+    def _hold(self, decision: HeartbeatDecision | None, statuses: dict[str, str] | None) -> None:
+        """Keep a model decision for reuse (a fallback is not kept: the next tick asks again)."""
+        kept = decision is not None and decision.source == "model"
+        self._held = decision if kept else None
+        self._held_statuses = statuses if kept else None
+        self._held_ticks = 0
+
+    async def _record_usage(
+        self, latency: float, tokens: tuple[int, int], error: str = ""
+    ) -> None:
         if self._usage is None or self._decider is None:
             return
         try:
@@ -245,6 +294,7 @@ class Heartbeat:
                 usage=Usage(
                     prompt_tokens=tokens[0], completion_tokens=tokens[1], duration_s=latency
                 ),
+                error=error,
             )
         except asyncio.CancelledError:
             raise
@@ -266,7 +316,17 @@ class Heartbeat:
             return self._policy
         last = await self._store.last()
         if last is not None:
-            self._last_statuses = Perception.loads(last.perception, last.at).statuses()
+            self._last_perception = Perception.loads(last.perception, last.at)
+            self._last_statuses = self._last_perception.statuses()
+            self._last_decision = HeartbeatDecision(
+                severity=last.severity,
+                actions=tuple(str(a) for a in last.decision.get("actions") or ()),
+                reasoning=str(last.decision.get("reasoning", "")),
+                source=last.source,
+            )
+            if last.source in ("model", "reused") and last.severity != "ok":
+                # After a restart the unchanged state is not paid for again.
+                self._hold(replace(self._last_decision, source="model"), self._last_statuses)
         reported = await self._store.last(reported=True)
         state = ReportState()
         if reported is not None:
@@ -329,6 +389,7 @@ class Heartbeat:
             reports=sum(r.reported for r in rows),
             labeled=dict(Counter(r.label for r in rows if r.label)),
             failing_checks=dict(failing),
+            model_calls=model_calls_per_day(rows),
         )
         current = self._last_perception
         if current is None and rows:

@@ -10,7 +10,9 @@ from typing import Any
 from core.clock import utc
 
 SEVERITIES = ("ok", "warning", "critical")
-SOURCES = ("model", "fallback", "rules")  # rules: the model was not asked (on_change, never)
+# rules: the model was not asked (on_change, never); reused: the model's decision on the same
+# non-healthy state, kept instead of asking again (HEARTBEAT_REDECIDE_EVERY).
+SOURCES = ("model", "fallback", "rules", "reused")
 
 
 def rank(severity: str) -> int:
@@ -123,7 +125,7 @@ class HeartbeatDecision:
     severity: str
     actions: tuple[str, ...] = ()
     reasoning: str = ""
-    source: str = "rules"  # model | fallback | rules
+    source: str = "rules"  # model | fallback | rules | reused
     error: str = ""  # why the model's answer was not used (source == "fallback")
 
     def to_json(self) -> dict[str, Any]:

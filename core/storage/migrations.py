@@ -172,3 +172,9 @@ async def m004_heartbeat_ticks(conn: aiosqlite.Connection) -> None:
             ON heartbeat_ticks(report_platform, report_channel, report_message);
         """
     )
+
+
+@migration
+async def m005_usage_errors(conn: aiosqlite.Connection) -> None:
+    """Failed model calls are stored as errors (non-empty ``error``), not counted as calls."""
+    await _script(conn, "ALTER TABLE usage ADD COLUMN error TEXT NOT NULL DEFAULT ''")

@@ -23,6 +23,7 @@ class UsageRow:
     duration_s: float
     cost_usd: float
     saved_usd: float = 0.0
+    error: str = ""  # why the call failed; empty for a call that answered
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +52,7 @@ class UsageTotal:
     completion_tokens: int
     cost_usd: float
     saved_usd: float
+    errors: int = 0  # failed calls, not counted in ``calls``
 
 
 class UsageStore:
@@ -78,8 +80,8 @@ class UsageStore:
     async def _insert(self, row: UsageRow) -> int:
         return await self._db.insert(
             "INSERT INTO usage(at, task_id, user, provider, model, purpose, prompt_tokens, "
-            "completion_tokens, duration_s, cost_usd, saved_usd) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "completion_tokens, duration_s, cost_usd, saved_usd, error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.at,
                 row.task_id,
@@ -92,6 +94,7 @@ class UsageStore:
                 row.duration_s,
                 row.cost_usd,
                 row.saved_usd,
+                row.error,
             ),
         )
 
@@ -144,22 +147,26 @@ class UsageStore:
         }[by]
         where, params = ("WHERE at >= ?", (since,)) if since is not None else ("", ())
         rows = await self._db.fetchall(
-            f"SELECT {column} AS k, COUNT(*), COALESCE(SUM(prompt_tokens), 0), "
-            "COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(cost_usd), 0), "
-            f"COALESCE(SUM(saved_usd), 0) FROM usage {where} GROUP BY k ORDER BY k",
+            f"SELECT {column} AS k, COALESCE(SUM(error = ''), 0), "
+            "COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
+            "COALESCE(SUM(cost_usd), 0), "
+            "COALESCE(SUM(saved_usd), 0), COALESCE(SUM(error != ''), 0) "
+            f"FROM usage {where} GROUP BY k ORDER BY k",
             params,
         )
         return [
-            UsageTotal(str(r[0]), int(r[1]), int(r[2]), int(r[3]), float(r[4]), float(r[5]))
+            UsageTotal(
+                str(r[0]), int(r[1]), int(r[2]), int(r[3]), float(r[4]), float(r[5]), int(r[6])
+            )
             for r in rows
-            if int(r[1]) > 0
+            if int(r[1]) > 0 or int(r[6]) > 0
         ]
 
     async def rows(self, *, task_id: str | None = None) -> list[UsageRow]:
         """Stored calls, oldest first (optionally of one task)."""
         sql = (
             "SELECT at, task_id, user, provider, model, purpose, prompt_tokens, "
-            "completion_tokens, duration_s, cost_usd, saved_usd FROM usage"
+            "completion_tokens, duration_s, cost_usd, saved_usd, error FROM usage"
         )
         params: tuple[str, ...] = ()
         if task_id is not None:

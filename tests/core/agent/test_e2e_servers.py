@@ -50,7 +50,7 @@ class World:
     workspace: Path
 
 
-def late_runner(world: World, metrics: Metrics, **config: object):
+def late_runner(world: World, metrics: Metrics, local_big: str | None = None, **config: object):
     """A factory the harness calls with its broker (the real tools need it for approvals)."""
 
     def build(broker: object) -> AgentRunner:
@@ -68,6 +68,9 @@ def late_runner(world: World, metrics: Metrics, **config: object):
             channels=w.channels,
             config=AgentConfig(workspace=w.workspace, **config),  # type: ignore[arg-type]
             metrics=metrics,
+            local_escalation=(
+                OllamaClient(w.ollama.url, local_big, num_ctx=8192) if local_big else None
+            ),
         )
 
     return build
@@ -203,3 +206,60 @@ async def test_local_only_command_then_task_stays_local(world: World, tmp_path: 
     assert any("this channel is local-only" in t for t in texts)
     report = next(t for t in texts if t.startswith("*LLM usage*"))
     assert "· ollama: 2 calls" in report and "anthropic" not in report
+
+
+async def test_a_bigger_local_model_is_tried_before_claude_and_stops_there(
+    world: World, tmp_path: Path
+) -> None:
+    world.ollama.models.append("qwen2.5:14b")
+    world.ollama.queue_json({"subtasks": ["Find the port"]})
+    world.ollama.queue_text("I am not sure.\nCONFIDENCE: 0.2")
+    world.ollama.queue_text("Port 8080.\nCONFIDENCE: 0.9")
+    async with core_harness(
+        {"fake": world.adapter},
+        late_runner(world, Metrics(), local_big="qwen2.5:14b", verification=False),
+        db_path=tmp_path / "h.db",
+        allowed_users=frozenset({"fake:ana"}),
+    ) as h:
+        await h.dispatcher.handle(mention("what port?", "500"))
+        await finished(world.adapter, h)
+    models = [r["model"] for r in world.ollama.requests]
+    assert models[:3] == ["gemma3:4b", "qwen2.5:3b", "qwen2.5:14b"]
+    assert world.anthropic.requests == []  # the local success stops there
+    texts = world.adapter.texts()
+    assert texts[0].startswith("✅ Done") and "↗ local (qwen2.5:14b)" in texts[0]
+    assert texts[1] == "↗ Retrying step 1 on qwen2.5:14b (local): confidence 0.20 < 0.60"
+    assert texts[-1] == "Port 8080."
+    (row,) = await world.usage.escalations()
+    assert (row.model, row.outcome, row.cost_usd) == ("qwen2.5:14b", "done", 0)
+
+
+async def test_claude_comes_after_the_bigger_local_model_fails(
+    world: World, tmp_path: Path
+) -> None:
+    world.ollama.models.append("qwen2.5:14b")
+    world.ollama.queue_json({"subtasks": ["Find the port"]})
+    world.ollama.queue_text("I am not sure.\nCONFIDENCE: 0.2")
+    world.ollama.queue_text("Still not sure.\nCONFIDENCE: 0.3")
+    world.anthropic.queue_text("Port 8080.\nCONFIDENCE: 0.95", input_tokens=900, output_tokens=20)
+    async with core_harness(
+        {"fake": world.adapter},
+        late_runner(world, Metrics(), local_big="qwen2.5:14b", verification=False),
+        db_path=tmp_path / "h.db",
+        allowed_users=frozenset({"fake:ana"}),
+    ) as h:
+        await h.dispatcher.handle(mention("what port?", "600"))
+        await finished(world.adapter, h)
+    models = [r["model"] for r in world.ollama.requests]
+    assert models[:3] == ["gemma3:4b", "qwen2.5:3b", "qwen2.5:14b"]
+    assert len(world.anthropic.requests) == 1
+    texts = world.adapter.texts()
+    order = [t for t in texts if t.startswith(("↗", "✗", "✓"))]
+    assert order[0].startswith("↗ Retrying step 1 on qwen2.5:14b (local)")
+    assert order[1].startswith("✗ qwen2.5:14b could not finish step 1 either")
+    assert order[2].startswith("↗ Escalating step 1 to Claude")
+    assert texts[-1] == "Port 8080."
+    assert [(r.model, r.outcome) for r in await world.usage.escalations()] == [
+        ("qwen2.5:14b", "failed"),
+        ("claude-opus-4-6", "done"),
+    ]

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from core.agent.metered import Meter, MeteredLLM
 from core.budget import Budget
-from core.llm.base import Usage
+from core.errors import LLMError
+from core.llm.base import Message, Usage
+from core.llm.ollama import OllamaClient
 from core.llm.prices import cost_usd, price_of
 from core.metrics import Metrics
 from core.storage import Database
 from core.storage.usage import UsageStore
 from core.usage import UsageRecorder, UsageReporter, day_start
 from tests.fakes.clock import FakeClock
+from tests.fakes.ollama import FakeOllama
 
 
 def test_prices() -> None:
@@ -66,7 +70,7 @@ async def test_report_windows_per_provider_and_user(db: Database, clock: FakeClo
     )
     report = await UsageReporter(store, clock=clock).report()
     today = report.split("\n7 days")[0]
-    assert "today: 1 calls, 1,000 tokens" in today and "slack:OLD" not in today
+    assert "today: 1 calls, 0 errors, 1,000 tokens" in today and "slack:OLD" not in today
     assert "7 days: 2 calls" in report and "all time: 2 calls" in report
     assert "· anthropic: 1 calls" in report and "user slack:U1" in report
     mine = await UsageReporter(store, clock=clock).report(user="slack:U1")
@@ -174,3 +178,26 @@ def _row(at: float, user: str, cost: float):
         cost_usd=cost,
         saved_usd=0.0,
     )
+
+
+async def test_usage_with_ollama_down_shows_errors_not_calls(
+    db: Database, clock: FakeClock
+) -> None:
+    async with FakeOllama() as fake:
+        url = fake.url  # stopped on exit: nothing listens there any more
+    store = UsageStore(db)
+    metrics = Metrics()
+    recorder = UsageRecorder(store, cloud_model="claude-opus-4-6", clock=clock, metrics=metrics)
+    llm = MeteredLLM(
+        OllamaClient(url, "qwen2.5:3b", num_ctx=4096, clock=clock),
+        Meter(recorder=recorder, budget=None, task_id="t1", user="slack:U1"),
+        purpose="execute",
+    )
+    for _ in range(2):
+        with pytest.raises(LLMError):
+            async for _event in llm.stream([Message("user", "hi")]):
+                pass
+    report = await UsageReporter(store, clock=clock).report()
+    assert "today: 0 calls, 2 errors, 0 tokens" in report
+    assert "ollama: 0 calls, 2 errors" in report
+    assert [r.error != "" for r in await store.rows()] == [True, True]

@@ -1,0 +1,48 @@
+"""A bigger local model (ESCALATION_LOCAL_MODEL) gets one try at a step before the cloud."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from core.agent.escalation import Trigger
+from core.agent.metered import MeteredLLM
+from core.agent.summary import StepOutcome
+from core.llm.base import LLMClient
+from core.progress import StepState
+
+if TYPE_CHECKING:  # the runner imports this module; the type is only for annotations
+    from core.agent.runner import _TaskRun
+
+
+async def bigger_local(
+    run: _TaskRun,
+    llm: LLMClient,
+    i: int,
+    subtask: str,
+    trigger: Trigger,
+    *,
+    earlier: Sequence[StepOutcome] = (),
+) -> StepOutcome | None:
+    """Retry step ``i`` once on ``llm``; the outcome when it finished, None when it failed too."""
+    big = MeteredLLM(llm, run.meter, purpose="escalate_local")
+    label = f"↗ local ({big.model})"
+    run.card.step(i, StepState.RUNNING, label)
+    await run.say(f"↗ Retrying step {i + 1} on {big.model} (local): {trigger.detail}")
+    att = await run.attempt(big, subtask, list(earlier))
+    ex = att.executor
+    ok = att.result is not None and att.trigger is None
+    await run._record(
+        trigger, big.model, "done" if ok else "failed", ex.prompt_tokens, ex.completion_tokens, 0
+    )
+    if not ok or att.result is None:
+        why = att.trigger.detail if att.trigger else "no result"
+        await run.say(f"✗ {big.model} could not finish step {i + 1} either ({why})")
+        return None
+    return StepOutcome(
+        subtask=subtask,
+        ok=True,
+        answer=att.result.answer,
+        by=label,
+        confidence=att.result.confidence,
+    )
