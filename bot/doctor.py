@@ -20,10 +20,13 @@ class Check:
     name: str
     detail: str
     fix: str = ""
+    warn: bool = False  # ok (exit code 0), but worth a look: shown as WARN with the fix
 
     def line(self) -> str:
         """``OK   name: detail`` or ``FAIL name: detail — fix: …``."""
         status = "OK  " if self.ok else "FAIL"
+        if self.ok and self.warn:
+            return f"WARN {self.name}: {self.detail}" + (f" — fix: {self.fix}" if self.fix else "")
         fix = f" — fix: {self.fix}" if self.fix and not self.ok else ""
         return f"{status} {self.name}: {self.detail}{fix}"
 
@@ -76,6 +79,8 @@ async def _ollama(settings: Settings) -> list[Check]:
         "EXECUTOR_MODEL": settings.executor_model,
         "EMBED_MODEL": settings.embed_model,
     }
+    if settings.escalation_local_model:
+        roles["ESCALATION_LOCAL_MODEL"] = settings.escalation_local_model
     for variable, model in roles.items():
         if _same_model(model, available):
             checks.append(Check(True, f"model {model}", f"pulled ({variable})"))
@@ -88,6 +93,55 @@ async def _ollama(settings: Settings) -> list[Check]:
                     f"run `ollama pull {model}` or change {variable}",
                 )
             )
+    return checks
+
+
+async def _hardware(settings: Settings) -> list[Check]:
+    """RAM/GPU/VRAM, a suggested preset, and models too big for the VRAM."""
+    from bot.hardware import detect, misfits
+
+    client = OllamaClient(settings.ollama_host, settings.executor_model, num_ctx=2048, timeout=5)
+    try:
+        sizes, loaded = await client.model_sizes(), await client.loaded_sizes()
+    except HearthError:
+        sizes, loaded = {}, {}  # the ollama line already says it is unreachable
+    finally:
+        await client.aclose()
+    hw = await detect(loaded)
+    checks = [Check(True, "hardware", hw.describe())]
+    suggested = hw.suggested
+    if settings.preset is None:
+        checks.append(
+            Check(True, "preset", f"none set; this machine suits HEARTH_PRESET={suggested}")
+        )
+    elif settings.preset not in (suggested, "custom"):
+        checks.append(
+            Check(
+                True,
+                "preset",
+                f"HEARTH_PRESET={settings.preset}, but this machine suits {suggested}",
+                f"set HEARTH_PRESET={suggested} unless you know better",
+                warn=True,
+            )
+        )
+    else:
+        checks.append(Check(True, "preset", f"HEARTH_PRESET={settings.preset}"))
+    models = {
+        "PLANNER_MODEL": settings.planner_model,
+        "EXECUTOR_MODEL": settings.executor_model,
+    }
+    if settings.escalation_local_model:
+        models["ESCALATION_LOCAL_MODEL"] = settings.escalation_local_model
+    for fit in misfits(hw, models, sizes):
+        checks.append(
+            Check(
+                True,
+                f"model {fit.model}",
+                fit.detail,
+                f"choose a smaller model or HEARTH_PRESET={suggested}",
+                warn=True,
+            )
+        )
     return checks
 
 
@@ -201,6 +255,7 @@ async def run_doctor(
     checks.append(_writable("hearth_data_dir", settings.data_dir))
     checks.append(_writable("hearth_workspace", settings.workspace))
     checks += await _ollama(settings)
+    checks += await _hardware(settings)
     checks += _platforms(settings)
     checks += _access(settings)
     checks.append(_cloud(settings))

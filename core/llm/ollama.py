@@ -202,6 +202,22 @@ class OllamaClient:
             resp = await self._client.ps()
         return [m.model or m.name or "" for m in resp.models if m.model or m.name]
 
+    async def model_sizes(self) -> dict[str, int]:
+        """Pulled models and their size in bytes (``/api/tags``)."""
+        with self._errors():
+            resp = await self._client.list()
+        return {m.model: int(m.size or 0) for m in resp.models if m.model}
+
+    async def loaded_sizes(self) -> dict[str, tuple[int, int]]:
+        """Loaded models -> (size, size in VRAM) in bytes (``/api/ps``)."""
+        with self._errors():
+            resp = await self._client.ps()
+        return {
+            (m.model or m.name or ""): (int(m.size or 0), int(m.size_vram or 0))
+            for m in resp.models
+            if m.model or m.name
+        }
+
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of ``texts`` with this client's model (``/api/embed``)."""
         with self._errors():

@@ -100,3 +100,68 @@ async def test_cli_doctor_exit_code_and_config_error_line(tmp_path: Path) -> Non
     assert err.strip() == (
         "hearth: configuration error: MAX_TASKS_PER_USER=0 is invalid: expected at least 1"
     )
+
+
+def _fake_nvidia_smi(tmp_path: Path, output: str) -> Path:
+    """A stand-in nvidia-smi on PATH that prints what a real one prints for our query."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "nvidia-smi"
+    script.write_text(f"#!/bin/sh\nprintf '{output}'\n")
+    script.chmod(0o755)
+    return bin_dir
+
+
+async def test_gpu_is_detected_a_preset_suggested_and_too_big_models_warned(
+    tmp_path: Path, monkeypatch
+) -> None:
+    bin_dir = _fake_nvidia_smi(tmp_path, "NVIDIA GeForce RTX 3070, 8192\\n")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    models = ["gemma3:4b", "qwen2.5:14b", "nomic-embed-text"]
+    async with FakeOllama(models=models) as fake:
+        fake.sizes["qwen2.5:14b"] = 9_000_000_000
+        env = _env(tmp_path, fake.url, EXECUTOR_MODEL="qwen2.5:14b")
+        checks = await run_doctor(env, dotenv=tmp_path / "none")
+    lines = [c.line() for c in checks]
+    assert all(c.ok for c in checks), lines
+    assert "OK   hardware: " in "\n".join(lines)
+    assert any("NVIDIA GeForce RTX 3070 (8 GiB VRAM)" in line for line in lines)
+    assert "OK   preset: none set; this machine suits HEARTH_PRESET=gpu-8gb" in lines
+    warned = [line for line in lines if line.startswith("WARN")]
+    assert warned == [
+        "WARN model qwen2.5:14b: needs about 9.6 GiB, more than the 8 GiB of VRAM "
+        "(EXECUTOR_MODEL) — fix: choose a smaller model or HEARTH_PRESET=gpu-8gb"
+    ]
+
+
+async def test_a_loaded_model_partly_on_the_cpu_is_warned(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi: VRAM from Ollama only
+    models = ["gemma3:4b", "qwen2.5:3b", "nomic-embed-text"]
+    async with FakeOllama(models=models, loaded=["qwen2.5:3b"]) as fake:
+        fake.vram["qwen2.5:3b"] = 500_000_000
+        checks = await run_doctor(_env(tmp_path, fake.url), dotenv=tmp_path / "none")
+    lines = [c.line() for c in checks]
+    assert any("no NVIDIA GPU seen (nvidia-smi not found)" in line for line in lines)
+    assert "OK   preset: none set; this machine suits HEARTH_PRESET=cpu-small" in lines
+    assert any(
+        line.startswith("WARN model qwen2.5:3b: does not fit the VRAM Ollama reports: only 25%")
+        for line in lines
+    ), lines
+
+
+async def test_preset_mismatch_and_unpulled_local_escalation_model(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    async with FakeOllama(models=["gemma3:12b", "qwen2.5:14b", "nomic-embed-text"]) as fake:
+        env = _env(tmp_path, fake.url, HEARTH_PRESET="gpu-24gb")
+        checks = await run_doctor(env, dotenv=tmp_path / "none")
+    lines = [c.line() for c in checks]
+    assert (
+        "WARN preset: HEARTH_PRESET=gpu-24gb, but this machine suits cpu-small — fix: set "
+        "HEARTH_PRESET=cpu-small unless you know better"
+    ) in lines
+    assert [line for line in lines if line.startswith("FAIL")] == [
+        "FAIL model qwen2.5:32b: not pulled (ESCALATION_LOCAL_MODEL) — fix: run "
+        "`ollama pull qwen2.5:32b` or change ESCALATION_LOCAL_MODEL"
+    ]

@@ -111,6 +111,8 @@ class FakeOllama(LoopbackServer):
         self.embed_requests: list[dict[str, Any]] = []
         self.paths: list[str] = []  # "METHOD /path" of every request
         self.replies: list[ScriptedReply] = []
+        self.sizes: dict[str, int] = {}  # model -> bytes in /api/tags and /api/ps (default 2 GB)
+        self.vram: dict[str, int] = {}  # loaded model -> size_vram in /api/ps (default its size)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -303,17 +305,21 @@ class FakeOllama(LoopbackServer):
 
     async def _tags(self, request: web.Request) -> web.Response:
         self.paths.append("GET /api/tags")
-        return web.json_response({"models": [self._model_entry(m) for m in self.models]})
+        entries = [self._model_entry(m) for m in self.models]
+        for entry in entries:
+            entry["size"] = self.sizes.get(entry["name"], entry["size"])
+        return web.json_response({"models": entries})
 
     async def _ps(self, request: web.Request) -> web.Response:
         self.paths.append("GET /api/ps")
         models = []
         for name in self.loaded:
             entry = self._model_entry(name)
+            entry["size"] = self.sizes.get(name, entry["size"])
             entry.update(
                 {
                     "expires_at": "2099-01-01T00:00:00Z",
-                    "size_vram": 2_000_000_000,
+                    "size_vram": self.vram.get(name, entry["size"]),
                     "context_length": 16384,
                 }
             )
