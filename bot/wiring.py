@@ -273,6 +273,7 @@ def build_core(
         labelers=settings.allowed_users | admins,
         usage=recorder,
         redecide_every=settings.heartbeat_redecide_every,
+        kv=KVStore(db),
     )
     reporter = UsageReporter(usage_store, clock=clock)
     seen = SeenEventStore(db)

@@ -2,7 +2,8 @@
 
 Policy, measured against what the channel last heard:
 - a severity above it posts at once, unless that severity was already posted less than a
-  cooldown ago (a flapping check does not re-alert every tick);
+  cooldown ago: then it is "flapping", told in each check's own message, edited while the
+  check keeps flapping (``core.heartbeat.flaps``), never silently dropped;
 - the same warning/critical again posts only once the cooldown has passed since the last post;
 - a severity below it posts (a recovery is posted once; ok → ok never posts).
 """
@@ -51,14 +52,15 @@ class ReportPolicy:
             default=None,
         )
         if last is not None and now - last < self._cooldown:
-            return None  # flapping: this alert went out less than a cooldown ago
+            # Flapping: not a second full alert, but never silent (each check's own message).
+            return "flapping"
         return "changed"
 
-    def posted(self, severity: str, now: float) -> None:
-        """Record that a report with ``severity`` went out at ``now``."""
+    def posted(self, severity: str, now: float, *, alert: bool = True) -> None:
+        """Record that the channel heard ``severity`` at ``now`` (``alert``: in a full report)."""
         self.reported = severity
         self._posted_at = now
-        if severity != "ok":
+        if severity != "ok" and alert:
             self._alerted_at[severity] = now
 
 
@@ -83,11 +85,11 @@ def render_report(
     """A short, readable report: severity, what changed, why, what fails, suggested actions."""
     sev = decision.severity
     if reason == "recovered":
-        head = f"{ICONS['ok']} *Heartbeat: recovered* — all checks ok"
+        head = f"{ICONS['ok']} **Heartbeat: recovered** — all checks ok"
     elif reason == "still":
-        head = f"{ICONS[sev]} *Heartbeat: still {sev.upper()}*"
+        head = f"{ICONS[sev]} **Heartbeat: still {sev.upper()}**"
     else:
-        head = f"{ICONS[sev]} *Heartbeat: {sev.upper()}*"
+        head = f"{ICONS[sev]} **Heartbeat: {sev.upper()}**"
     lines = [head]
     if changed:
         lines.append("Changed: " + "; ".join(changed))
@@ -130,7 +132,7 @@ def render_digest(stats: DigestStats, current: Perception | None, *, hours: floa
     sev = ", ".join(f"{k} {v}" for k, v in stats.by_severity.items() if v) or "none"
     src = ", ".join(f"{k} {v}" for k, v in stats.by_source.items() if v) or "none"
     lines = [
-        f"📋 *Heartbeat digest* — last {hours:g} h",
+        f"📋 **Heartbeat digest** — last {hours:g} h",
         f"{stats.ticks} ticks ({sev}); decided by {src}; {stats.reports} reports posted.",
     ]
     if stats.failing_checks:

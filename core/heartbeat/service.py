@@ -20,6 +20,7 @@ from core.errors import PlatformError
 from core.events import ChatRef, MessageRef, Reaction
 from core.heartbeat.actions import ActionOffers
 from core.heartbeat.decide import ModelDecider
+from core.heartbeat.flaps import FlapBook
 from core.heartbeat.report import (
     LABEL_HINT,
     DigestStats,
@@ -33,12 +34,14 @@ from core.heartbeat.values import HeartbeatDecision, Perception, changes
 from core.llm.base import Usage
 from core.metrics import Metrics
 from core.ports import ApprovalRequester, ChatAdapter, Clock
+from core.storage.kv import KVStore
 from core.storage.ticks import TickRow, TickStore
 from core.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
 
 DECIDE_MODES = ("always", "on_change", "never")
+FLAPS_KEY = "heartbeat:flaps"
 LABEL_KEYS = {
     "👍": "chosen",
     "+1": "chosen",
@@ -135,6 +138,7 @@ class Heartbeat:
         labelers: frozenset[str] | None = None,
         usage: UsageRecorder | None = None,
         redecide_every: int = 12,
+        kv: KVStore | None = None,
     ) -> None:
         if decide_mode not in DECIDE_MODES:
             raise ValueError(f"decide_mode must be one of {DECIDE_MODES}, got {decide_mode!r}")
@@ -171,6 +175,8 @@ class Heartbeat:
         self._held_statuses: dict[str, str] | None = None
         self._held_ticks = 0
         self._redecide_every = max(1, redecide_every)
+        self._kv = kv  # keeps the per-check flap book across restarts
+        self._flaps = FlapBook(cooldown)
 
     # -- the tick ---------------------------------------------------------------------------------
 
@@ -232,12 +238,28 @@ class Heartbeat:
         self._last_perception = perception
         self._last_decision = decision
         posted = None
-        if reason is not None:
+        wrong = self._flaps.wrong(statuses) if self._adapter(quiet=True) else []
+        own = [c for c in wrong if self._flaps.message_of(c, now) is not None]
+        if reason == "flapping" or (reason == "recovered" and wrong and own == wrong):
+            reason = None  # each check's own message says it (a re-failure is never silent)
+        if reason is None:
+            notes = await self._say_checks(tick_id, wrong, perception, now)
+            if notes:
+                posted = notes[-1]
+                reason = "recovered" if all(statuses[c] == "ok" for c in wrong) else "flapping"
+                policy.posted(decision.severity, now, alert=False)
+        else:
+            # A check's own message of this window must not keep saying it fails.
+            healed = [c for c in own if statuses[c] == "ok"]
+            await self._say_checks(tick_id, healed, perception, now)
             posted = await self._post(tick_id, report)
             if posted is not None:
                 policy.posted(decision.severity, now)
+                self._flaps.full_report(statuses, now)
                 if self._actions is not None:
                     self._actions.offer(tick_id, decision.actions, posted)
+        if posted is not None and self._kv is not None:
+            await self._kv.set(FLAPS_KEY, self._flaps.dumps(), now=now)
         if self._metrics is not None:
             self._metrics.inc(
                 "hearth_heartbeat_ticks_total", severity=decision.severity, source=decision.source
@@ -328,6 +350,11 @@ class Heartbeat:
                 # After a restart the unchanged state is not paid for again.
                 self._hold(replace(self._last_decision, source="model"), self._last_statuses)
         reported = await self._store.last(reported=True)
+        if self._kv is not None:
+            self._flaps.load(await self._kv.get(FLAPS_KEY))
+        if reported is not None:
+            # What the last report said, for checks the stored book does not know.
+            self._flaps.seed(Perception.loads(reported.perception, reported.at).statuses())
         state = ReportState()
         if reported is not None:
             alerts = await self._store.last_alerts(self._clock.now() - self._cooldown)
@@ -337,13 +364,47 @@ class Heartbeat:
 
     # -- reporting --------------------------------------------------------------------------------
 
-    def _adapter(self) -> ChatAdapter | None:
+    def _adapter(self, *, quiet: bool = False) -> ChatAdapter | None:
         if self._channel is None:
             return None
         adapter = self._adapters.get(self._channel.platform)
-        if adapter is None:
+        if adapter is None and not quiet:
             log.warning("HEARTBEAT_CHANNEL platform %r is not running", self._channel.platform)
         return adapter
+
+    async def _say_checks(
+        self, tick_id: int, checks: list[str], perception: Perception, now: float
+    ) -> list[MessageRef]:
+        """Post or edit each check's own message so the channel's last word matches it."""
+        adapter = self._adapter()
+        if adapter is None or self._channel is None:
+            return []
+        results = {r.check: r for r in perception.results}
+        out: list[MessageRef] = []
+        for check in checks:
+            result = results.get(check)
+            if result is None:
+                continue
+            text = self._flaps.text(check, result, now)
+            ref = self._flaps.message_of(check, now)
+            try:
+                if ref is not None:
+                    await adapter.edit(ref, text)
+                else:
+                    ref = await adapter.post(self._channel, text)
+            except PlatformError as exc:
+                # Not marked as heard, so the next tick says it again.
+                log.warning("heartbeat note on %s not sent: %s", check, exc)
+                continue
+            self._flaps.said(check, result.status, now, ref)
+            await self._store.set_report(
+                tick_id,
+                platform=ref.chat.platform,
+                channel=ref.chat.channel_id,
+                message_id=ref.message_id,
+            )
+            out.append(ref)
+        return out
 
     async def _post(self, tick_id: int, report: str) -> MessageRef | None:
         adapter = self._adapter()

@@ -28,7 +28,7 @@ def run(
         clock.advance(wait)
         reason = policy.reason(severity, clock.now())
         if reason is not None:
-            policy.posted(severity, clock.now())
+            policy.posted(severity, clock.now(), alert=reason != "flapping")
         reasons.append(reason)
     return reasons
 
@@ -63,10 +63,8 @@ def test_flapping_respects_the_cooldown() -> None:
     clock = FakeClock()
     flapping = [(300, "warning"), (300, "ok")] * 6  # one hour of flapping every 5 minutes
     reasons = run(ReportPolicy(cooldown=HOUR), clock, [*flapping, (300, "warning")])
-    posted = [r for r in reasons if r]
-    # One alert and one recovery per cooldown window, not twelve of each.
-    assert posted == ["changed", "recovered", "changed"]
-    assert reasons[-1] == "changed"  # a full cooldown after the first alert
+    # One full alert per cooldown window; the re-failures inside it are flapping, never dropped.
+    assert reasons == ["changed", "recovered", *["flapping", "recovered"] * 5, "changed"]
 
 
 def test_state_survives_a_restart() -> None:
@@ -101,7 +99,7 @@ def test_report_text_is_short_and_readable() -> None:
         label_hint=True,
     )
     lines = text.splitlines()
-    assert lines[0] == "🔴 *Heartbeat: CRITICAL*"
+    assert lines[0] == "🔴 **Heartbeat: CRITICAL**"
     assert "Changed: disk:root warning → critical" in lines
     assert "Why (model qwen2.5:3b): The root disk is nearly full." in lines
     assert "🔴 disk:root: / 97% used (critical at 95%)" in lines
@@ -118,7 +116,7 @@ def test_recovery_text() -> None:
     text = render_report(
         perception, decision, reason="recovered", changed=["disk:root critical → ok"]
     )
-    assert text.startswith("✅ *Heartbeat: recovered*")
+    assert text.startswith("✅ **Heartbeat: recovered**")
     assert "Failing" not in text
 
 
