@@ -126,6 +126,12 @@ class BenchAdapter:
     async def close_approval(self, prompt: MessageRef, outcome: ApprovalOutcome) -> None:
         """Nothing to close."""
 
+    async def post_image(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str
+    ) -> MessageRef:
+        """Images are not measured; post the caption."""
+        return await self.post(chat, caption)
+
     async def deliver(self, sink: EventSink, event: Event) -> None:
         """Hand an inbound event to the core, as a platform callback would."""
         await sink(event)

@@ -51,6 +51,11 @@ class ChatAdapter(Protocol):
     async def close_approval(self, prompt: MessageRef, outcome: ApprovalOutcome) -> None:
         """Replace the buttons with the outcome so nobody can press them twice."""
 
+    async def post_image(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str
+    ) -> MessageRef:
+        """Upload an image (PNG bytes) into ``chat`` the platform's way, ``caption`` beside it."""
+
 
 class Clock(Protocol):
     """Time source; tests inject a fake one so nothing sleeps for real."""

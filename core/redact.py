@@ -249,6 +249,12 @@ class RedactingAdapter:
         shown = dataclasses.replace(outcome, reason=self._redact(outcome.reason))
         await self._inner.close_approval(prompt, shown)
 
+    async def post_image(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str
+    ) -> MessageRef:
+        """Upload an image with its caption redacted (the picture holds no secrets we wrote)."""
+        return await self._inner.post_image(chat, data, filename, self._redact(caption))
+
     def __getattr__(self, name: str) -> Any:
         # Adapter-specific extras (e.g. a bot user id the wiring reads) pass through.
         return getattr(self._inner, name)

@@ -56,6 +56,8 @@ def _core_rule(rel: Path, name: str) -> str | None:
         return "aiosqlite belongs in core/storage/"
     if top == "apscheduler" and rel.as_posix() != "core/scheduler.py":
         return "apscheduler belongs in core/scheduler.py"
+    if top == "PIL" and rel.as_posix() != "core/heartbeat/chart.py":
+        return "Pillow belongs in core/heartbeat/chart.py (drawn only for a digest)"
     return None
 
 

@@ -139,6 +139,13 @@ class ConsoleAdapter:
         self._write(translate.outcome_line(outcome) + "\n")
         self._last = None
 
+    async def post_image(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str
+    ) -> MessageRef:
+        """A terminal shows no pictures: print the caption and what the image was."""
+        size = f"{len(data) / 1024:.0f} KiB" if len(data) >= 1024 else f"{len(data)} bytes"
+        return await self.post(chat, f"{caption}\n[image {filename}, {size}]")
+
 
 async def _stdin_reader() -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()

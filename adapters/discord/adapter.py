@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import math
 from collections import OrderedDict
@@ -290,8 +291,19 @@ class DiscordAdapter:
         """Post into the chat's thread (creating it from the user's message on first use)."""
         return await self._send(chat, text)
 
+    async def post_image(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str
+    ) -> MessageRef:
+        """The image as a message attachment (multipart upload), the caption as its text."""
+        return await self._send(chat, caption, file=discord.File(io.BytesIO(data), filename))
+
     async def _send(
-        self, chat: ChatRef, text: str, *, view: discord.ui.View | None = None
+        self,
+        chat: ChatRef,
+        text: str,
+        *,
+        view: discord.ui.View | None = None,
+        file: discord.File | None = None,
     ) -> MessageRef:
         self._check_length(text)
         client = self._require_client()
@@ -306,6 +318,8 @@ class DiscordAdapter:
             )
         if view is not None:
             kwargs["view"] = view
+        if file is not None:
+            kwargs["file"] = file
         with platform_errors("post"):
             message = await channel.send(text or "\u200b", **kwargs)
         mid = str(message.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import uuid
 from collections import OrderedDict
@@ -461,6 +462,28 @@ class MatrixAdapter:
     async def post(self, chat: ChatRef, text: str) -> MessageRef:
         """Post ``text`` (Markdown) with an HTML body, in the chat's ``m.thread`` if any."""
         content = translate.message_content(text, thread_id=chat.thread_id)
+        event_id = await self._send(chat.channel_id, "m.room.message", content, wait=True)
+        return MessageRef(chat, event_id)
+
+    async def post_image(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str
+    ) -> MessageRef:
+        """Upload to the media repository first, then an ``m.image`` event pointing at it."""
+        client = self._require_client()
+        try:
+            resp, _keys = await client.upload(
+                io.BytesIO(data),
+                content_type=translate.image_type(filename),
+                filename=filename,
+                filesize=len(data),
+            )
+        except _TRANSPORT_ERRORS as exc:
+            raise PlatformError(f"Matrix media upload failed: {exc!r}") from exc
+        if not isinstance(resp, nio.UploadResponse):
+            raise PlatformError(f"Matrix media upload failed: {resp}")
+        content = translate.image_content(
+            resp.content_uri, filename, caption, data, thread_id=chat.thread_id
+        )
         event_id = await self._send(chat.channel_id, "m.room.message", content, wait=True)
         return MessageRef(chat, event_id)
 

@@ -7,7 +7,9 @@ sends them), so it is unit-tested on recorded JSON without a client or a server.
 from __future__ import annotations
 
 import json
+import mimetypes
 import re
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -295,6 +297,36 @@ def message_content(text: str, *, thread_id: str | None = None) -> dict[str, Any
         content.pop("format", None)
         content.pop("formatted_body", None)
     return content
+
+
+def image_content(
+    uri: str, filename: str, caption: str, data: bytes, *, thread_id: str | None = None
+) -> dict[str, Any]:
+    """An ``m.image`` for uploaded ``data`` at ``uri``; ``body`` is the caption (spec v1.10)."""
+    info: dict[str, Any] = {"mimetype": image_type(filename), "size": len(data)}
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        info["w"], info["h"] = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    content: dict[str, Any] = {
+        "msgtype": "m.image",
+        "body": caption or filename,
+        "filename": filename,
+        "url": uri,
+        "info": info,
+        **(_formatted(caption) if caption else {}),
+    }
+    if thread_id:
+        content["m.relates_to"] = {
+            "rel_type": "m.thread",
+            "event_id": thread_id,
+            "is_falling_back": True,
+            "m.in_reply_to": {"event_id": thread_id},
+        }
+    return content
+
+
+def image_type(filename: str) -> str:
+    """The MIME type of an image by its file name (PNG unless told otherwise)."""
+    return mimetypes.guess_type(filename)[0] or "image/png"
 
 
 def edit_content(event_id: str, text: str) -> dict[str, Any]:

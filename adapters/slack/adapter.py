@@ -305,6 +305,29 @@ class SlackAdapter:
             ),
         )
 
+    async def post_image(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str
+    ) -> MessageRef:
+        """``files_upload_v2`` into the chat (its thread if any), the caption as its comment."""
+        resp = await self._one_shot(
+            "files.completeUploadExternal",
+            lambda: self._client.files_upload_v2(
+                channel=chat.channel_id,
+                thread_ts=chat.thread_id,
+                file=data,
+                filename=filename,
+                title=filename,
+                initial_comment=to_mrkdwn(caption),
+            ),
+        )
+        file = resp.get("file") or {}
+        # The share's ts is the message carrying the file; Slack may add it a moment later.
+        for scope in ("public", "private"):
+            for share in ((file.get("shares") or {}).get(scope) or {}).get(chat.channel_id, []):
+                if share.get("ts"):
+                    return MessageRef(chat, str(share["ts"]))
+        return MessageRef(chat, str(file.get("id") or ""))
+
     # ------------------------------------------------------------ plumbing
 
     def _posted_ref(self, chat: ChatRef, resp: AsyncSlackResponse) -> MessageRef:

@@ -8,12 +8,17 @@ its recovery edits that same message. The book survives restarts (stored as JSON
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from core.clock import utc
+from core.errors import PlatformError
 from core.events import ChatRef, MessageRef
-from core.heartbeat.values import ProbeResult
+from core.heartbeat.values import Perception, ProbeResult
+from core.ports import ChatAdapter
+
+log = logging.getLogger(__name__)
 
 MAX_TIMES = 4  # latest events shown in a flap message
 
@@ -163,3 +168,34 @@ def _times(n: int) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+async def say_checks(
+    adapter: ChatAdapter,
+    channel: ChatRef,
+    book: FlapBook,
+    checks: list[str],
+    perception: Perception,
+    now: float,
+) -> list[MessageRef]:
+    """Post or edit each check's own message; the book learns only what really went out."""
+    results = {r.check: r for r in perception.results}
+    out: list[MessageRef] = []
+    for check in checks:
+        result = results.get(check)
+        if result is None:
+            continue
+        text = book.text(check, result, now)
+        ref = book.message_of(check, now)
+        try:
+            if ref is not None:
+                await adapter.edit(ref, text)
+            else:
+                ref = await adapter.post(channel, text)
+        except PlatformError as exc:
+            # Not marked as heard, so the next tick says it again.
+            log.warning("heartbeat note on %s not sent: %s", check, exc)
+            continue
+        book.said(check, result.status, now, ref)
+        out.append(ref)
+    return out

@@ -64,6 +64,16 @@ class ReportPolicy:
             self._alerted_at[severity] = now
 
 
+def fit(report: str, limit: int) -> str:
+    """The report plus the label hint, shortened at a line break to fit one message."""
+    text = f"{report}\n{LABEL_HINT}"
+    if len(text) <= limit:
+        return text
+    room = max(0, limit - len(LABEL_HINT) - 3)
+    cut = report.rfind("\n", 0, room)
+    return f"{report[: cut if cut > 0 else room]}\n…\n{LABEL_HINT}"[:limit]
+
+
 def _failing_lines(results: Sequence[ProbeResult]) -> list[str]:
     lines = [f"{ICONS.get(r.status, '•')} {r.check}: {r.summary}" for r in results]
     if len(lines) > MAX_FAILING_LINES:

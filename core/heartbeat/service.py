@@ -9,48 +9,38 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.clock import utc
 from core.errors import PlatformError
 from core.events import ChatRef, MessageRef, Reaction
 from core.heartbeat.actions import ActionOffers
 from core.heartbeat.decide import ModelDecider
-from core.heartbeat.flaps import FlapBook
+from core.heartbeat.digest import Digest, build_digest
+from core.heartbeat.flaps import FlapBook, say_checks
+from core.heartbeat.hold import DecisionHold
+from core.heartbeat.labels import label_for
 from core.heartbeat.report import (
-    LABEL_HINT,
-    DigestStats,
     ReportPolicy,
     ReportState,
-    render_digest,
+    fit,
     render_report,
 )
 from core.heartbeat.rules import rule_decision
-from core.heartbeat.values import HeartbeatDecision, Perception, changes
+from core.heartbeat.values import HeartbeatDecision, Perception, TickResult, changes
 from core.llm.base import Usage
 from core.metrics import Metrics
 from core.ports import ApprovalRequester, ChatAdapter, Clock
 from core.storage.kv import KVStore
-from core.storage.ticks import TickRow, TickStore
+from core.storage.ticks import TickStore
 from core.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
 
 DECIDE_MODES = ("always", "on_change", "never")
 FLAPS_KEY = "heartbeat:flaps"
-LABEL_KEYS = {
-    "👍": "chosen",
-    "+1": "chosen",
-    "thumbsup": "chosen",
-    "👎": "rejected",
-    "-1": "rejected",
-    "thumbsdown": "rejected",
-}
-_SKIN_TONES = "\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff\ufe0f"
 
 
 class Perceiver(Protocol):
@@ -59,61 +49,6 @@ class Perceiver(Protocol):
     async def perceive(self) -> Perception:
         """Run every check once."""
         ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TickResult:
-    """One tick: what was seen and decided, the report text, and whether it was posted."""
-
-    tick_id: int
-    trigger: str
-    perception: Perception
-    decision: HeartbeatDecision
-    report: str  # always rendered, posted or not
-    reason: str | None  # why it was posted ("changed", "recovered", "still"), None = not due
-    posted: MessageRef | None
-    latency_s: float
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def severity(self) -> str:
-        """The effective severity."""
-        return self.decision.severity
-
-    @property
-    def source(self) -> str:
-        """model | fallback | rules."""
-        return self.decision.source
-
-
-def fit(report: str, limit: int) -> str:
-    """The report plus the label hint, shortened at a line break to fit one message."""
-    text = f"{report}\n{LABEL_HINT}"
-    if len(text) <= limit:
-        return text
-    room = max(0, limit - len(LABEL_HINT) - 3)
-    cut = report.rfind("\n", 0, room)
-    return f"{report[: cut if cut > 0 else room]}\n…\n{LABEL_HINT}"[:limit]
-
-
-def model_calls_per_day(rows: list[TickRow]) -> dict[str, tuple[int, int]]:
-    """UTC day -> (model calls, of which fell back to rules) over stored ticks."""
-    out: dict[str, tuple[int, int]] = {}
-    for row in rows:
-        if row.source in ("model", "fallback"):
-            day = utc(row.at).strftime("%Y-%m-%d")
-            calls, fallbacks = out.get(day, (0, 0))
-            out[day] = (calls + 1, fallbacks + (row.source == "fallback"))
-    return out
-
-
-def label_for(key: str) -> str | None:
-    """ "chosen" for 👍 (any skin tone, or the name +1), "rejected" for 👎, else None."""
-    bare = key.strip().strip(":")
-    for mark in _SKIN_TONES:
-        bare = bare.replace(mark, "")
-    return LABEL_KEYS.get(bare)
 
 
 class Heartbeat:
@@ -139,6 +74,7 @@ class Heartbeat:
         usage: UsageRecorder | None = None,
         redecide_every: int = 12,
         kv: KVStore | None = None,
+        interval: float = 600.0,
     ) -> None:
         if decide_mode not in DECIDE_MODES:
             raise ValueError(f"decide_mode must be one of {DECIDE_MODES}, got {decide_mode!r}")
@@ -170,13 +106,10 @@ class Heartbeat:
         self._last_statuses: dict[str, str] | None = None
         self._last_perception: Perception | None = None
         self._last_decision: HeartbeatDecision | None = None
-        # The model's last decision on a non-healthy state, reused while that state holds.
-        self._held: HeartbeatDecision | None = None
-        self._held_statuses: dict[str, str] | None = None
-        self._held_ticks = 0
-        self._redecide_every = max(1, redecide_every)
+        self._hold = DecisionHold(redecide_every)
         self._kv = kv  # keeps the per-check flap book across restarts
         self._flaps = FlapBook(cooldown)
+        self._interval = interval  # HEARTBEAT_INTERVAL: how long one tick's statuses hold
 
     # -- the tick ---------------------------------------------------------------------------------
 
@@ -195,10 +128,10 @@ class Heartbeat:
         answer: dict[str, Any] | None = None
         tokens = (0, 0)
         # Someone who asks for a heartbeat gets a fresh decision; schedules reuse a held one.
-        held = self._reusable(perception, statuses) if trigger == "schedule" else None
+        reusable = self._mode == "on_change" and trigger == "schedule"
+        held = self._hold.reuse(perception) if reusable else None
         if held is not None:
             decision = held
-            self._held_ticks += 1
         elif self._should_ask(perception, statuses):
             assert self._decider is not None
             previous = None
@@ -208,10 +141,10 @@ class Heartbeat:
             decision, prompt, answer = result.decision, result.prompt, result.answer
             tokens = (result.prompt_tokens, result.completion_tokens)
             await self._record_usage(result.latency_s, tokens, result.error)
-            self._hold(decision, statuses)
+            self._hold.keep(decision, statuses)
         else:
             decision = rule_decision(perception)
-            self._hold(None, None)
+            self._hold.keep(None, statuses)
         latency = self._clock.monotonic() - started
         now = self._clock.now()
         reason = policy.reason(decision.severity, now)
@@ -286,23 +219,6 @@ class Heartbeat:
             completion_tokens=tokens[1],
         )
 
-    def _reusable(
-        self, perception: Perception, statuses: Mapping[str, str]
-    ) -> HeartbeatDecision | None:
-        """The held model decision when the non-healthy state is unchanged and not due again."""
-        if self._mode != "on_change" or self._held is None or perception.severity == "ok":
-            return None
-        if statuses != self._held_statuses or self._held_ticks + 1 >= self._redecide_every:
-            return None
-        return replace(self._held, source="reused")
-
-    def _hold(self, decision: HeartbeatDecision | None, statuses: dict[str, str] | None) -> None:
-        """Keep a model decision for reuse (a fallback is not kept: the next tick asks again)."""
-        kept = decision is not None and decision.source == "model"
-        self._held = decision if kept else None
-        self._held_statuses = statuses if kept else None
-        self._held_ticks = 0
-
     async def _record_usage(
         self, latency: float, tokens: tuple[int, int], error: str = ""
     ) -> None:
@@ -348,7 +264,7 @@ class Heartbeat:
             )
             if last.source in ("model", "reused") and last.severity != "ok":
                 # After a restart the unchanged state is not paid for again.
-                self._hold(replace(self._last_decision, source="model"), self._last_statuses)
+                self._hold.keep(replace(self._last_decision, source="model"), self._last_statuses)
         reported = await self._store.last(reported=True)
         if self._kv is not None:
             self._flaps.load(await self._kv.get(FLAPS_KEY))
@@ -377,34 +293,17 @@ class Heartbeat:
     ) -> list[MessageRef]:
         """Post or edit each check's own message so the channel's last word matches it."""
         adapter = self._adapter()
-        if adapter is None or self._channel is None:
+        if adapter is None or self._channel is None or not checks:
             return []
-        results = {r.check: r for r in perception.results}
-        out: list[MessageRef] = []
-        for check in checks:
-            result = results.get(check)
-            if result is None:
-                continue
-            text = self._flaps.text(check, result, now)
-            ref = self._flaps.message_of(check, now)
-            try:
-                if ref is not None:
-                    await adapter.edit(ref, text)
-                else:
-                    ref = await adapter.post(self._channel, text)
-            except PlatformError as exc:
-                # Not marked as heard, so the next tick says it again.
-                log.warning("heartbeat note on %s not sent: %s", check, exc)
-                continue
-            self._flaps.said(check, result.status, now, ref)
+        said = await say_checks(adapter, self._channel, self._flaps, checks, perception, now)
+        for ref in said:
             await self._store.set_report(
                 tick_id,
                 platform=ref.chat.platform,
                 channel=ref.chat.channel_id,
                 message_id=ref.message_id,
             )
-            out.append(ref)
-        return out
+        return said
 
     async def _post(self, tick_id: int, report: str) -> MessageRef | None:
         adapter = self._adapter()
@@ -432,37 +331,34 @@ class Heartbeat:
                 break
         return ref
 
+    async def draw_digest(self, *, hours: float = 24.0, picture: bool = True) -> Digest:
+        """The digest of the last ``hours`` of stored ticks: text and PNG timeline."""
+        return await build_digest(
+            self._store,
+            now=self._clock.now(),
+            hours=hours,
+            current=self._last_perception,
+            interval=self._interval,
+            picture=picture,
+        )
+
     async def digest(self, *, hours: float = 24.0) -> str:
         """Post (when a channel is set) and return a summary of the last ``hours`` of ticks."""
-        since = self._clock.now() - hours * 3600
-        rows = await self._store.history(since=since)
-        failing: Counter[str] = Counter()
-        for row in rows:
-            for check, status in Perception.loads(row.perception, row.at).statuses().items():
-                if status != "ok":
-                    failing[check] += 1
-        stats = DigestStats(
-            ticks=len(rows),
-            by_severity={
-                s: sum(r.severity == s for r in rows) for s in ("ok", "warning", "critical")
-            },
-            by_source=dict(Counter(r.source for r in rows)),
-            reports=sum(r.reported for r in rows),
-            labeled=dict(Counter(r.label for r in rows if r.label)),
-            failing_checks=dict(failing),
-            model_calls=model_calls_per_day(rows),
-        )
-        current = self._last_perception
-        if current is None and rows:
-            current = Perception.loads(rows[-1].perception, rows[-1].at)
-        text = render_digest(stats, current, hours=hours)
         adapter = self._adapter()
+        digest = await self.draw_digest(hours=hours, picture=adapter is not None)
         if adapter is not None and self._channel is not None:
             try:
-                await adapter.post(self._channel, text)
+                await adapter.post(self._channel, digest.text)
             except PlatformError as exc:
                 log.warning("heartbeat digest not posted: %s", exc)
-        return text
+            if digest.png is not None:
+                caption = f"Heartbeat timeline, last {hours:g} h: one row per check"
+                try:
+                    await adapter.post_image(self._channel, digest.png, digest.filename, caption)
+                except PlatformError as exc:
+                    # The text digest already went out; the picture is the extra.
+                    log.warning("heartbeat digest picture not uploaded: %s", exc)
+        return digest.text
 
     # -- labels -----------------------------------------------------------------------------------
 

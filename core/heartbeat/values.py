@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.clock import utc
+from core.events import MessageRef
 
 SEVERITIES = ("ok", "warning", "critical")
 # rules: the model was not asked (on_change, never); reused: the model's decision on the same
@@ -149,3 +150,30 @@ class OwnHealth:
 def as_lines(items: Sequence[str], bullet: str = "• ") -> str:
     """Join ``items`` as bulleted lines."""
     return "\n".join(f"{bullet}{item}" for item in items)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TickResult:
+    """One tick: what was seen and decided, the report text, and whether it was posted."""
+
+    tick_id: int
+    trigger: str
+    perception: Perception
+    decision: HeartbeatDecision
+    report: str  # always rendered, posted or not
+    # why something was posted ("changed", "recovered", "still", "flapping"), None = not due
+    reason: str | None
+    posted: MessageRef | None
+    latency_s: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def severity(self) -> str:
+        """The effective severity."""
+        return self.decision.severity
+
+    @property
+    def source(self) -> str:
+        """model | fallback | rules | reused."""
+        return self.decision.source

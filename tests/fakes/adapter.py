@@ -34,6 +34,7 @@ class FakeAdapter:
         self.messages: dict[str, FakeMessage] = {}
         self.approval_requests: list[ApprovalRequest] = []
         self.closed: list[tuple[MessageRef, ApprovalOutcome]] = []
+        self.images: list[tuple[MessageRef, str, bytes]] = []  # (message, filename, bytes)
         self.rate_limit_next: list[float] = []  # retry_after values for the next edits
         self._ids = itertools.count(1)
         self._sink: EventSink | None = None
@@ -99,6 +100,16 @@ class FakeAdapter:
         msg.text += f"\n→ {outcome.decision.value} ({outcome.reason or who})"
         self.closed.append((prompt, outcome))
         self.calls.append(("close", prompt.message_id, outcome.decision.value))
+
+    async def post_image(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str
+    ) -> MessageRef:
+        """Store an uploaded image as a message with the caption as its text."""
+        ref = MessageRef(chat, f"m{next(self._ids)}")
+        self.messages[ref.message_id] = FakeMessage(ref, caption)
+        self.images.append((ref, filename, data))
+        self.calls.append(("image", ref.message_id, filename))
+        return ref
 
     def texts(self, chat: ChatRef | None = None) -> list[str]:
         """Current texts of all messages (optionally in one chat), in post order."""

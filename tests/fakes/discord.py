@@ -87,6 +87,8 @@ class FakeMessage:
     history: list[str] = field(default_factory=list)  # every content it ever had
     reactions: list[tuple[str, str]] = field(default_factory=list)  # (user id, emoji)
     mentions: list[dict[str, Any]] = field(default_factory=list)
+    # (filename, content type, bytes) of files sent as multipart attachments
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
 
     @property
     def has_buttons(self) -> bool:
@@ -426,7 +428,17 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": msg.mentions,
             "mention_roles": [],
-            "attachments": [],
+            "attachments": [
+                {
+                    "id": f"{msg.id}{i}",
+                    "filename": name,
+                    "size": len(data),
+                    "content_type": kind,
+                    "url": f"https://cdn.discordapp.com/attachments/{msg.channel_id}/{name}",
+                    "proxy_url": f"https://media.discordapp.net/attachments/{msg.channel_id}/{name}",
+                }
+                for i, (name, kind, data) in enumerate(msg.attachments)
+            ],
             "embeds": [],
             "pinned": False,
             "type": 19 if msg.reference else 0,
@@ -531,7 +543,15 @@ class FakeDiscord:
         ):
             return _error(401, 0, "401: Unauthorized")
         body: dict[str, Any] = {}
-        if request.can_read_body:
+        files: list[tuple[str, str, bytes]] = []
+        if request.content_type.startswith("multipart/"):
+            # Attachments: ``payload_json`` plus ``files[n]`` parts, as discord.py sends them.
+            form = await request.post()
+            body = json.loads(str(form.get("payload_json") or "{}"))
+            for name, part in form.items():
+                if name.startswith("files[") and isinstance(part, web.FileField):
+                    files.append((part.filename, part.content_type, part.file.read()))
+        elif request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if raw else {}
         self.bodies.append((request.method, path, body))
@@ -542,7 +562,7 @@ class FakeDiscord:
             case ("GET", ["oauth2", "applications", "@me"]):
                 return _json(self._application())
             case ("POST", ["channels", cid, "messages"]):
-                return await self._create_message(cid, body)
+                return await self._create_message(cid, body, files)
             case ("GET", ["channels", cid, "messages", mid]):
                 msg = self.messages.get(mid)
                 if msg is None or msg.channel_id != cid:
@@ -579,7 +599,9 @@ class FakeDiscord:
     def _known_channel(self, cid: str) -> bool:
         return cid in self.channels or cid in self.threads
 
-    async def _create_message(self, cid: str, body: dict[str, Any]) -> web.Response:
+    async def _create_message(
+        self, cid: str, body: dict[str, Any], files: list[tuple[str, str, bytes]] | None = None
+    ) -> web.Response:
         if not self._known_channel(cid):
             return _error(404, 10003, "Unknown Channel")
         content = body.get("content") or ""
@@ -609,6 +631,7 @@ class FakeDiscord:
             components=body.get("components") or [],
             reference=str(ref) if ref else None,
         )
+        msg.attachments = list(files or [])
         # Discord echoes the bot's own messages on the gateway; the bot must ignore them.
         await self.dispatch("MESSAGE_CREATE", self._message_event(msg))
         return _json(self._message_payload(msg))

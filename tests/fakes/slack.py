@@ -6,7 +6,9 @@ The unmodified ``slack_sdk.AsyncWebClient(base_url=fake.base_url)`` and bolt's
 - ``POST /api/{method}`` (JSON or form bodies, ``Authorization: Bearer``): ``auth.test``,
   ``chat.postMessage`` (keeps message state, ``msg_too_long`` over 40 000 chars),
   ``chat.update`` (``message_not_found``, ``cant_update_message``), ``reactions.add``
-  (``already_reacted``), ``apps.connections.open`` (needs the ``xapp-`` token); any other
+  (``already_reacted``), ``apps.connections.open`` (needs the ``xapp-`` token),
+  ``files.getUploadURLExternal`` + ``POST /upload/{id}`` + ``files.completeUploadExternal``
+  (what ``files_upload_v2`` does; the file lands in ``files`` and its message); any other
   method answers ``unknown_method``. ``rate_limit(method, times, retry_after)`` makes the next
   calls answer HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with ``Retry-After``.
 - ``GET /link``: the Socket Mode websocket: ``hello`` on connect, envelopes pushed with
@@ -52,6 +54,7 @@ class SlackMessage:
     edits: int = 0
     history: list[str] = field(default_factory=list)  # every text it ever had, in order
     reactions: list[tuple[str, str]] = field(default_factory=list)  # (name, user)
+    files: list[str] = field(default_factory=list)  # ids of files shared in this message
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
@@ -75,6 +78,20 @@ class SlackMessage:
                 if element.get("type") == "mrkdwn":
                     out.append(element.get("text", ""))
         return "\n".join(out)
+
+
+@dataclass
+class SlackFile:
+    """A file uploaded the files_upload_v2 way (URL, bytes, then completed into a channel)."""
+
+    id: str
+    filename: str
+    length: int
+    data: bytes = b""
+    title: str = ""
+    channel: str | None = None
+    thread_ts: str | None = None
+    message_ts: str | None = None  # the message that shares it, once completed
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,7 @@ class FakeSlack:
         self.acks: dict[str, dict[str, Any]] = {}
         self.socket_connections = 0
         self.api_connections: set[object] = set()  # client (host, port) pairs seen by the Web API
+        self.files: dict[str, SlackFile] = {}  # files.getUploadURLExternal → upload → complete
         self._rate_limits: dict[str, list[float]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -132,6 +150,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/link", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner, self.port = await serve(app, access_log=None)
 
     async def stop(self) -> None:
@@ -261,6 +280,58 @@ class FakeSlack:
             return {"ok": False, "error": "already_reacted"}
         message.reactions.append((name, self.bot_user_id))
         return {"ok": True}
+
+    def _m_files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = str(params.get("filename") or ""), params.get("length")
+        if not filename or not str(length or "").isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ids):08d}"
+        self.files[file_id] = SlackFile(file_id, filename, int(str(length)))
+        url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+        return {"ok": True, "upload_url": url, "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        # Slack's upload URL takes the raw bytes (or a multipart form) and answers "OK - <size>".
+        file = self.files.get(request.match_info["file_id"])
+        if file is None:
+            return web.Response(status=404, text="file not found")
+        data = await request.read()
+        if request.content_type.startswith("multipart/"):
+            return web.Response(status=400, text="send the bytes as the body")
+        file.data = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _m_files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        items = params.get("files")
+        items = json.loads(items) if isinstance(items, str) else items
+        channel = params.get("channel_id") or None
+        done = []
+        for item in items or []:
+            file = self.files.get(str(item.get("id")))
+            if file is None or len(file.data) != file.length:
+                return {"ok": False, "error": "file_upload_incomplete"}
+            file.title, file.channel = str(item.get("title") or ""), channel
+            shares: dict[str, Any] = {}
+            if channel:
+                file.thread_ts = params.get("thread_ts") or None
+                comment = str(params.get("initial_comment") or "")
+                message = SlackMessage(
+                    channel=channel,
+                    ts=self.new_ts(),
+                    text=comment,
+                    user=self.bot_user_id,
+                    thread_ts=file.thread_ts,
+                    bot_id=self.bot_id,
+                    history=[comment],
+                )
+                message.files = [file.id]
+                self.messages[message.ts] = message
+                file.message_ts = message.ts
+                shares = {"public": {channel: [{"ts": message.ts, "channel_name": channel}]}}
+            done.append(
+                {"id": file.id, "name": file.filename, "title": file.title, "shares": shares}
+            )
+        return {"ok": True, "files": done}
 
     def new_ts(self) -> str:
         """A fresh, increasing Slack timestamp."""

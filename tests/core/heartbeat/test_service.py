@@ -336,7 +336,9 @@ async def test_digest_covers_the_last_day(store, clock, adapter) -> None:
     text = await hb.digest()
     assert "2 ticks (ok 2)" in text
     assert "Now: all 2 checks ok." in text
-    assert adapter.texts(CHANNEL)[-1] == text
+    assert adapter.texts(CHANNEL)[-2] == text
+    ((_ref, filename, png),) = adapter.images  # the timeline follows the text
+    assert filename.endswith(".png") and png.startswith(b"\x89PNG")
 
 
 async def _settle() -> None:
