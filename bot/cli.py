@@ -27,7 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("chat", help="talk to hearth in this terminal")
     sub.add_parser("doctor", help="check configuration, Ollama, models and credentials")
     hb = sub.add_parser("heartbeat", help="run the health check")
-    hb.add_argument("--once", action="store_true", required=True, help="run one tick and print it")
+    hb.add_argument("--once", action="store_true", help="run one tick and print it")
+    hb.add_argument(
+        "--digest", action="store_true", help="print the digest and draw its PNG timeline"
+    )
+    hb.add_argument("--since", default="24h", help="digest: e.g. 24h, 7d or an ISO date")
+    hb.add_argument(
+        "--out", type=Path, default=None, help="digest: PNG path (default heartbeat-digest.png)"
+    )
     sub.add_parser("usage", help="LLM usage and cost: today, 7 days, all time")
     ex = sub.add_parser("export", help="export stored data as JSONL")
     ex.add_argument("what", choices=["ticks", "tasks"])
@@ -47,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.load(dotenv=args.env_file)
         if args.command in ("run", "chat"):
             return asyncio.run(_serve(settings, console_only=args.command == "chat"))
+        if args.command == "heartbeat" and args.digest:
+            return asyncio.run(_heartbeat_digest(settings, args))
         if args.command == "heartbeat":
             return asyncio.run(_heartbeat_once(settings))
         if args.command == "usage":
@@ -111,6 +120,20 @@ async def _heartbeat_once(settings: Settings) -> int:
     report, severity = await heartbeat_once(settings)
     print(report)
     return EXIT_OK if severity == "ok" else EXIT_FAIL
+
+
+async def _heartbeat_digest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.wiring import heartbeat_digest
+
+    digest = await heartbeat_digest(settings, since=args.since)
+    print(digest.text)
+    if digest.png is None:
+        print("hearth: the digest picture could not be drawn (see the log)", file=sys.stderr)
+        return EXIT_FAIL
+    out = args.out or Path("heartbeat-digest.png")
+    out.write_bytes(digest.png)
+    print(f"wrote {out} ({len(digest.png) / 1024:.0f} KiB)", file=sys.stderr)
+    return EXIT_OK
 
 
 async def _usage(settings: Settings) -> int:

@@ -27,6 +27,7 @@ from core.clock import SystemClock
 from core.dispatch import Dispatcher
 from core.events import ChatRef
 from core.heartbeat import Heartbeat, ModelDecider, OwnHealth, Prober, default_checks, load_checks
+from core.heartbeat.digest import Digest, build_digest
 from core.heartbeat.export import export_ticks, parse_since
 from core.heartbeat_commands import heartbeat_command
 from core.llm.base import LLMClient
@@ -273,6 +274,7 @@ def build_core(
         labelers=settings.allowed_users | admins,
         usage=recorder,
         redecide_every=settings.heartbeat_redecide_every,
+        interval=settings.heartbeat_interval,
         kv=KVStore(db),
     )
     reporter = UsageReporter(usage_store, clock=clock)
@@ -414,6 +416,20 @@ async def heartbeat_once(settings: Settings) -> tuple[str, str]:
     finally:
         await core.heartbeat.close()
         await core.db.close()
+
+
+async def heartbeat_digest(settings: Settings, *, since: str) -> Digest:
+    """`hearth heartbeat --digest`: the digest text and PNG from stored ticks, nothing posted."""
+    db = Database(settings.db_path, MIGRATIONS)
+    await db.start()
+    try:
+        now = SystemClock().now()
+        hours = max(1 / 60, (now - parse_since(since, now=now)) / 3600)
+        return await build_digest(
+            TickStore(db), now=now, hours=hours, interval=settings.heartbeat_interval
+        )
+    finally:
+        await db.close()
 
 
 async def usage_report(settings: Settings) -> str:

@@ -80,3 +80,20 @@ async def test_usage_and_bad_since(tmp_path: Path) -> None:
     )
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "--since 'soon' is invalid" in err
+
+
+async def test_heartbeat_digest_prints_the_text_and_writes_the_picture(tmp_path: Path) -> None:
+    code, _out, err = await hearth(tmp_path, "heartbeat", "--once", ollama=_closed_url())
+    assert code == 1, err  # a stored (critical) tick to draw
+    png = tmp_path / "day.png"
+    code, out, err = await hearth(
+        tmp_path, "heartbeat", "--digest", "--since", "24h", "--out", str(png), ollama="http://x"
+    )
+    assert code == 0, err
+    assert "**Heartbeat digest** — last 24 h" in out and "1 ticks (critical 1)" in out
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert err.strip() == f"wrote {png} ({png.stat().st_size / 1024:.0f} KiB)"
+    code, out, err = await hearth(
+        tmp_path, "heartbeat", "--digest", "--since", "yesterday", ollama="http://x"
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--since" in err
