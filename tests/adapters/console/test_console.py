@@ -8,7 +8,7 @@ from pathlib import Path
 
 from adapters.console import ConsoleAdapter
 from adapters.console.translate import delta
-from core.events import User
+from core.events import ChatRef, User
 from tests.support.harness import ApprovalRunner, StreamingRunner, core_harness
 
 ME = User("console", "ana", "ana")
@@ -78,3 +78,11 @@ async def test_enter_alone_denies(tmp_path: Path) -> None:
         await _wait_for(lambda: "`kill 1`: not run" in out.getvalue())
         stdin.feed_eof()
         await reading
+
+
+async def test_an_image_is_named_with_its_caption() -> None:
+    out = io.StringIO()
+    term = ConsoleAdapter(user=ME, stdin=asyncio.StreamReader(), stdout=out)
+    chat = ChatRef("console", "terminal", "main")
+    await term.post_image(chat, b"\x89PNG" + b"0" * 4000, "heartbeat.png", "Heartbeat timeline")
+    assert out.getvalue().strip() == "Heartbeat timeline\n[image heartbeat.png, 4 KiB]"
