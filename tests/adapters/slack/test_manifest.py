@@ -31,5 +31,6 @@ def test_manifest_scopes_and_events() -> None:
         "chat:write",
         "reactions:read",
         "reactions:write",
+        "files:write",
     }
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
