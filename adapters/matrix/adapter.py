@@ -468,13 +468,22 @@ class MatrixAdapter:
     async def post_image(
         self, chat: ChatRef, data: bytes, filename: str, caption: str
     ) -> MessageRef:
-        """Upload to the media repository first, then an ``m.image`` event pointing at it."""
+        """Upload to the media repository first, then an ``m.image`` event pointing at it.
+
+        In an encrypted room the picture is encrypted before upload (an ``EncryptedFile``), so
+        the homeserver never holds it in the clear.
+        """
         client = self._require_client()
+        room = client.rooms.get(chat.channel_id)
+        encrypt = client.olm is not None and room is not None and room.encrypted
+        # Ciphertext is no image: its type stays in the (encrypted) event's info.
+        mimetype = "application/octet-stream" if encrypt else translate.image_type(filename)
         try:
-            resp, _keys = await client.upload(
+            resp, keys = await client.upload(
                 io.BytesIO(data),
-                content_type=translate.image_type(filename),
+                content_type=mimetype,
                 filename=filename,
+                encrypt=encrypt,
                 filesize=len(data),
             )
         except _TRANSPORT_ERRORS as exc:
@@ -482,7 +491,7 @@ class MatrixAdapter:
         if not isinstance(resp, nio.UploadResponse):
             raise PlatformError(f"Matrix media upload failed: {resp}")
         content = translate.image_content(
-            resp.content_uri, filename, caption, data, thread_id=chat.thread_id
+            resp.content_uri, filename, caption, data, thread_id=chat.thread_id, keys=keys
         )
         event_id = await self._send(chat.channel_id, "m.room.message", content, wait=True)
         return MessageRef(chat, event_id)

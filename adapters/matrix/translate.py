@@ -300,9 +300,18 @@ def message_content(text: str, *, thread_id: str | None = None) -> dict[str, Any
 
 
 def image_content(
-    uri: str, filename: str, caption: str, data: bytes, *, thread_id: str | None = None
+    uri: str,
+    filename: str,
+    caption: str,
+    data: bytes,
+    *,
+    thread_id: str | None = None,
+    keys: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An ``m.image`` for uploaded ``data`` at ``uri``; ``body`` is the caption (spec v1.10)."""
+    """An ``m.image`` for uploaded ``data`` at ``uri``; ``body`` is the caption (spec v1.10).
+
+    With ``keys`` (the upload was encrypted) the image is an ``EncryptedFile`` in ``file``.
+    """
     info: dict[str, Any] = {"mimetype": image_type(filename), "size": len(data)}
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         info["w"], info["h"] = struct.unpack(">II", data[16:24])  # the IHDR chunk
@@ -310,10 +319,13 @@ def image_content(
         "msgtype": "m.image",
         "body": caption or filename,
         "filename": filename,
-        "url": uri,
         "info": info,
         **(_formatted(caption) if caption else {}),
     }
+    if keys:
+        content["file"] = {**keys, "url": uri}
+    else:
+        content["url"] = uri
     if thread_id:
         content["m.relates_to"] = {
             "rel_type": "m.thread",
