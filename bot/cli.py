@@ -11,28 +11,60 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import cli_matrix
-from bot.config import Settings
+from bot.config import Settings, ensure_data_dir
 from core.errors import ConfigError, HearthError
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+NO_PLATFORM = (
+    "no chat platform is configured (set SLACK_BOT_TOKEN, DISCORD_TOKEN or MATRIX_HOMESERVER "
+    "and the rest, see .env.example) and stdin is not a terminal"
+)
+EXPORTS = {
+    "ticks": "heartbeat ticks (prompt, decision, 👍/👎 label) for preference tuning",
+    "tasks": "tasks: who asked what, in which chat, how it ended",
+    "approvals": "the approvals audit trail: each request, decision and click",
+}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hearth")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "unknown (not installed)"
+
+
+def _command(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    # help= is the line in `hearth --help`; description= heads `hearth NAME --help`.
+    return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hearth", description="A local-first AI agent that lives in your team chat."
     )
+    p.add_argument("--version", action="version", version=f"hearth {_version()}")
     p.add_argument("--env-file", type=Path, default=None, help="read this .env (default ./.env)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="start every configured platform (terminal chat when none)")
-    sub.add_parser("chat", help="talk to hearth in this terminal")
-    sub.add_parser("doctor", help="check configuration, Ollama, models and credentials")
-    hb = sub.add_parser("heartbeat", help="run the health check")
-    hb.add_argument("--once", action="store_true", required=True, help="run one tick and print it")
-    sub.add_parser("usage", help="LLM usage and cost: today, 7 days, all time")
-    ex = sub.add_parser("export", help="export stored data as JSONL")
-    ex.add_argument("what", choices=["ticks", "tasks"])
+    _command(sub, "run", "start every configured platform (the terminal chat when none)")
+    _command(sub, "chat", "talk to hearth in this terminal")
+    _command(sub, "doctor", "check configuration, Ollama, models and credentials")
+    hb = _command(sub, "heartbeat", "run one heartbeat tick now and print its report")
+    hb.add_argument("--once", action="store_true", help="the default; kept for old scripts")
+    _command(sub, "usage", "LLM usage and cost: today, 7 days, all time")
+    ex = _command(sub, "export", "export stored data as JSONL (without WHAT: list what can be)")
+    ex.add_argument(
+        "what",
+        nargs="?",
+        choices=list(EXPORTS),
+        metavar="WHAT",
+        help="one of: " + ", ".join(EXPORTS),
+    )
     ex.add_argument("--labeled", action="store_true", help="ticks: only those with a 👍/👎 label")
-    ex.add_argument("--since", default=None, help="ticks: e.g. 7d, 24h or an ISO date")
+    ex.add_argument("--since", default=None, help="only newer than this: 7d, 24h or an ISO date")
     ex.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
     cli_matrix.add_parser(sub)
     return p
@@ -41,10 +73,16 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    if args.env_file is not None and not args.env_file.is_file():
+        print(f"hearth: --env-file {args.env_file}: no such file", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         if args.command == "doctor":
             return asyncio.run(_doctor(args.env_file))
         settings = Settings.load(dotenv=args.env_file)
+        for warning in settings.warnings:
+            print(f"hearth: warning: {warning}", file=sys.stderr)
+        ensure_data_dir(settings)
         if args.command in ("run", "chat"):
             return asyncio.run(_serve(settings, console_only=args.command == "chat"))
         if args.command == "heartbeat":
@@ -90,6 +128,9 @@ async def _serve(settings: Settings, *, console_only: bool) -> int:
     from bot.wiring import build_app, configure_logging
 
     console = console_only or not settings.platforms
+    if console and not console_only and not sys.stdin.isatty():
+        print(f"hearth: {NO_PLATFORM}", file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(settings, console=console)
     app = build_app(settings, console=console, platforms=not console_only)
     stop = asyncio.Event()
@@ -123,6 +164,11 @@ async def _usage(settings: Settings) -> int:
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.wiring import export
 
+    if args.what is None:
+        print("What can be exported (hearth export WHAT [--since 7d] [--out FILE]):")
+        for name, text in EXPORTS.items():
+            print(f"  {name:<10} {text}")
+        return EXIT_OK
     out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
     try:
         count = await export(settings, args.what, out, labeled=args.labeled, since=args.since)

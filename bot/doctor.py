@@ -132,13 +132,17 @@ def _platforms(settings: Settings) -> list[Check]:
 
 
 def _access(settings: Settings) -> list[Check]:
-    if settings.platforms and not (settings.allowed_users or settings.admins):
+    users = settings.allowed_users | settings.admins
+    if settings.platforms and not any(u.split(":")[0] in settings.platforms for u in users):
+        named = sorted({u.split(":")[0] for u in users})
+        detail = f" (ADMINS and ALLOWED_USERS name only {', '.join(named)})" if named else ""
+        example = settings.platforms[0]
         return [
             Check(
                 False,
                 "access",
-                "nobody may use hearth on chat platforms",
-                "set ADMINS (and ALLOWED_USERS), e.g. ADMINS=slack:U0123ABC",
+                f"nobody may use hearth on {', '.join(settings.platforms)}{detail}",
+                f"set ADMINS (and ALLOWED_USERS), e.g. ADMINS={example}:YOUR_USER_ID",
             )
         ]
     approvers = settings.effective_approvers
@@ -198,6 +202,9 @@ async def run_doctor(
             Check(False, "config", str(exc), "edit .env or the environment (see .env.example)")
         ]
     checks = [Check(True, "config", "valid")]
+    checks += [
+        Check(False, "config", warning, "rename or remove it") for warning in settings.warnings
+    ]
     checks.append(_writable("hearth_data_dir", settings.data_dir))
     checks.append(_writable("hearth_workspace", settings.workspace))
     checks += await _ollama(settings)
