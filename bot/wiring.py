@@ -366,12 +366,14 @@ def build_app(
     raw: dict[str, ChatAdapter] = _platform_adapters(settings) if platforms else {}
     extra_admins: frozenset[str] = frozenset()
     if console:
-        term = ConsoleAdapter()
+        term = ConsoleAdapter(history=settings.data_dir / "chat_history")
         raw["console"] = term
         # The person at the terminal runs the process: they own it, so they are its admin.
         extra_admins = frozenset({term.user.qualified})
     adapters: dict[str, ChatAdapter] = {n: RedactingAdapter(a, redactor) for n, a in raw.items()}
     core = build_core(settings, adapters, extra_admins=extra_admins, clock=clock)
+    if console:
+        term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
     services: list[Service] = [_SchedulerService(Scheduler(clock=core.clock), core)]
     if settings.health_addr:
         services.append(

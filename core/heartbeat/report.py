@@ -83,11 +83,11 @@ def render_report(
     """A short, readable report: severity, what changed, why, what fails, suggested actions."""
     sev = decision.severity
     if reason == "recovered":
-        head = f"{ICONS['ok']} *Heartbeat: recovered* — all checks ok"
+        head = f"{ICONS['ok']} **Heartbeat: recovered** — all checks ok"
     elif reason == "still":
-        head = f"{ICONS[sev]} *Heartbeat: still {sev.upper()}*"
+        head = f"{ICONS[sev]} **Heartbeat: still {sev.upper()}**"
     else:
-        head = f"{ICONS[sev]} *Heartbeat: {sev.upper()}*"
+        head = f"{ICONS[sev]} **Heartbeat: {sev.upper()}**"
     lines = [head]
     if changed:
         lines.append("Changed: " + "; ".join(changed))
@@ -127,7 +127,7 @@ def render_digest(stats: DigestStats, current: Perception | None, *, hours: floa
     sev = ", ".join(f"{k} {v}" for k, v in stats.by_severity.items() if v) or "none"
     src = ", ".join(f"{k} {v}" for k, v in stats.by_source.items() if v) or "none"
     lines = [
-        f"📋 *Heartbeat digest* — last {hours:g} h",
+        f"📋 **Heartbeat digest** — last {hours:g} h",
         f"{stats.ticks} ticks ({sev}); decided by {src}; {stats.reports} reports posted.",
     ]
     if stats.failing_checks:

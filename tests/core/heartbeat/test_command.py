@@ -37,7 +37,7 @@ async def test_heartbeat_command_answers_with_the_report(store, clock, adapter, 
     assert command.name == "heartbeat" and not command.admin_only
     reply = await command.handler(context(adapter))
     assert reply is not None
-    assert reply.startswith("🔴 *Heartbeat: CRITICAL*")
+    assert reply.startswith("🔴 **Heartbeat: CRITICAL**")
     assert "🔴 disk:root: critical" in reply
     assert reply.endswith("(Also posted to the heartbeat channel.)")
     assert "React 👍" not in reply  # reactions on the chat reply would not label anything

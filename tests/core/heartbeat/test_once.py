@@ -41,7 +41,7 @@ async def test_once_with_ollama_down_reports_via_the_fallback(store, tmp_path) -
         await client.aclose()
     assert tick.source == "fallback" and tick.severity == "critical"
     assert tick.posted is None
-    assert tick.report.startswith("🔴 *Heartbeat: CRITICAL*")
+    assert tick.report.startswith("🔴 **Heartbeat: CRITICAL**")
     assert "🔴 ollama: unreachable at" in tick.report
     assert "threshold rules (model unavailable)" in tick.report
     row = await store.get(tick.tick_id)

@@ -101,7 +101,7 @@ def test_report_text_is_short_and_readable() -> None:
         label_hint=True,
     )
     lines = text.splitlines()
-    assert lines[0] == "🔴 *Heartbeat: CRITICAL*"
+    assert lines[0] == "🔴 **Heartbeat: CRITICAL**"
     assert "Changed: disk:root warning → critical" in lines
     assert "Why (model qwen2.5:3b): The root disk is nearly full." in lines
     assert "🔴 disk:root: / 97% used (critical at 95%)" in lines
@@ -118,7 +118,7 @@ def test_recovery_text() -> None:
     text = render_report(
         perception, decision, reason="recovered", changed=["disk:root critical → ok"]
     )
-    assert text.startswith("✅ *Heartbeat: recovered*")
+    assert text.startswith("✅ **Heartbeat: recovered**")
     assert "Failing" not in text
 
 

@@ -140,10 +140,10 @@ async def test_reports_follow_the_policy_in_the_channel(store, clock, adapter) -
     assert posted == [None, "changed", None, None, "recovered", None]
     texts = adapter.texts(CHANNEL)
     assert len(texts) == 2
-    assert texts[0].startswith("⚠️ *Heartbeat: WARNING*")
+    assert texts[0].startswith("⚠️ **Heartbeat: WARNING**")
     assert "Changed: disk:root ok → warning" in texts[0]
     assert "⚠️ disk:root: warning" in texts[0]
-    assert texts[1].startswith("✅ *Heartbeat: recovered*")
+    assert texts[1].startswith("✅ **Heartbeat: recovered**")
     assert all(t.endswith("React 👍 if this report was right, 👎 if not.") for t in texts)
     # Each report carries the two label reactions, added by the bot.
     assert [m.reactions for m in adapter.messages.values()] == [["👍", "👎"], ["👍", "👎"]]
@@ -165,7 +165,7 @@ async def test_a_restart_does_not_repeat_an_alert_inside_the_cooldown(
 async def test_no_channel_still_renders_the_report(store, clock) -> None:
     tick = await make(store, clock, ScriptedProber(clock, DISK_WARN)).tick(trigger="cli")
     assert tick.posted is None and tick.trigger == "cli"
-    assert tick.report.startswith("⚠️ *Heartbeat: WARNING*")
+    assert tick.report.startswith("⚠️ **Heartbeat: WARNING**")
 
 
 async def test_thumbs_up_labels_the_right_tick_and_export(store, clock, adapter) -> None:
@@ -215,7 +215,7 @@ async def test_a_long_report_is_shortened_to_the_platform_limit(store, clock) ->
     assert len(tick.report) > 300
     (text,) = small.texts()
     assert len(text) <= 300
-    assert text.startswith("🔴 *Heartbeat: CRITICAL*")
+    assert text.startswith("🔴 **Heartbeat: CRITICAL**")
     assert text.endswith("…\nReact 👍 if this report was right, 👎 if not.")
 
 
