@@ -132,6 +132,13 @@ async def _serve(settings: Settings, *, console_only: bool) -> int:
         print(f"hearth: {NO_PLATFORM}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings, console=console)
+    from bot.doctor import ollama_warning
+
+    warning = await ollama_warning(settings)
+    if warning:
+        logging.getLogger("hearth").warning("%s", warning)
+        if console:  # the log is a file here: say it on the terminal too, once
+            print(f"hearth: warning: {warning}", file=sys.stderr)
     app = build_app(settings, console=console, platforms=not console_only)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -150,15 +157,22 @@ async def _heartbeat_once(settings: Settings) -> int:
 
     configure_logging(settings, console=True)
     report, severity = await heartbeat_once(settings)
-    print(report)
+    _print_markdown(report)
     return EXIT_OK if severity == "ok" else EXIT_FAIL
 
 
 async def _usage(settings: Settings) -> int:
     from bot.wiring import usage_report
 
-    print(await usage_report(settings))
+    _print_markdown(await usage_report(settings))
     return EXIT_OK
+
+
+def _print_markdown(text: str) -> None:
+    """Core's Markdown rendered for this terminal (plain text into a pipe)."""
+    from adapters.console.screen import Screen
+
+    Screen(None, interactive=sys.stdout.isatty()).message(None, text)
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:

@@ -49,8 +49,10 @@ def _same_model(wanted: str, available: set[str]) -> bool:
     return ":" not in wanted and f"{wanted}:latest" in available
 
 
-async def _ollama(settings: Settings) -> list[Check]:
-    client = OllamaClient(settings.ollama_host, settings.executor_model, num_ctx=2048, timeout=5)
+async def _ollama(settings: Settings, timeout: float = 5) -> list[Check]:
+    client = OllamaClient(
+        settings.ollama_host, settings.executor_model, num_ctx=2048, timeout=timeout
+    )
     try:
         available = set(await client.list_models())
     except HearthError as exc:
@@ -89,6 +91,13 @@ async def _ollama(settings: Settings) -> list[Check]:
                 )
             )
     return checks
+
+
+async def ollama_warning(settings: Settings) -> str | None:
+    """One line with the fix when Ollama cannot be reached (said once at start), else None."""
+    checks = await _ollama(settings, timeout=3)
+    down = next((c for c in checks if c.name == "ollama" and not c.ok), None)
+    return f"{down.detail} — {down.fix}" if down else None
 
 
 def _platforms(settings: Settings) -> list[Check]:

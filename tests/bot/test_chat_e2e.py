@@ -81,5 +81,12 @@ async def test_ollama_down_is_explained_and_the_chat_stays_usable(tmp_path: Path
     code, out, err = await _chat(tmp_path, url, "hello there\nhelp\n")
     assert code == 0, err
     assert "not reachable" in out and "ollama serve" in out
+    assert out.count("not reachable") == 1  # the task says it once
+    assert "Tried: local model qwen2.5:3b, which gave no answer, so nothing ran." in out
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert warnings == [
+        f"hearth: warning: Ollama is not reachable at {url} — start it with `ollama serve`, "
+        f"or set OLLAMA_HOST (now {url})"
+    ]
     assert "• status — tasks running and queued" in out  # help after the failure: still usable
     assert "Traceback" not in out + err

@@ -104,3 +104,9 @@ async def test_misspelled_variable_warns_on_start(tmp_path: Path) -> None:
         "hearth: warning: SLACK_TOKEN (in .env) is not a hearth variable; "
         "did you mean SLACK_BOT_TOKEN?"
     )
+
+
+async def test_usage_renders_markdown_instead_of_showing_markup(tmp_path: Path) -> None:
+    code, out, _ = await hearth(tmp_path, "usage", ollama=_closed_url())
+    assert code == 0 and out.splitlines()[0] == "LLM usage"
+    assert "*" not in out
