@@ -192,7 +192,11 @@ def _heartbeat(settings: Settings) -> list[Check]:
     from core.heartbeat import load_checks
 
     try:
-        checks = load_checks(settings.heartbeat_checks)
+        checks = load_checks(
+            settings.heartbeat_checks,
+            ollama_host=settings.ollama_host,
+            models=(settings.planner_model, settings.executor_model),
+        )
     except (OSError, ValueError, HearthError) as exc:
         return [
             Check(False, "heartbeat checks", str(exc), "fix the file named by HEARTBEAT_CHECKS")

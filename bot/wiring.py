@@ -233,7 +233,11 @@ def build_core(
         )
 
     checks = (
-        load_checks(settings.heartbeat_checks)
+        load_checks(
+            settings.heartbeat_checks,
+            ollama_host=settings.ollama_host,
+            models=(settings.planner_model, settings.executor_model),
+        )
         if settings.heartbeat_checks
         else default_checks(
             ollama_host=settings.ollama_host,
