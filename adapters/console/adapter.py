@@ -38,6 +38,7 @@ CAPABILITIES = Capabilities(
 )
 QUIT_WINDOW = 2.0  # a second Ctrl-C within this many seconds quits
 TICK = 0.05  # how often finished threads are printed and the live line refreshed
+DIM, PLAIN = "\x1b[2m", "\x1b[0m"
 
 ActiveChats = Callable[[], Collection[str]]
 
@@ -124,7 +125,7 @@ class ConsoleAdapter:
             if self._closing and not self._busy():
                 return
             try:
-                line = await self._input.read(self._prompt, self._toolbar)
+                line = await self._input.read(self._prompt)
             except EOFError:
                 await self._on_eof()
                 continue
@@ -271,23 +272,25 @@ class ConsoleAdapter:
     # ---- what the prompt and the live line show ------------------------------------------
 
     def _prompt(self) -> str:
+        """The question when one is open; else the live lines of running tasks and "›"."""
         if self._approvals:
             return translate.approval_prompt(self._approvals[0].request)
-        running = [self._label(t) for t in self._active_threads()]
-        if self._closing and running:
-            return "waiting (Ctrl-C stops) › "
-        return f"{','.join(running)} › " if running else "› "
-
-    def _toolbar(self) -> str:
         threads = self._active_threads()
-        if not threads or self._approvals:
-            return ""
         lines = []
         for thread in threads:
             latest = self._latest.get(thread)
             status = translate.live_line(latest.text) if latest else "starting…"
-            lines.append(f"[{self._label(thread)}] {status}")
-        lines.append(">a text steers a · stop a cancels a · Ctrl-C cancels all")
+            lines.append(f"{DIM}[{self._label(thread)}] {status}{PLAIN}")
+        if threads:
+            first = self._label(threads[0])
+            lines.append(
+                f"{DIM}>{first} text steers [{first}] · stop {first} cancels it · "
+                f"Ctrl-C cancels all{PLAIN}"
+            )
+        if self._closing and threads:
+            lines.append("waiting (Ctrl-C stops) › ")
+        else:
+            lines.append("› ")
         return "\n".join(lines)
 
     # ---- output ------------------------------------------------------------------------
@@ -324,13 +327,13 @@ class ConsoleAdapter:
             del self._labels[thread]
 
     async def _tick_forever(self) -> None:
-        drawn = ("", "")
+        drawn = ""
         while True:
             await asyncio.sleep(TICK)
             self._flush_finished()
             if self._closing and not self._busy():
                 self._input.wake()
-            now = (self._prompt(), self._toolbar())
+            now = self._prompt()
             if now != drawn:  # redraw only on change: a terminal is not a video
                 drawn = now
                 self._input.refresh()

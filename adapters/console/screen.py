@@ -77,7 +77,7 @@ class PipeInput:
         self._reader = reader
         self._file = False  # stdin is a file or /dev/null: read it in a thread (never blocks)
 
-    async def read(self, message: Callable[[], str], toolbar: Callable[[], str]) -> str | None:
+    async def read(self, message: Callable[[], str]) -> str | None:
         """The next line; EOFError at the end."""
         if self._reader is None and not self._file:
             try:
@@ -117,12 +117,13 @@ class PromptInput:
                 store = FileHistory(str(history))
         self._session: PromptSession[str] = PromptSession(history=store)
 
-    async def read(self, message: Callable[[], str], toolbar: Callable[[], str]) -> str | None:
-        """The next line; None when woken; EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C."""
-        return await self._session.prompt_async(
-            lambda: ANSI(message()),
-            bottom_toolbar=lambda: ANSI(toolbar()) if toolbar() else None,
-        )
+    async def read(self, message: Callable[[], str]) -> str | None:
+        """The next line; None when woken; EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C.
+
+        ``message`` is drawn again on every refresh: the live lines of running tasks sit in it,
+        right above the line being typed.
+        """
+        return await self._session.prompt_async(lambda: ANSI(message()))
 
     def wake(self) -> None:
         """End the current prompt without a line (``read`` returns None)."""

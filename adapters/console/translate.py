@@ -130,9 +130,10 @@ def hard_breaks(markdown: str) -> str:
 
 
 def live_line(text: str, width: int = 70) -> str:
-    """The last line of a message, cut to ``width``: what the progress line shows."""
-    lines = [x for x in clean(text).splitlines() if x.strip()]
-    last = lines[-1].strip() if lines else ""
+    """What the progress line shows: the current activity (🔧) or else the last line."""
+    lines = [x.strip() for x in clean(text).splitlines() if x.strip()]
+    doing = [x for x in lines if x.startswith("🔧")]
+    last = doing[-1] if doing else lines[-1] if lines else ""
     return last if len(last) <= width else "…" + last[-(width - 1) :]
 
 

@@ -7,7 +7,15 @@ import io
 from pathlib import Path
 
 from adapters.console import ConsoleAdapter
-from adapters.console.translate import Help, NewTask, Steer, Stop, hard_breaks, parse
+from adapters.console.translate import (
+    Help,
+    NewTask,
+    Steer,
+    Stop,
+    hard_breaks,
+    live_line,
+    parse,
+)
 from core.events import User
 from tests.support.harness import ApprovalRunner, StreamingRunner, core_harness
 
@@ -39,6 +47,13 @@ def test_lines_start_tasks_steer_or_stop_by_label() -> None:
     assert parse("stop the web server") == NewTask("stop the web server")
     assert parse("help") == Help()
     assert parse("   ") is None
+
+
+def test_the_live_line_is_the_current_activity_or_the_last_line() -> None:
+    card = "⏳ Working on: x\n⏳ 1. step\n🔧 shell: ls\nlocal: 10 tokens · $0.0000"
+    assert live_line(card) == "🔧 shell: ls"
+    assert live_line("The answer is▍") == "The answer is"
+    assert live_line("x" * 100, width=10) == "…" + "x" * 9
 
 
 def test_chat_newlines_stay_line_breaks_outside_code() -> None:
