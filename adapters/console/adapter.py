@@ -330,13 +330,16 @@ class ConsoleAdapter:
         drawn = ""
         while True:
             await asyncio.sleep(TICK)
-            self._flush_finished()
-            if self._closing and not self._busy():
-                self._input.wake()
-            now = self._prompt()
-            if now != drawn:  # redraw only on change: a terminal is not a video
-                drawn = now
-                self._input.refresh()
+            try:
+                self._flush_finished()
+                if self._closing and not self._busy():
+                    self._input.wake()  # again every tick until the prompt has ended
+                now = self._prompt()
+                if now != drawn:  # redraw only on change: a terminal is not a video
+                    drawn = now
+                    self._input.refresh()
+            except Exception:  # the chat must keep its clock, whatever one tick met
+                log.exception("terminal tick failed")
 
     async def post(self, chat: ChatRef, text: str) -> MessageRef:
         """A new message: printed now, unless it is a draft that will still grow."""

@@ -129,7 +129,10 @@ class PromptInput:
         """End the current prompt without a line (``read`` returns None)."""
         app = self._session.app
         if app.is_running and not app.is_done:
-            app.exit(result=None)
+            # Refused while the prompt is still starting or already ending; the caller
+            # asks again on its next tick.
+            with contextlib.suppress(Exception):
+                app.exit(result=None)
 
     def refresh(self) -> None:
         """Redraw the prompt (its question or labels changed)."""
