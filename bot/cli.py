@@ -141,15 +141,28 @@ async def _serve(settings: Settings, *, console_only: bool) -> int:
             print(f"hearth: warning: {warning}", file=sys.stderr)
     app = build_app(settings, console=console, platforms=not console_only)
     stop = asyncio.Event()
+    interrupts: list[int] = []
+
+    def interrupted() -> None:
+        # The first Ctrl-C stops gracefully (tasks get their grace period); a second one
+        # cancels what still runs, so the process ends now.
+        interrupts.append(1)
+        if not stop.is_set():
+            logging.getLogger("hearth").info("interrupted: stopping (again: cancel tasks now)")
+        if stop.is_set():
+            for task in app.pool.active():
+                app.pool.cancel(task.task_id, "hearth was interrupted; this task was stopped.")
+        stop.set()
+
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGINT, interrupted)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
         await app.run(stop)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    return EXIT_OK
+    return EXIT_INTERRUPTED if interrupts else EXIT_OK
 
 
 async def _heartbeat_once(settings: Settings) -> int:
