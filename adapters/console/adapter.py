@@ -2,7 +2,7 @@
 
 Every typed line gets a thread of its own, so several tasks run at once; each task is shown
 under a short label ([a], [b], …). Messages a task edits in place (its progress card, its
-streamed answer) show live in the line under the prompt and are printed above it once final.
+streamed answer) show live just above the input line and are printed for good once final.
 """
 
 from __future__ import annotations
