@@ -77,7 +77,8 @@ class App:
                     asyncio.create_task(self._supervise(name, adapter), name=f"adapter:{name}")
                 )
             self.ready.set()
-            log.info("hearth is up: %s", ", ".join(self.adapters) or "no adapters")
+            announce = asyncio.create_task(self._announce_up(), name="app:up")
+            adapter_tasks.append(announce)  # cancelled with the adapters
             await self._wait(stop, adapter_tasks)
         finally:
             # Reverse order: tasks first (their threads are told while adapters are still up),
@@ -93,6 +94,12 @@ class App:
                     log.exception("stopping %s failed", type(service).__name__)
             await self.db.close()
             log.info("hearth stopped")
+
+    async def _announce_up(self) -> None:
+        """Log "up" once every adapter is connected, not before."""
+        while not all(a.connected for a in self.adapters.values()):
+            await asyncio.sleep(0.1)
+        log.info("hearth is up: %s", ", ".join(self.adapters) or "no adapters")
 
     async def _wait(self, stop: asyncio.Event, adapter_tasks: list[asyncio.Task[None]]) -> None:
         stopper = asyncio.create_task(stop.wait(), name="app:stop")
@@ -123,10 +130,13 @@ class App:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 self.restarts[name] += 1
                 if self._clock.monotonic() - began > HEALTHY_RUN:
                     backoff = BACKOFF_START
-                log.exception("adapter %s crashed; restarting in %.0fs", name, backoff)
+                # One line per retry; the traceback only when debugging.
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                log.warning("adapter %s failed (%s); retrying in %.0fs", name, reason, backoff)
+                log.debug("adapter %s failure", name, exc_info=True)
                 await self._clock.sleep(backoff)
                 backoff = min(BACKOFF_MAX, backoff * 2)

@@ -11,23 +11,49 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import cli_matrix
-from bot.config import Settings
+from bot.config import Settings, ensure_data_dir
 from core.errors import ConfigError, HearthError
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+NO_PLATFORM = (
+    "no chat platform is configured (set SLACK_BOT_TOKEN, DISCORD_TOKEN or MATRIX_HOMESERVER "
+    "and the rest, see .env.example) and stdin is not a terminal"
+)
+EXPORTS = {
+    "ticks": "heartbeat ticks (prompt, decision, 👍/👎 label) for preference tuning",
+    "tasks": "tasks: who asked what, in which chat, how it ended",
+    "approvals": "the approvals audit trail: each request, decision and click",
+}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hearth")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "unknown (not installed)"
+
+
+def _command(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    # help= is the line in `hearth --help`; description= heads `hearth NAME --help`.
+    return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hearth", description="A local-first AI agent that lives in your team chat."
     )
+    p.add_argument("--version", action="version", version=f"hearth {_version()}")
     p.add_argument("--env-file", type=Path, default=None, help="read this .env (default ./.env)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="start every configured platform (terminal chat when none)")
-    sub.add_parser("chat", help="talk to hearth in this terminal")
-    sub.add_parser("doctor", help="check configuration, Ollama, models and credentials")
-    hb = sub.add_parser("heartbeat", help="run the health check")
-    hb.add_argument("--once", action="store_true", help="run one tick and print it")
+    _command(sub, "run", "start every configured platform (the terminal chat when none)")
+    _command(sub, "chat", "talk to hearth in this terminal")
+    _command(sub, "doctor", "check configuration, Ollama, models and credentials")
+    hb = _command(sub, "heartbeat", "run one heartbeat tick now and print its report")
+    hb.add_argument("--once", action="store_true", help="the default; kept for old scripts")
     hb.add_argument(
         "--digest", action="store_true", help="print the digest and draw its PNG timeline"
     )
@@ -35,11 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     hb.add_argument(
         "--out", type=Path, default=None, help="digest: PNG path (default heartbeat-digest.png)"
     )
-    sub.add_parser("usage", help="LLM usage and cost: today, 7 days, all time")
-    ex = sub.add_parser("export", help="export stored data as JSONL")
-    ex.add_argument("what", choices=["ticks", "tasks"])
+    _command(sub, "usage", "LLM usage and cost: today, 7 days, all time")
+    ex = _command(sub, "export", "export stored data as JSONL (without WHAT: list what can be)")
+    ex.add_argument(
+        "what",
+        nargs="?",
+        choices=list(EXPORTS),
+        metavar="WHAT",
+        help="one of: " + ", ".join(EXPORTS),
+    )
     ex.add_argument("--labeled", action="store_true", help="ticks: only those with a 👍/👎 label")
-    ex.add_argument("--since", default=None, help="ticks: e.g. 7d, 24h or an ISO date")
+    ex.add_argument("--since", default=None, help="only newer than this: 7d, 24h or an ISO date")
     ex.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
     cli_matrix.add_parser(sub)
     return p
@@ -48,10 +80,16 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    if args.env_file is not None and not args.env_file.is_file():
+        print(f"hearth: --env-file {args.env_file}: no such file", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         if args.command == "doctor":
             return asyncio.run(_doctor(args.env_file))
         settings = Settings.load(dotenv=args.env_file)
+        for warning in settings.warnings:
+            print(f"hearth: warning: {warning}", file=sys.stderr)
+        ensure_data_dir(settings)
         if args.command in ("run", "chat"):
             return asyncio.run(_serve(settings, console_only=args.command == "chat"))
         if args.command == "heartbeat" and args.digest:
@@ -99,18 +137,41 @@ async def _serve(settings: Settings, *, console_only: bool) -> int:
     from bot.wiring import build_app, configure_logging
 
     console = console_only or not settings.platforms
+    if console and not console_only and not sys.stdin.isatty():
+        print(f"hearth: {NO_PLATFORM}", file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(settings, console=console)
+    from bot.doctor import ollama_warning
+
+    warning = await ollama_warning(settings)
+    if warning:
+        logging.getLogger("hearth").warning("%s", warning)
+        if console:  # the log is a file here: say it on the terminal too, once
+            print(f"hearth: warning: {warning}", file=sys.stderr)
     app = build_app(settings, console=console, platforms=not console_only)
     stop = asyncio.Event()
+    interrupts: list[int] = []
+
+    def interrupted() -> None:
+        # The first Ctrl-C stops gracefully (tasks get their grace period); a second one
+        # cancels what still runs, so the process ends now.
+        interrupts.append(1)
+        if not stop.is_set():
+            logging.getLogger("hearth").info("interrupted: stopping (again: cancel tasks now)")
+        if stop.is_set():
+            for task in app.pool.active():
+                app.pool.cancel(task.task_id, "hearth was interrupted; this task was stopped.")
+        stop.set()
+
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGINT, interrupted)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
         await app.run(stop)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    return EXIT_OK
+    return EXIT_INTERRUPTED if interrupts else EXIT_OK
 
 
 async def _heartbeat_once(settings: Settings) -> int:
@@ -118,7 +179,7 @@ async def _heartbeat_once(settings: Settings) -> int:
 
     configure_logging(settings, console=True)
     report, severity = await heartbeat_once(settings)
-    print(report)
+    _print_markdown(report)
     return EXIT_OK if severity == "ok" else EXIT_FAIL
 
 
@@ -139,13 +200,25 @@ async def _heartbeat_digest(settings: Settings, args: argparse.Namespace) -> int
 async def _usage(settings: Settings) -> int:
     from bot.wiring import usage_report
 
-    print(await usage_report(settings))
+    _print_markdown(await usage_report(settings))
     return EXIT_OK
+
+
+def _print_markdown(text: str) -> None:
+    """Core's Markdown rendered for this terminal (plain text into a pipe)."""
+    from adapters.console.screen import Screen
+
+    Screen(None, interactive=sys.stdout.isatty()).message(None, text)
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.wiring import export
 
+    if args.what is None:
+        print("What can be exported (hearth export WHAT [--since 7d] [--out FILE]):")
+        for name, text in EXPORTS.items():
+            print(f"  {name:<10} {text}")
+        return EXIT_OK
     out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
     try:
         count = await export(settings, args.what, out, labeled=args.labeled, since=args.since)

@@ -10,7 +10,11 @@ from core.errors import ConfigError, HearthError
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `hearth matrix …`."""
-    mx = sub.add_parser("matrix", help="Matrix encryption: list devices, trust a device")
+    mx = sub.add_parser(
+        "matrix",
+        help="Matrix encryption: list devices, trust a device",
+        description="Matrix encryption: list devices, trust a device.",
+    )
     msub = mx.add_subparsers(dest="matrix_command", required=True, metavar="ACTION")
     msub.add_parser("devices", help="devices hearth knows in encrypted rooms, with their keys")
     trust = msub.add_parser(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,49 @@ T = TypeVar("T")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _PLATFORMS = {"slack", "discord", "matrix", "console"}
+# Names that may be set but are read only in some configurations (or by other modules); every
+# name Settings.from_env reads is known as well (see known_variables).
+_CONTRACT = frozenset(
+    [
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_API_URL",
+        "SLACK_HTTP_ADDR",
+        "DISCORD_TOKEN",
+        "DISCORD_API_URL",
+        "DISCORD_GATEWAY_URL",
+        "MATRIX_HOMESERVER",
+        "MATRIX_USER_ID",
+        "MATRIX_ACCESS_TOKEN",
+        "MATRIX_PASSWORD",
+        "MATRIX_DEVICE_ID",
+        "MATRIX_TRUST",
+        "TOOL_SANDBOX",
+        "SANDBOX_NETWORK",
+        "SANDBOX_HIDE",
+        "STREAM_ANSWERS",
+        "SKILLS_DIRS",
+        "SKILL_MATCH_THRESHOLD",
+        "SKILL_SUGGEST_AFTER",
+        "SKILL_PROMOTION_THRESHOLD",
+        "SKILL_ALLOWED_IMPORTS",
+        "SKILL_ALLOW_SUBPROCESS",
+        "MEMORY_MAX_ENTRIES",
+        "MEMORY_TTL_DAYS",
+        "PAIRING",
+        "ADMIN_CHANNEL",
+        "HEARTH_PRESET",
+        "ESCALATION_LOCAL_MODEL",
+        "HEARTBEAT_REDECIDE_EVERY",
+        "SCHEDULE_TZ",
+        "SCHEDULE_APPROVAL_TIMEOUT",
+        "SCHEDULE_MISFIRE_GRACE",
+        "MAX_JOBS_PER_USER",
+    ]
+)
+# Process-environment names checked for typos (a shell has many unrelated variables).
+_OUR_PREFIXES = ("SLACK_", "DISCORD_", "MATRIX_", "HEARTH_", "HEARTBEAT_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +142,8 @@ class Settings:
     log_level: str = "INFO"
     # The process environment that tool subprocesses start from (scrubbed of secrets there).
     child_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Likely typos in variable names ("did you mean …?"), shown at start and by the doctor.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def db_path(self) -> Path:
@@ -143,9 +189,15 @@ class Settings:
         path = dotenv if dotenv is not None else Path(".env")
         if path.is_file():
             merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        from_file = list(merged)  # in file order
         process_env = dict(os.environ if environ is None else environ)
         merged.update(process_env)
-        return replace(cls.from_env(merged), child_env=process_env)
+        settings = cls.from_env(merged)
+        ours = {k for k in process_env if k.startswith(_OUR_PREFIXES)}
+        warnings = misspelled(from_file, where=str(path)) + misspelled(
+            sorted(ours - set(from_file)), where="the environment"
+        )
+        return replace(settings, child_env=process_env, warnings=tuple(warnings))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -199,6 +251,52 @@ class Settings:
             ),
         )
         return settings
+
+
+class _Recorder(dict[str, str]):
+    """An empty environment that remembers which names were asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def known_variables() -> frozenset[str]:
+    """Every variable name hearth reads."""
+    recorder = _Recorder()
+    Settings.from_env(recorder)
+    return _CONTRACT | recorder.asked
+
+
+def misspelled(names: list[str], *, where: str) -> list[str]:
+    """A warning for each unknown name that looks like a known one (difflib)."""
+    known = known_variables()
+    out: list[str] = []
+    for name in names:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        if close:
+            out.append(f"{name} (in {where}) is not a hearth variable; did you mean {close[0]}?")
+    return out
+
+
+def ensure_data_dir(settings: Settings) -> None:
+    """Create the data directory; a failure names HEARTH_DATA_DIR."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / ".hearth-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"HEARTH_DATA_DIR={str(settings.data_dir)!r} is not a writable directory "
+            f"({exc.strerror or exc}): create it, or point HEARTH_DATA_DIR elsewhere"
+        ) from None
 
 
 def _optional_path(value: str | None) -> Path | None:
@@ -361,6 +459,11 @@ class _Reader:
             if not item:
                 continue
             platform, _, uid = item.partition(":")
+            if uid and platform.lower() not in _PLATFORMS:
+                raise ConfigError(
+                    f"{name} entry {item!r} is invalid: unknown platform {platform!r} "
+                    f"(expected one of {', '.join(sorted(_PLATFORMS))})"
+                )
             if platform.lower() not in _PLATFORMS or not uid:
                 raise ConfigError(
                     f"{name} entry {item!r} is invalid: expected platform:id, e.g. "
@@ -374,6 +477,11 @@ class _Reader:
         if raw is None:
             return None
         platform, _, channel = raw.partition(":")
+        if channel and platform.lower() not in _PLATFORMS:
+            raise ConfigError(
+                f"{name}={raw!r} is invalid: unknown platform {platform!r} "
+                f"(expected one of {', '.join(sorted(_PLATFORMS))})"
+            )
         if platform.lower() not in _PLATFORMS or not channel:
             raise ConfigError(
                 f"{name}={raw!r} is invalid: expected platform:channel, e.g. "

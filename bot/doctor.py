@@ -52,8 +52,10 @@ def _same_model(wanted: str, available: set[str]) -> bool:
     return ":" not in wanted and f"{wanted}:latest" in available
 
 
-async def _ollama(settings: Settings) -> list[Check]:
-    client = OllamaClient(settings.ollama_host, settings.executor_model, num_ctx=2048, timeout=5)
+async def _ollama(settings: Settings, timeout: float = 5) -> list[Check]:
+    client = OllamaClient(
+        settings.ollama_host, settings.executor_model, num_ctx=2048, timeout=timeout
+    )
     try:
         available = set(await client.list_models())
     except HearthError as exc:
@@ -145,6 +147,13 @@ async def _hardware(settings: Settings) -> list[Check]:
     return checks
 
 
+async def ollama_warning(settings: Settings) -> str | None:
+    """One line with the fix when Ollama cannot be reached (said once at start), else None."""
+    checks = await _ollama(settings, timeout=3)
+    down = next((c for c in checks if c.name == "ollama" and not c.ok), None)
+    return f"{down.detail} — {down.fix}" if down else None
+
+
 def _platforms(settings: Settings) -> list[Check]:
     checks: list[Check] = []
     if settings.slack:
@@ -186,13 +195,17 @@ def _platforms(settings: Settings) -> list[Check]:
 
 
 def _access(settings: Settings) -> list[Check]:
-    if settings.platforms and not (settings.allowed_users or settings.admins):
+    users = settings.allowed_users | settings.admins
+    if settings.platforms and not any(u.split(":")[0] in settings.platforms for u in users):
+        named = sorted({u.split(":")[0] for u in users})
+        detail = f" (ADMINS and ALLOWED_USERS name only {', '.join(named)})" if named else ""
+        example = settings.platforms[0]
         return [
             Check(
                 False,
                 "access",
-                "nobody may use hearth on chat platforms",
-                "set ADMINS (and ALLOWED_USERS), e.g. ADMINS=slack:U0123ABC",
+                f"nobody may use hearth on {', '.join(settings.platforms)}{detail}",
+                f"set ADMINS (and ALLOWED_USERS), e.g. ADMINS={example}:YOUR_USER_ID",
             )
         ]
     approvers = settings.effective_approvers
@@ -233,7 +246,11 @@ def _heartbeat(settings: Settings) -> list[Check]:
     from core.heartbeat import load_checks
 
     try:
-        checks = load_checks(settings.heartbeat_checks)
+        checks = load_checks(
+            settings.heartbeat_checks,
+            ollama_host=settings.ollama_host,
+            models=(settings.planner_model, settings.executor_model),
+        )
     except (OSError, ValueError, HearthError) as exc:
         return [
             Check(False, "heartbeat checks", str(exc), "fix the file named by HEARTBEAT_CHECKS")
@@ -252,6 +269,9 @@ async def run_doctor(
             Check(False, "config", str(exc), "edit .env or the environment (see .env.example)")
         ]
     checks = [Check(True, "config", "valid")]
+    checks += [
+        Check(False, "config", warning, "rename or remove it") for warning in settings.warnings
+    ]
     checks.append(_writable("hearth_data_dir", settings.data_dir))
     checks.append(_writable("hearth_workspace", settings.workspace))
     checks += await _ollama(settings)

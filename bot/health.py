@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 HealthResult = tuple[bool, str]
 HealthSource = Callable[[], Awaitable[HealthResult]] | Callable[[], HealthResult]
 
+TERMINAL = "console"  # the terminal chat
 HEALTH_TIMEOUT = 5.0  # seconds; a health source that hangs is itself unhealthy
 
 # Help text of the counters core/metrics.py documents; they are exported even before the
@@ -100,7 +101,7 @@ class _HasIsOpen(Protocol):
 def make_health_check(
     *, db: _HasIsOpen, adapters: Mapping[str, ChatAdapter]
 ) -> Callable[[], HealthResult]:
-    """The standard health source: the database is open and every adapter is connected."""
+    """The standard health source: database open, a chat platform configured, all connected."""
 
     def check() -> HealthResult:
         problems: list[str] = []
@@ -109,6 +110,9 @@ def make_health_check(
         down = sorted(name for name, a in adapters.items() if not a.connected)
         if down:
             problems.append("not connected: " + ", ".join(down))
+        # The terminal is not a service: a process without a chat platform is not healthy.
+        if not any(name != TERMINAL for name in adapters):
+            problems.append("no chat platform is configured")
         if problems:
             return False, "; ".join(problems)
         names = ", ".join(sorted(adapters)) or "no adapters"

@@ -57,6 +57,26 @@ class TaskIdFilter(logging.Filter):
         return True
 
 
+class OneLineErrorFilter(logging.Filter):
+    """Chat SDKs log a traceback on every reconnect; unless at DEBUG, keep only the reason."""
+
+    PREFIXES = ("discord", "slack_bolt", "slack_sdk", "nio", "aiohttp", "websockets")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or not record.name.startswith(self.PREFIXES):
+            return True
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            return True
+        exc = record.exc_info[1]
+        if exc is not None:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            record.msg = f"{record.getMessage()} ({reason})"
+            record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
 class RedactionFilter(logging.Filter):
     """Renders message, traceback, stack and string extras once, with secrets masked."""
 
@@ -127,6 +147,7 @@ def build_handler(
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(TaskIdFilter())
+    handler.addFilter(OneLineErrorFilter())
     handler.addFilter(RedactionFilter(redactor or Redactor()))
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     return handler

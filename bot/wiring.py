@@ -38,6 +38,7 @@ from core.redact import RedactingAdapter, Redactor
 from core.scheduler import Scheduler
 from core.storage import MIGRATIONS, Database
 from core.storage.approvals import ApprovalStore
+from core.storage.audit import export_approvals
 from core.storage.kv import KVStore
 from core.storage.seen import SeenEventStore
 from core.storage.tasks import TaskStore
@@ -243,7 +244,11 @@ def build_core(
         )
 
     checks = (
-        load_checks(settings.heartbeat_checks)
+        load_checks(
+            settings.heartbeat_checks,
+            ollama_host=settings.ollama_host,
+            models=(settings.planner_model, settings.executor_model),
+        )
         if settings.heartbeat_checks
         else default_checks(
             ollama_host=settings.ollama_host,
@@ -369,21 +374,24 @@ def build_app(
     clock: Clock | None = None,
 ) -> App:
     """The whole process: platforms (or the terminal chat), core, scheduler, health server."""
-    if settings.platforms and not (settings.admins or settings.allowed_users):
+    users = settings.admins | settings.allowed_users
+    if settings.platforms and not any(u.split(":")[0] in settings.platforms for u in users):
         log.warning(
-            "no ADMINS or ALLOWED_USERS: everyone on %s will be refused",
+            "no ADMINS or ALLOWED_USERS on %s: everyone there will be refused",
             ", ".join(settings.platforms),
         )
     redactor = Redactor(settings.secrets)
     raw: dict[str, ChatAdapter] = _platform_adapters(settings) if platforms else {}
     extra_admins: frozenset[str] = frozenset()
     if console:
-        term = ConsoleAdapter()
+        term = ConsoleAdapter(history=settings.data_dir / "chat_history")
         raw["console"] = term
         # The person at the terminal runs the process: they own it, so they are its admin.
         extra_admins = frozenset({term.user.qualified})
     adapters: dict[str, ChatAdapter] = {n: RedactingAdapter(a, redactor) for n, a in raw.items()}
     core = build_core(settings, adapters, extra_admins=extra_admins, clock=clock)
+    if console:
+        term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
     services: list[Service] = [_SchedulerService(Scheduler(clock=core.clock), core)]
     if settings.health_addr:
         services.append(
@@ -445,18 +453,21 @@ async def usage_report(settings: Settings) -> str:
 async def export(
     settings: Settings, what: str, out: TextIO, *, labeled: bool, since: str | None
 ) -> int:
-    """`hearth export ticks|tasks` as JSONL; returns the number of lines."""
+    """`hearth export ticks|tasks|approvals` as JSONL; returns the number of lines."""
     import json
 
+    since_ts = parse_since(since, now=SystemClock().now()) if since else None
     db = Database(settings.db_path, MIGRATIONS)
     await db.start()
     try:
         if what == "ticks":
-            clock = SystemClock()
-            since_ts = parse_since(since, now=clock.now()) if since else None
             return await export_ticks(TickStore(db), out, labeled_only=labeled, since=since_ts)
+        if what == "approvals":
+            return await export_approvals(db, out, since=since_ts)
         count = 0
         for record in await TaskStore(db).recent(limit=1_000_000):
+            if since_ts is not None and record.created_at < since_ts:
+                continue
             out.write(
                 json.dumps(
                     {

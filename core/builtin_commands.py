@@ -15,7 +15,7 @@ def builtin_commands(
     """`help` lists every command; `status` shows what is running and queued."""
 
     async def help_(ctx: CommandContext) -> str:
-        lines = ["*hearth* — mention me (or DM me) with a task, in plain words. Commands:"]
+        lines = ["**hearth** — mention me (or DM me) with a task, in plain words. Commands:"]
         for command in sorted(command_list(), key=lambda c: c.name):
             if command.admin_only and not ctx.is_admin:
                 continue

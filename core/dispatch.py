@@ -164,6 +164,9 @@ class Dispatcher:
         if running is not None and word.lower().rstrip("!.") in STOP_WORDS and not args:
             self._pool.cancel(running.task_id, f"Stopped by {msg.author.display_name or 'you'}.")
             return
+        if running is None and word.lower().rstrip("!.") in STOP_WORDS and not args:
+            await adapter.post(chat, "Nothing is running here, so there is nothing to stop.")
+            return
         command = self._commands.get(word.lower())
         if command is not None:
             await self._run_command(command, args.strip(), msg, adapter)

@@ -138,7 +138,7 @@ class UsageReporter:
 
     async def report(self, *, user: str | None = None) -> str:
         """A plain-text report; with ``user`` only that user's line is shown per window."""
-        lines = ["*LLM usage*"]
+        lines = ["**LLM usage**"]
         for w in await self.windows():
             if w.total is None:
                 lines.append(f"{w.label}: no model calls")

@@ -1,15 +1,25 @@
-"""ConsoleAdapter: the terminal chat, through the same ChatAdapter port as the platforms."""
+"""ConsoleAdapter: the terminal chat, through the same ChatAdapter port as the platforms.
+
+Every typed line gets a thread of its own, so several tasks run at once; each task is shown
+under a short label ([a], [b], …). Messages a task edits in place (its progress card, its
+streamed answer) show live just above the input line and are printed for good once final.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import itertools
 import logging
-import sys
+import secrets
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from adapters.console import translate
+from adapters.console.screen import PipeInput, PromptInput, Screen, is_terminal
 from core.events import (
     ApprovalOutcome,
     ApprovalRequest,
@@ -19,17 +29,40 @@ from core.events import (
     MessageRef,
     User,
 )
-from core.ports import Capabilities, EventSink
+from core.ports import Capabilities, Clock, EventSink
 
 log = logging.getLogger(__name__)
 
 CAPABILITIES = Capabilities(
     max_message_chars=100_000, min_edit_interval=0.05, buttons=False, reactions=False
 )
+QUIT_WINDOW = 2.0  # a second Ctrl-C within this many seconds quits
+TICK = 0.05  # how often finished threads are printed and the live line refreshed
+DIM, PLAIN = "\x1b[2m", "\x1b[0m"
+
+ActiveChats = Callable[[], Collection[str]]
+
+
+@dataclass
+class _Shown:
+    thread: str
+    text: str
+    printed: str = ""  # the text as last printed ("" = never)
+
+
+@dataclass
+class _Pending:
+    request: ApprovalRequest
+    ref: MessageRef
+
+
+class _MonotonicClock:
+    def monotonic(self) -> float:
+        return asyncio.get_running_loop().time()
 
 
 class ConsoleAdapter:
-    """Reads lines from stdin as messages; prints posts and the growing part of edits."""
+    """Reads lines (a prompt, or a pipe) as messages; prints what the core posts and edits."""
 
     platform = "console"
     capabilities = CAPABILITIES
@@ -40,104 +73,313 @@ class ConsoleAdapter:
         user: User | None = None,
         stdin: asyncio.StreamReader | None = None,
         stdout: TextIO | None = None,
+        interactive: bool | None = None,
+        history: Path | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.user = user or User("console", getpass.getuser(), getpass.getuser())
-        self._stdin = stdin
-        self._out = stdout or sys.stdout
-        self._shown: dict[str, str] = {}
-        self._ids = itertools.count(1)
-        self._last: str | None = None  # id of the message printed last (we append to it)
-        self._pending_approvals: list[str] = []  # ids waiting for a y/n, oldest first
-        self._prompts: dict[str, str] = {}  # prompt message id → approval id
+        if interactive is None:
+            interactive = stdin is None and stdout is None and is_terminal()
+        self._input = PromptInput(history) if interactive else PipeInput(stdin)
+        self._screen = Screen(stdout, interactive=interactive)
+        self._clock = clock or _MonotonicClock()
+        # Delivery ids must never repeat: seen ids are kept for a week, across sessions.
+        self._session = secrets.token_hex(4)
+        self._seq = itertools.count(1)
+        self._active: ActiveChats = lambda: ()
+        self._shown: dict[str, _Shown] = {}  # message id → what it says
+        self._latest: dict[str, _Shown] = {}  # thread → its message that changed last
+        self._labels: dict[str, str] = {}  # thread → label, while its task lives
+        self._approvals: list[_Pending] = []  # waiting for y/n, oldest first
         self._sink: EventSink | None = None
+        self._last_interrupt = float("-inf")
+        self._closing = False
         self.connected = False
-        self.eof = asyncio.Event()
+
+    def watch_tasks(self, active_chats: ActiveChats) -> None:
+        """Tell the terminal which chats have a queued or running task (labels, waiting)."""
+        self._active = active_chats
+
+    # ---- input -------------------------------------------------------------------------
 
     async def run(self, sink: EventSink) -> None:
-        """Read lines until EOF (then return) or cancellation."""
+        """Read lines until the end of input (then wait for running tasks) or cancellation."""
         self._sink = sink
-        reader = self._stdin or await _stdin_reader()
         self.connected = True
-        self._write("hearth terminal chat — type a task, `help`, or Ctrl-D to quit.\n")
+        ticker = asyncio.create_task(self._tick_forever(), name="console:tick")
         try:
-            for seq in itertools.count(1):
-                raw = await reader.readline()
-                if not raw:
-                    break
-                line = raw.decode(errors="replace").strip()
-                if self._pending_approvals:
-                    await self._answer_approval(line, seq)
-                elif line:
-                    self._last = None
-                    await sink(translate.to_message(line, user=self.user, seq=seq))
+            with self._input.session():
+                self._screen.note(
+                    "hearth terminal chat — type a task, `help`, or Ctrl-D to quit.", style=""
+                )
+                await self._loop()
         finally:
+            ticker.cancel()
+            self._flush_finished()
             self.connected = False
-            self.eof.set()
 
-    async def _answer_approval(self, line: str, seq: int) -> None:
-        approval_id = self._pending_approvals.pop(0)
-        answer = line.lower()
+    async def _loop(self) -> None:
+        while True:
+            if self._closing and not self._input.interactive:
+                await self._finish_piped()
+            if self._closing and not self._busy():
+                return
+            try:
+                line = await self._input.read(self._prompt)
+            except EOFError:
+                await self._on_eof()
+                continue
+            except KeyboardInterrupt:
+                await self._on_interrupt()
+                continue
+            if line is None:  # woken: something finished
+                continue
+            if self._approvals:
+                await self._answer(line)
+                continue
+            await self._on_line(line)
+            if not self._input.interactive:
+                await self._settle()
+
+    async def _on_line(self, line: str) -> None:
+        match translate.parse(line):
+            case None:
+                return
+            case translate.Help():
+                self._screen.note(translate.SYNTAX)
+                await self._send(self._new_thread(), "help")
+            case translate.Stop(label=label):
+                thread = self._resolve(label, "stop")
+                if thread is None and label and len(label) > 2:
+                    await self._send(self._new_thread(), line)
+                elif thread is not None:
+                    await self._send(thread, "stop")
+            case translate.Steer(label=label, text=text):
+                thread = self._resolve(label, ">")
+                if thread is not None and text:
+                    await self._send(thread, text)
+            case translate.NewTask(text=text):
+                await self._send(self._new_thread(), text)
+
+    def _resolve(self, label: str | None, verb: str) -> str | None:
+        """The thread a label (or no label: the only running task) names; else say why not."""
+        running = {self._label(t): t for t in self._active_threads()}
+        if label is not None:
+            if label in running:
+                return running[label]
+            if len(label) <= 2:
+                names = ", ".join(sorted(running)) or "none"
+                self._screen.note(f"no task [{label}] is running (running: {names})")
+            return None
+        if not running:
+            self._screen.note("nothing is running")
+            return None
+        if len(running) > 1:
+            names = " or ".join(f"`{verb}{'' if verb == '>' else ' '}{x}`" for x in running)
+            self._screen.note(f"{len(running)} tasks are running: say which, e.g. {names}")
+            return None
+        return next(iter(running.values()))
+
+    def _new_thread(self) -> str:
+        return f"{self._session}-{next(self._seq)}"
+
+    def _event_id(self) -> str:
+        return f"console-{self._session}-{next(self._seq)}"
+
+    async def _send(self, thread: str, text: str) -> None:
+        assert self._sink is not None
+        msg = translate.to_message(text, user=self.user, thread=thread, event_id=self._event_id())
+        await self._sink(msg)
+
+    async def _settle(self) -> None:
+        """Piped input: let a line's work finish (or ask something) before the next line."""
+        while self._busy() and not self._approvals:
+            await asyncio.sleep(TICK)
+        self._flush_finished()
+
+    async def _finish_piped(self) -> None:
+        """The pipe ended: nobody is left to answer, so questions are denied; wait for tasks."""
+        while self._busy():
+            for pending in list(self._approvals):
+                await self._decide(pending, Decision.DENY)
+            await asyncio.sleep(TICK)
+
+    async def _answer(self, line: str) -> None:
+        answer = line.strip().lower()
+        pending = self._approvals[0]
+        if not self._input.interactive:
+            self._screen.raw(line.strip() + "\n")
         if answer not in translate.YES | translate.NO:
-            self._write("Please answer y or n.\n")
-            self._pending_approvals.insert(0, approval_id)
+            self._screen.note("Please answer y or n.", style="")
+            if not self._input.interactive:
+                self._screen.raw(translate.approval_prompt(pending.request))
             return
         decision = Decision.APPROVE if answer in translate.YES else Decision.DENY
+        await self._decide(pending, decision)
+
+    async def _decide(self, pending: _Pending, decision: Decision) -> None:
+        with contextlib.suppress(ValueError):
+            self._approvals.remove(pending)
+        if self._approvals and not self._input.interactive:
+            self._screen.raw(translate.approval_prompt(self._approvals[0].request))
+        if self._input.interactive:  # the question was the prompt: keep a record above
+            word = "approve" if decision is Decision.APPROVE else "deny"
+            self._screen.note(f"⚠️  [{pending.request.id}] {pending.request.command} → {word}")
         assert self._sink is not None
         await self._sink(
             ApprovalResponse(
-                approval_id=approval_id,
+                approval_id=pending.request.id,
                 decision=decision,
                 user=self.user,
-                event_id=f"console-{seq}",
+                event_id=self._event_id(),
             )
         )
 
-    def _write(self, text: str) -> None:
-        self._out.write(text)
-        self._out.flush()
+    async def _on_eof(self) -> None:
+        """Ctrl-D (or the end of a pipe): deny an open question; else quit when idle."""
+        if self._approvals:
+            await self._decide(self._approvals[0], Decision.DENY)
+            if self._input.interactive:
+                return
+            for pending in list(self._approvals):  # a pipe has no more answers
+                await self._decide(pending, Decision.DENY)
+        self._closing = True
+        count = len(self._active_threads())
+        if count:
+            it = "it" if count == 1 else "them"
+            self._screen.note(
+                f"waiting for {count} task{'s' if count != 1 else ''} (Ctrl-C to stop {it})",
+                style="",
+            )
+
+    async def _on_interrupt(self) -> None:
+        """Ctrl-C: deny questions and cancel every task; a second one within 2 s quits."""
+        now = self._clock.monotonic()
+        if now - self._last_interrupt <= QUIT_WINDOW:
+            raise KeyboardInterrupt
+        self._last_interrupt = now
+        for pending in list(self._approvals):
+            await self._decide(pending, Decision.DENY)
+        threads = self._active_threads()
+        for thread in threads:
+            await self._send(thread, "stop")
+        if threads:
+            names = ", ".join(f"[{self._label(t)}]" for t in threads)
+            self._screen.note(f"⏹ cancelling {names} — Ctrl-C again within 2 s quits", style="")
+        else:
+            self._screen.note("nothing is running — Ctrl-C again within 2 s (or Ctrl-D) quits")
+
+    # ---- what the prompt and the live line show ------------------------------------------
+
+    def _prompt(self) -> str:
+        """The question when one is open; else the live lines of running tasks and "›"."""
+        if self._approvals:
+            return translate.approval_prompt(self._approvals[0].request)
+        threads = self._active_threads()
+        lines = []
+        for thread in threads:
+            latest = self._latest.get(thread)
+            status = translate.live_line(latest.text) if latest else "starting…"
+            lines.append(f"{DIM}[{self._label(thread)}] {status}{PLAIN}")
+        if threads:
+            first = self._label(threads[0])
+            lines.append(
+                f"{DIM}>{first} text steers [{first}] · stop {first} cancels it · "
+                f"Ctrl-C cancels all{PLAIN}"
+            )
+        if self._closing and threads:
+            lines.append("waiting (Ctrl-C stops) › ")
+        else:
+            lines.append("› ")
+        return "\n".join(lines)
+
+    # ---- output ------------------------------------------------------------------------
+
+    def _active_threads(self) -> list[str]:
+        prefix = f"console:{translate.CHANNEL}:"
+        keys = [k for k in self._active() if k.startswith(prefix)]
+        return [k.removeprefix(prefix) for k in keys]
+
+    def _busy(self) -> bool:
+        return bool(self._active_threads())
+
+    def _label(self, thread: str | None) -> str | None:
+        """The label of a thread with a live task (given on first sight), else its old one."""
+        if thread is None:
+            return None
+        if thread not in self._labels and thread in self._active_threads():
+            self._labels[thread] = translate.next_label(set(self._labels.values()))
+        return self._labels.get(thread)
+
+    def _print(self, shown: _Shown) -> None:
+        text = translate.clean(shown.text)
+        if text.strip() and text != shown.printed:
+            self._screen.message(self._label(shown.thread), text)
+        shown.printed = text
+
+    def _flush_finished(self) -> None:
+        """Print the final form of messages whose task ended; free their labels."""
+        live = set(self._active_threads())
+        for shown in self._shown.values():
+            if shown.thread not in live and translate.clean(shown.text) != shown.printed:
+                self._print(shown)
+        for thread in [t for t in self._labels if t not in live]:
+            del self._labels[thread]
+
+    async def _tick_forever(self) -> None:
+        drawn = ""
+        while True:
+            await asyncio.sleep(TICK)
+            try:
+                self._flush_finished()
+                if self._closing and not self._busy():
+                    self._input.wake()  # again every tick until the prompt has ended
+                now = self._prompt()
+                if now != drawn:  # redraw only on change: a terminal is not a video
+                    drawn = now
+                    self._input.refresh()
+            except Exception:  # the chat must keep its clock, whatever one tick met
+                log.exception("terminal tick failed")
 
     async def post(self, chat: ChatRef, text: str) -> MessageRef:
-        """Print a new message on its own line."""
-        ref = MessageRef(chat, f"c{next(self._ids)}")
-        self._shown[ref.message_id] = text
-        self._write(("\n" if self._last else "") + translate.clean(text))
-        self._last = ref.message_id
+        """A new message: printed now, unless it is a draft that will still grow."""
+        ref = MessageRef(chat, f"c{next(self._seq)}")
+        shown = _Shown(chat.thread_id or "", text)
+        self._shown[ref.message_id] = self._latest[shown.thread] = shown
+        if not translate.is_draft(text):
+            self._print(shown)
         return ref
 
     async def edit(self, ref: MessageRef, text: str) -> None:
-        """Print what changed: the appended text, or the new lines of a rewritten message."""
-        old = self._shown.get(ref.message_id, "")
-        self._shown[ref.message_id] = text
-        change, appended = translate.delta(old, text)
-        if not change:
-            return
-        if appended and self._last == ref.message_id:
-            self._write(change)
-        else:
-            self._write("\n" + change)
-            self._last = ref.message_id
-        if not text.endswith(translate.CURSOR):
-            self._write("\n")
-            self._last = None
+        """A changed message: live until final (answer done, or its task ended)."""
+        shown = self._shown.get(ref.message_id)
+        if shown is None:
+            shown = self._shown[ref.message_id] = _Shown(ref.chat.thread_id or "", text)
+        was_draft = translate.is_draft(shown.text)
+        shown.text = text
+        self._latest[shown.thread] = shown
+        live = shown.thread in self._active_threads()
+        if not live or (was_draft and not translate.is_draft(text)):
+            self._print(shown)
 
     async def react(self, ref: MessageRef, key: str) -> None:
         """Terminals have no reactions; nothing to do."""
 
     async def ask_approval(self, chat: ChatRef, request: ApprovalRequest) -> MessageRef:
-        """Print the y/n question; the next line typed answers it."""
-        self._pending_approvals.append(request.id)
-        ref = MessageRef(chat, f"c{next(self._ids)}")
-        self._prompts[ref.message_id] = request.id
-        self._write(translate.approval_prompt(request))
-        self._last = None
+        """Ask y/n: the question is the prompt (nothing comes between it and the answer)."""
+        ref = MessageRef(chat, f"c{next(self._seq)}")
+        self._approvals.append(_Pending(request, ref))
+        if not self._input.interactive and len(self._approvals) == 1:
+            self._screen.raw(translate.approval_prompt(request))
+        self._input.refresh()  # the prompt becomes the question
         return ref
 
     async def close_approval(self, prompt: MessageRef, outcome: ApprovalOutcome) -> None:
-        """Print how the approval ended."""
-        approval_id = self._prompts.pop(prompt.message_id, None)
-        self._pending_approvals = [a for a in self._pending_approvals if a != approval_id]
-        self._write(translate.outcome_line(outcome) + "\n")
-        self._last = None
+        """Print how the approval ended (and drop the question if it was still open)."""
+        for pending in [p for p in self._approvals if p.ref.message_id == prompt.message_id]:
+            self._approvals.remove(pending)
+            self._input.refresh()
+        self._screen.message(self._label(prompt.chat.thread_id), translate.outcome_line(outcome))
 
     async def post_image(
         self, chat: ChatRef, data: bytes, filename: str, caption: str
@@ -145,10 +387,3 @@ class ConsoleAdapter:
         """A terminal shows no pictures: print the caption and what the image was."""
         size = f"{len(data) / 1024:.0f} KiB" if len(data) >= 1024 else f"{len(data)} bytes"
         return await self.post(chat, f"{caption}\n[image {filename}, {size}]")
-
-
-async def _stdin_reader() -> asyncio.StreamReader:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    return reader

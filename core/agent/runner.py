@@ -298,6 +298,8 @@ class _TaskRun:
         res = att.result
         rounds = f"{res.rounds} rounds, " if res else ""
         tools = att.executor.tool_log[-6:]
+        if res is None and not tools:  # e.g. the model server is down: nothing was tried
+            return f"{model}, which gave no answer, so nothing ran"
         tool_text = "; ".join(tools) if tools else "no tool calls"
         return f"{model}: {rounds}{tool_text}"
 
@@ -320,7 +322,7 @@ class _TaskRun:
                 f"could not be completed by the local model ({trigger.detail}), and {blocked}. "
                 f"Tried: {tried}."
             )
-            await self.say(f"⚠️ Step {i + 1} {failure}")
+            # Not said here as well: the answer explains every failed step, once.
             return StepOutcome(subtask=subtask, ok=False, answer="", by="local", failure=failure)
         assert self.r._cloud is not None
         cloud = MeteredLLM(self.r._cloud(), self.meter, purpose="escalate")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +178,18 @@ def _risk_classifier() -> Classify:
 
 
 def parse_checks(
-    text: str, *, source: str = "<string>", classify: Classify | None = None
+    text: str,
+    *,
+    source: str = "<string>",
+    classify: Classify | None = None,
+    ollama_host: str = "http://localhost:11434",
+    models: Sequence[str] = (),
 ) -> Checks:
-    """Parse and validate a checks file's text; ConfigError names the line and key."""
+    """Parse and validate a checks file's text; ConfigError names the line and key.
+
+    ``[ollama]`` without ``host`` or ``models`` checks ``ollama_host`` and ``models`` (the
+    configured OLLAMA_HOST and models), so the file follows the configuration.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -217,8 +226,8 @@ def parse_checks(
     if "ollama" in data:
         s = section("ollama", None, data["ollama"])
         ollama = OllamaCheck(
-            host=s.text("host", "http://localhost:11434"),
-            models=s.strings("models"),
+            host=s.text("host", ollama_host),
+            models=s.strings("models") or tuple(models),
             severity=s.severity("critical"),
             **common(s, timeout=5.0),
         )
@@ -368,7 +377,13 @@ def _check_actions(
             )
 
 
-def load_checks(path: Path | str, *, classify: Classify | None = None) -> Checks:
+def load_checks(
+    path: Path | str,
+    *,
+    classify: Classify | None = None,
+    ollama_host: str = "http://localhost:11434",
+    models: Sequence[str] = (),
+) -> Checks:
     """Read and validate the checks file at ``path``."""
     path = Path(path)
     try:
@@ -377,4 +392,6 @@ def load_checks(path: Path | str, *, classify: Classify | None = None) -> Checks
         raise ConfigError(f"HEARTBEAT_CHECKS={str(path)!r}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"HEARTBEAT_CHECKS={str(path)!r}: not UTF-8 text: {exc}") from exc
-    return parse_checks(text, source=str(path), classify=classify)
+    return parse_checks(
+        text, source=str(path), classify=classify, ollama_host=ollama_host, models=models
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from bot.app import App
@@ -117,6 +118,31 @@ async def test_a_crashing_adapter_is_restarted_with_backoff(tmp_path: Path) -> N
     assert steady.connected  # the other platform never noticed
     stop.set()
     await run
+
+
+async def test_each_retry_is_one_line_with_reason_and_delay_and_up_waits_for_connect(
+    tmp_path: Path, caplog
+) -> None:
+    clock = FakeClock()
+    flaky = CrashingAdapter(crashes=2)
+    app, _ = build(tmp_path, {"fake": flaky}, SlowRunner([]), clock=clock)
+    stop = asyncio.Event()
+    with caplog.at_level(logging.INFO, logger="bot.app"):
+        run = asyncio.create_task(app.run(stop))
+        async with asyncio.timeout(5):
+            while not any("is up" in r.getMessage() for r in caplog.records):
+                await asyncio.sleep(0.01)
+        stop.set()
+        await run
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    retries = [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert [r.getMessage() for r in retries] == [
+        "adapter fake failed (ConnectionError: socket closed (run 1)); retrying in 1s",
+        "adapter fake failed (ConnectionError: socket closed (run 2)); retrying in 2s",
+    ]
+    assert all(r.exc_info is None for r in retries)  # the traceback is a DEBUG record
+    up = next(i for i, line in enumerate(lines) if line.startswith("hearth is up"))
+    assert up > lines.index(retries[-1].getMessage())  # not before it connected
 
 
 async def test_shutdown_tells_running_tasks_then_stops_services_and_db(tmp_path: Path) -> None:

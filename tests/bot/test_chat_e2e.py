@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -81,5 +82,60 @@ async def test_ollama_down_is_explained_and_the_chat_stays_usable(tmp_path: Path
     code, out, err = await _chat(tmp_path, url, "hello there\nhelp\n")
     assert code == 0, err
     assert "not reachable" in out and "ollama serve" in out
-    assert "`status`" in out  # the help answer after the failure: still usable
+    assert out.count("not reachable") == 1  # the task says it once
+    assert "Tried: local model qwen2.5:3b, which gave no answer, so nothing ran." in out
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert warnings == [
+        f"hearth: warning: Ollama is not reachable at {url} — start it with `ollama serve`, "
+        f"or set OLLAMA_HOST (now {url})"
+    ]
+    assert "• status — tasks running and queued" in out  # help after the failure: still usable
     assert "Traceback" not in out + err
+
+
+async def test_piped_approval_nothing_between_the_question_and_the_answer(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "build").mkdir(parents=True)
+    async with FakeOllama() as fake:
+        fake.queue_json({"subtasks": ["delete the build directory"]})
+        fake.queue_tool_calls([("shell", {"command": "rm -r build"})])
+        fake.queue_text("Deleted the build directory.")
+        code, out, err = await _chat(
+            tmp_path, fake.url, "clean up the build dir\ny\n", HEARTH_WORKSPACE=str(workspace)
+        )
+    assert code == 0, err
+    # The progress line ("🔧 shell …", tokens) is not printed over the open question.
+    assert "command: rm -r build\n    in:      " in out
+    assert "Approve? [y/N] y\n" in out
+    assert "Deleted the build directory." in out and not (workspace / "build").exists()
+
+
+async def test_sigint_stops_a_piped_chat_with_130_and_a_second_one_cancels(
+    tmp_path: Path,
+) -> None:
+    async with FakeOllama() as fake:
+        fake.queue_json({"subtasks": ["wait"]})
+        fake.queue_hang()
+        proc = await asyncio.create_subprocess_exec(
+            *HEARTH,
+            "chat",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=_env(tmp_path, fake.url),
+            cwd=tmp_path,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(b"a slow task\n")
+        await proc.stdin.drain()
+        async with asyncio.timeout(30):
+            while len(fake.requests) < 2:
+                await asyncio.sleep(0.02)
+            proc.send_signal(signal.SIGINT)  # graceful: the task still has its grace period
+            log = tmp_path / "data" / "hearth.log"
+            while "interrupted: stopping" not in log.read_text():
+                await asyncio.sleep(0.02)
+            proc.send_signal(signal.SIGINT)  # now: cancel it
+            out = (await proc.stdout.read()).decode()
+            assert await proc.wait() == 130
+    assert "hearth was interrupted; this task was stopped." in out

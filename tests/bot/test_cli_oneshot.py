@@ -31,6 +31,7 @@ async def hearth(tmp_path: Path, *args: str, ollama: str, **extra: str) -> tuple
         "HEARTH_DATA_DIR": str(tmp_path / "data"),
         "OLLAMA_HOST": ollama,
     }
+    env |= extra
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

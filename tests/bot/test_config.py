@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.config import Settings, ensure_data_dir
 from core.errors import ConfigError
 
 FULL = {
@@ -142,7 +142,9 @@ def test_approvers_fall_back_to_admins() -> None:
         ({"DAILY_BUDGET_USD": "$5"}, "DAILY_BUDGET_USD", "US dollars"),
         ({"USER_DAILY_BUDGET_USD": "-1"}, "USER_DAILY_BUDGET_USD", ">= 0"),
         ({"ALLOWED_USERS": "U123"}, "ALLOWED_USERS", "platform:id"),
-        ({"ADMINS": "irc:bob"}, "ADMINS", "platform:id"),
+        ({"ADMINS": "irc:bob"}, "ADMINS", "unknown platform 'irc'"),
+        ({"ALLOWED_USERS": "slack:U1,bogus:x"}, "ALLOWED_USERS", "unknown platform 'bogus'"),
+        ({"HEARTBEAT_CHANNEL": "bogus:C1"}, "HEARTBEAT_CHANNEL", "unknown platform 'bogus'"),
         ({"APPROVERS": "slack:"}, "APPROVERS", "platform:id"),
         ({"APPROVAL_TIMEOUT": "0"}, "APPROVAL_TIMEOUT", "at least"),
         ({"MAX_CONCURRENT_TASKS": "0"}, "MAX_CONCURRENT_TASKS", "at least 1"),
@@ -200,3 +202,33 @@ def test_env_example_lists_every_contract_variable() -> None:
     text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
     for name in FULL:
         assert f"{name}=" in text, name
+
+
+def test_misspelled_variables_get_a_did_you_mean(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SLACK_TOKEN=xoxb-1\nDISCORD_BOT_TOKEN=abc\nCOMPOSE_PROJECT_NAME=x\n")
+    s = Settings.load({"MATRIX_HOMESERVR": "https://m.org", "PATH": "/bin"}, dotenv=dotenv)
+    assert s.warnings == (
+        f"SLACK_TOKEN (in {dotenv}) is not a hearth variable; did you mean SLACK_BOT_TOKEN?",
+        f"DISCORD_BOT_TOKEN (in {dotenv}) is not a hearth variable; did you mean DISCORD_TOKEN?",
+        "MATRIX_HOMESERVR (in the environment) is not a hearth variable; "
+        "did you mean MATRIX_HOMESERVER?",
+    )
+    assert s.slack is None and s.discord is None  # ignored, not guessed
+
+
+def test_known_variables_are_not_warned_about(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("".join(f"{name}=\n" for name in FULL) + "SLACK_HTTP_ADDR=\n")
+    assert Settings.load({}, dotenv=dotenv).warnings == ()
+
+
+def test_data_dir_errors_name_the_variable(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    settings = Settings.from_env({"HEARTH_DATA_DIR": str(blocker / "data")})
+    with pytest.raises(ConfigError) as err:
+        ensure_data_dir(settings)
+    assert str(err.value).startswith(f"HEARTH_DATA_DIR='{blocker / 'data'}' is not a writable")
+    ensure_data_dir(Settings.from_env({"HEARTH_DATA_DIR": str(tmp_path / "new" / "data")}))
+    assert (tmp_path / "new" / "data").is_dir()

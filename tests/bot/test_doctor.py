@@ -63,6 +63,29 @@ async def test_platform_without_admins_fails_access(tmp_path: Path) -> None:
     assert "ADMINS" in failed[0]
 
 
+async def test_admins_only_on_another_platform_fail_access(tmp_path: Path) -> None:
+    async with FakeOllama(models=["gemma3:4b", "qwen2.5:3b", "nomic-embed-text"]) as fake:
+        env = _env(tmp_path, fake.url, DISCORD_TOKEN="x" * 30, ADMINS="slack:U1")
+        checks = await run_doctor(env, dotenv=tmp_path / "none")
+    failed = [c.line() for c in checks if not c.ok]
+    assert failed == [
+        "FAIL access: nobody may use hearth on discord (ADMINS and ALLOWED_USERS name only "
+        "slack) — fix: set ADMINS (and ALLOWED_USERS), e.g. ADMINS=discord:YOUR_USER_ID"
+    ]
+
+
+async def test_misspelled_variable_is_named_with_the_likely_one(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("DISCORD_BOT_TOKEN=abc\n")
+    async with FakeOllama(models=["gemma3:4b", "qwen2.5:3b", "nomic-embed-text"]) as fake:
+        checks = await run_doctor(_env(tmp_path, fake.url), dotenv=dotenv)
+    failed = [c.line() for c in checks if not c.ok]
+    assert failed == [
+        f"FAIL config: DISCORD_BOT_TOKEN (in {dotenv}) is not a hearth variable; did you mean "
+        "DISCORD_TOKEN? — fix: rename or remove it"
+    ]
+
+
 async def test_bad_config_stops_at_one_line(tmp_path: Path) -> None:
     checks = await run_doctor({"MAX_CONCURRENT_TASKS": "many"}, dotenv=tmp_path / "none")
     assert [c.line() for c in checks] == [

@@ -67,6 +67,20 @@ async def test_healthz_200_when_database_open_and_adapters_connected(serve, tmp_
     assert closed.text == "database is not open; not connected: matrix\n"
 
 
+async def test_healthz_503_when_no_chat_platform_is_configured(serve, tmp_path) -> None:
+    console = FakeAdapter("console")
+    db = Database(tmp_path / "h.db", [])
+    await db.start()
+    try:
+        console.bind(lambda e: None)  # type: ignore[arg-type,return-value]
+        server = await serve(health=make_health_check(db=db, adapters={"console": console}))
+        only_terminal = await _get(server, "/healthz")
+        assert only_terminal.status_code == 503
+        assert only_terminal.text == "no chat platform is configured\n"
+    finally:
+        await db.close()
+
+
 async def test_healthz_accepts_async_sources_and_reports_their_failures(serve) -> None:
     async def degraded() -> tuple[bool, str]:
         await asyncio.sleep(0)

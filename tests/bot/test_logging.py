@@ -127,6 +127,31 @@ def test_secret_in_exception_traceback_is_masked(capture, fmt: str) -> None:
         assert "RuntimeError" in line["exc"]
 
 
+def test_sdk_reconnect_tracebacks_are_one_line_unless_debugging() -> None:
+    stream = io.StringIO()
+    sdk = logging.getLogger("discord.client")
+    handler = build_handler(stream=stream)
+    sdk.addHandler(handler)
+    root = logging.getLogger()
+    level = root.level
+    try:
+        for debug in (False, True):
+            root.setLevel(logging.DEBUG if debug else logging.INFO)
+            try:
+                raise OSError("Cannot connect to host gateway.discord.gg:443")
+            except OSError:
+                sdk.exception("Attempting a reconnect in %.2fs", 2.5)
+    finally:
+        root.setLevel(level)
+        sdk.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith(
+        "Attempting a reconnect in 2.50s (OSError: Cannot connect to host gateway.discord.gg:443)"
+    )
+    assert "Traceback (most recent call last)" not in lines[0]
+    assert "Traceback (most recent call last):" in lines[2]  # at DEBUG it is all there
+
+
 def test_bad_format_arguments_do_not_lose_the_line() -> None:
     stream = io.StringIO()
     handler = build_handler(fmt="json", stream=stream)

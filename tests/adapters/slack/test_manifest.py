@@ -21,6 +21,7 @@ def test_manifest_scopes_and_events() -> None:
         "message.channels",
         "message.groups",
         "message.im",
+        "message.mpim",
         "reaction_added",
     }
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
@@ -28,6 +29,7 @@ def test_manifest_scopes_and_events() -> None:
         "channels:history",
         "groups:history",
         "im:history",
+        "mpim:history",
         "chat:write",
         "reactions:read",
         "reactions:write",

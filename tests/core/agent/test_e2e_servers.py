@@ -198,13 +198,13 @@ async def test_local_only_command_then_task_stays_local(world: World, tmp_path: 
         await finished(world.adapter, h)
         await h.dispatcher.handle(mention("usage", "402"))
         async with asyncio.timeout(2):
-            while not any(t.startswith("*LLM usage*") for t in world.adapter.texts()):
+            while not any(t.startswith("**LLM usage**") for t in world.adapter.texts()):
                 await asyncio.sleep(0.005)
     texts = world.adapter.texts()
     assert texts[0] == "local-only is on: tasks in this channel never call Claude."
     assert world.anthropic.requests == []
     assert any("this channel is local-only" in t for t in texts)
-    report = next(t for t in texts if t.startswith("*LLM usage*"))
+    report = next(t for t in texts if t.startswith("**LLM usage**"))
     assert "· ollama: 2 calls" in report and "anthropic" not in report
 
 

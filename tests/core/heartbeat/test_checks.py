@@ -149,9 +149,13 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_example_file_parses_with_the_real_risk_classifier() -> None:
     pytest.importorskip("core.tools.risk")
-    checks = load_checks(ROOT / "examples" / "heartbeat.toml")
+    checks = load_checks(
+        ROOT / "examples" / "heartbeat.toml", ollama_host="http://gpu:11434", models=["m:1"]
+    )
     assert len(checks) == 9
     assert checks.shell[0].command.startswith("docker ps")
+    assert checks.ollama is not None  # it follows OLLAMA_HOST and the configured models
+    assert (checks.ollama.host, checks.ollama.models) == ("http://gpu:11434", ("m:1",))
 
 
 def test_default_checks_without_a_file() -> None:
