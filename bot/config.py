@@ -203,7 +203,9 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from a mapping; tests pass a dict instead of patching os.environ."""
         preset = _Reader(env).choice("HEARTH_PRESET", "", set(PRESETS)) or None
-        r = _Reader(apply_preset(preset, env))  # explicit variables win over the preset
+        # Explicit variables win over the preset; without one, read ``env`` itself (so that
+        # known_variables() can record every name asked for).
+        r = _Reader(apply_preset(preset, env) if preset else env)
         data_dir = Path(r.str("HEARTH_DATA_DIR", "./data"))
         settings = cls(
             data_dir=data_dir,
