@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_matrix
+from bot import cli_matrix, cli_memory
 from bot.config import Settings, ensure_data_dir
 from core.errors import ConfigError, HearthError
 
@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--since", default=None, help="only newer than this: 7d, 24h or an ISO date")
     ex.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
     cli_matrix.add_parser(sub)
+    cli_memory.add_parser(sub)
     return p
 
 
@@ -102,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(settings, args))
         if args.command == "matrix":
             return cli_matrix.run(settings, args)
+        if args.command == "memory":
+            return cli_memory.run(settings, args)
     except ConfigError as exc:
         print(f"hearth: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

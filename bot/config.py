@@ -140,6 +140,8 @@ class Settings:
     health_addr: str | None = None  # "host:port"
     log_format: str = "text"  # text | json
     log_level: str = "INFO"
+    memory_max_entries: int = 5000  # per scope
+    memory_ttl_days: float = 180.0  # for task summaries
     # The process environment that tool subprocesses start from (scrubbed of secrets there).
     child_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     # Likely typos in variable names ("did you mean …?"), shown at start and by the doctor.
@@ -149,6 +151,11 @@ class Settings:
     def db_path(self) -> Path:
         """The SQLite database file."""
         return self.data_dir / "hearth.db"
+
+    @property
+    def memory_dir(self) -> Path:
+        """Where the Chroma memory store lives."""
+        return self.data_dir / "memory"
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -251,6 +258,8 @@ class Settings:
             log_level=r.choice(
                 "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}, upper=True
             ),
+            memory_max_entries=r.int("MEMORY_MAX_ENTRIES", 5000, minimum=1),
+            memory_ttl_days=r.float("MEMORY_TTL_DAYS", 180.0, minimum=1.0),
         )
         return settings
 

@@ -258,6 +258,38 @@ def _heartbeat(settings: Settings) -> list[Check]:
     return [Check(True, "heartbeat checks", f"{settings.heartbeat_checks} ({len(checks)} checks)")]
 
 
+async def _memory(settings: Settings) -> Check:
+    from bot.wiring import memory_store_for
+    from core.clock import utc
+    from core.memory import MemoryUnavailable, read_state
+
+    store = memory_store_for(settings)
+    try:
+        entries = await store.count()
+    except MemoryUnavailable as exc:
+        return Check(
+            False,
+            "memory",
+            f"the store at {settings.memory_dir} cannot be opened ({exc})",
+            "make it writable, or move it aside to start an empty memory",
+        )
+    finally:
+        await store.close()
+    state = read_state(settings.memory_dir)
+    detail = f"{entries} entries at {settings.memory_dir}"
+    if state.get("last_error"):
+        when = utc(float(state.get("error_at", 0))).strftime("%Y-%m-%d %H:%M UTC")
+        if state.get("state") == "down":
+            return Check(
+                False,
+                "memory",
+                f"{detail}; unavailable (last error {when}): {state['last_error']}",
+                f"check that Ollama serves EMBED_MODEL ({settings.embed_model})",
+            )
+        detail += f"; last error ({when}, recovered): {state['last_error']}"
+    return Check(True, "memory", detail)
+
+
 async def run_doctor(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = None
 ) -> list[Check]:
@@ -280,4 +312,5 @@ async def run_doctor(
     checks += _access(settings)
     checks.append(_cloud(settings))
     checks += _heartbeat(settings)
+    checks.append(await _memory(settings))
     return checks

@@ -17,6 +17,7 @@ from bot.health import HealthServer, make_health_check
 from bot.logging import setup_logging
 from core.access import AccessPolicy
 from core.agent.config import AgentConfig
+from core.agent.recollect import TaskMemory
 from core.agent.runner import AgentRunner
 from core.agent_commands import agent_commands
 from core.approval_commands import approval_commands
@@ -32,6 +33,8 @@ from core.heartbeat.export import export_ticks, parse_since
 from core.heartbeat_commands import heartbeat_command
 from core.llm.base import LLMClient
 from core.llm.ollama import OllamaClient
+from core.memory import MemoryStore
+from core.memory.commands import memory_commands
 from core.metrics import Metrics
 from core.ports import ChatAdapter, Clock
 from core.redact import RedactingAdapter, Redactor
@@ -128,6 +131,7 @@ class Core:
     dispatcher: Dispatcher
     failures: _FailureCounter
     seen: SeenEventStore
+    memory: TaskMemory | None = None
 
 
 def build_core(
@@ -157,6 +161,8 @@ def build_core(
         usage_store, cloud_model=settings.claude_model, clock=clock, metrics=metrics
     )
     channels = ChannelSettings(KVStore(db), clock=clock)
+    memory_store = memory_store_for(settings, clock=clock)
+    task_memory = TaskMemory(memory_store)
 
     def tools_for(task: TaskContext):
         return build_tools(
@@ -226,6 +232,8 @@ def build_core(
             if settings.escalation_local_model
             else None
         ),
+        recall=task_memory.recall,
+        remember=task_memory.remember,
     )
     pool = TaskPool(
         runner,
@@ -295,6 +303,7 @@ def build_core(
             *approval_commands(broker),
             *agent_commands(reporter, channels),
             heartbeat_command(heartbeat),
+            *memory_commands(memory_store),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
         clock=clock,
@@ -314,6 +323,22 @@ def build_core(
         dispatcher,
         failures,
         seen,
+        memory=task_memory,
+    )
+
+
+def memory_store_for(settings: Settings, *, clock: Clock | None = None) -> MemoryStore:
+    """The memory store under $HEARTH_DATA_DIR/memory, embedding with EMBED_MODEL."""
+    return MemoryStore(
+        settings.memory_dir,
+        embedder=OllamaClient(
+            settings.ollama_host, settings.embed_model, num_ctx=2048, timeout=30, clock=clock
+        ),
+        embed_model=settings.embed_model,
+        redactor=Redactor(settings.secrets),
+        max_entries=settings.memory_max_entries,
+        ttl_days=settings.memory_ttl_days,
+        clock=clock,
     )
 
 
@@ -393,6 +418,8 @@ def build_app(
     if console:
         term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
     services: list[Service] = [_SchedulerService(Scheduler(clock=core.clock), core)]
+    if core.memory is not None:
+        services.append(core.memory)
     if settings.health_addr:
         services.append(
             HealthServer(
@@ -498,5 +525,6 @@ __all__ = [
     "configure_logging",
     "export",
     "heartbeat_once",
+    "memory_store_for",
     "usage_report",
 ]

@@ -50,8 +50,8 @@ def _core_rule(rel: Path, name: str) -> str | None:
         return "core must not import a chat SDK"
     if top in LLM_SDKS and rel.parts[:2] != ("core", "llm"):
         return "LLM SDKs belong in core/llm/"
-    if top == "chromadb" and rel.as_posix() != "core/memory.py":
-        return "chromadb belongs in core/memory.py"
+    if top == "chromadb" and rel.parts[:2] != ("core", "memory"):
+        return "chromadb belongs in core/memory/"
     if top == "aiosqlite" and rel.parts[:2] != ("core", "storage"):
         return "aiosqlite belongs in core/storage/"
     if top == "apscheduler" and rel.as_posix() != "core/scheduler.py":

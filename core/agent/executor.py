@@ -30,6 +30,7 @@ from core.agent.guards import (
 from core.agent.hints import with_hint
 from core.llm.base import LLMClient, Message, TextDelta, ToolCall, ToolResult, ToolSpec, TurnEnd
 from core.llm.toolcalls import recover_tool_calls
+from core.memory.quote import prompt_block
 from core.tools.base import ToolContext, ToolRunner
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ class Executor:
         steering: Callable[[], list[str]] = list,
         earlier: Sequence[str] = (),
         feedback: str | None = None,
+        recalled: Sequence[str] = (),
     ) -> SubtaskResult:
         """Work on ``subtask`` until the model answers without tool calls (or is made to)."""
         cfg = self._config
@@ -142,7 +144,7 @@ class Executor:
         outputs: list[str] = []
         files: list[str] = []
         messages: list[Message] = [
-            Message("user", _first_prompt(goal, subtask, earlier, feedback))
+            Message("user", _first_prompt(goal, subtask, earlier, feedback, recalled))
         ]
         prompt_tokens = completion_tokens = peak = tool_calls = 0
         rounds = 0
@@ -336,8 +338,16 @@ class Executor:
         return ToolResult(call.id, call.name, output, result.is_error)
 
 
-def _first_prompt(goal: str, subtask: str, earlier: Sequence[str], feedback: str | None) -> str:
+def _first_prompt(
+    goal: str,
+    subtask: str,
+    earlier: Sequence[str],
+    feedback: str | None,
+    recalled: Sequence[str] = (),
+) -> str:
     parts = [f"Overall goal: {goal}", f"Your step: {subtask}"]
+    if recalled:
+        parts.append(prompt_block(recalled))
     if earlier:
         parts.append("Results of earlier steps:\n" + "\n".join(f"- {e}" for e in earlier))
     if feedback:

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.errors import LLMError
 from core.llm.base import LLMClient, Message, TextDelta, TurnEnd
+from core.memory.quote import prompt_block
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,7 @@ class Planner:
         """Ordered subtasks for ``goal`` (at least one)."""
         prompt = f"Goal: {goal}"
         if memories:
-            prompt += "\n\nThings remembered from earlier work:\n" + "\n".join(
-                f"- {m}" for m in memories
-            )
+            prompt += "\n\n" + prompt_block(memories)
         text = ""
         try:
             async for event in self._llm.stream(

@@ -20,6 +20,7 @@ from core.agent.executor import Executor, SubtaskResult
 from core.agent.local_escalation import bigger_local
 from core.agent.metered import Meter, MeteredLLM
 from core.agent.planner import Planner
+from core.agent.recollect import TaskEnd
 from core.agent.summary import StepOutcome, Summarizer
 from core.agent.verifier import Verifier
 from core.budget import Budget
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 CloudFactory = Callable[[], LLMClient]
 ToolsFactory = Callable[[TaskContext], ToolRunner]
 Recall = Callable[[TaskContext], Awaitable[list[str]]]
+Remember = Callable[[TaskContext, TaskEnd], None]  # schedules the task's memory note
 
 
 @dataclass
@@ -71,6 +73,7 @@ class AgentRunner:
         metrics: Metrics | None = None,
         recall: Recall | None = None,
         local_escalation: LLMClient | None = None,
+        remember: Remember | None = None,
     ) -> None:
         self._planner_llm = planner_llm
         self._local_escalation = local_escalation  # ESCALATION_LOCAL_MODEL, tried before Claude
@@ -84,6 +87,7 @@ class AgentRunner:
         self._clock = clock or SystemClock()
         self._metrics = metrics or Metrics()
         self._recall = recall
+        self._remember = remember
 
     def _tools_for(self, task: TaskContext) -> ToolRunner:
         if hasattr(self._tools, "specs"):
@@ -122,12 +126,15 @@ class AgentRunner:
             async with answer:
                 await summarizer.write(task.goal, outcomes, answer)
         except asyncio.CancelledError:
+            self._ended(run, "cancelled")
             await card.close("⏹ Stopped")
             raise
-        except BaseException:
+        except BaseException as exc:
+            self._ended(run, "failed", error=f"{type(exc).__name__}: {exc}")
             await card.close("❌ Failed")
             raise
         failed = sum(not o.ok for o in outcomes)
+        self._ended(run, "failed" if failed == len(outcomes) else "done")
         escalated = sum(o.by.startswith("Claude") for o in outcomes)
         if failed == len(outcomes):
             status = "❌ Could not finish"
@@ -143,6 +150,25 @@ class AgentRunner:
         if failed == len(outcomes):
             raise TaskFailed(line)  # the thread already shows why; the task is stored as failed
         return line
+
+    def _ended(self, run: _TaskRun, status: str, *, error: str = "") -> None:
+        # Every way a task ends leaves a memory note; cancelled ones by rules only.
+        if self._remember is None:
+            return
+        llm = None
+        if status != "cancelled":
+            llm = MeteredLLM(self._executor_llm, run.meter, purpose="memory")
+        end = TaskEnd(
+            status=status,
+            outcomes=tuple(run.outcomes),
+            memos=tuple(run.memos),
+            error=error,
+            llm=llm,
+        )
+        try:
+            self._remember(run.task, end)
+        except Exception:
+            log.exception("could not schedule the memory note of %s", run.task.task_id)
 
 
 class _TaskRun:
@@ -169,6 +195,8 @@ class _TaskRun:
             workspace=runner._config.workspace,
         )
         self.memos: list[str] = []
+        self.memories: list[str] = []  # recalled memory, quoted, for planner and executor
+        self.outcomes: list[StepOutcome] = []  # so far: a cancelled task's note uses them
 
     async def say(self, text: str) -> None:
         """Post a short note in the task's thread (escalations, retries, budget)."""
@@ -182,7 +210,7 @@ class _TaskRun:
         memories: list[str] = []
         if self.r._recall is not None:
             try:
-                memories = await self.r._recall(self.task)
+                memories = self.memories = await self.r._recall(self.task)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -194,7 +222,7 @@ class _TaskRun:
         self.card.set_activity("planning")
         plan = await planner.plan(self.task.goal, memories=memories)
         self.card.set_plan(plan)
-        outcomes: list[StepOutcome] = []
+        outcomes = self.outcomes
         for i, subtask in enumerate(plan):
             self.card.step(i, StepState.RUNNING, "local")
             outcome = await self.step(i, subtask, plan, outcomes)
@@ -230,6 +258,7 @@ class _TaskRun:
                     steering=self.task.take_steering,
                     earlier=self._earlier(outcomes),
                     feedback=feedback,
+                    recalled=self.memories,
                 )
         except TimeoutError:
             return _Attempt(None, timeout_trigger(cfg.subtask_timeout), ex)

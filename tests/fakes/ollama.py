@@ -8,7 +8,8 @@ The unmodified ``ollama.AsyncClient(host=fake.url)`` talks to it. Served endpoin
   nanoseconds. A request for a model not in ``fake.models`` gets Ollama's 404
   ``{"error": "model \\"x\\" not found, try pulling it first"}``.
 - ``GET /api/tags`` (``fake.models``), ``GET /api/ps`` (``fake.loaded``),
-  ``POST /api/embed`` (deterministic vectors), ``GET /api/version``.
+  ``POST /api/embed`` (deterministic bag-of-words vectors; ``fake.embed_error`` makes it
+  fail), ``GET /api/version``.
 
 Script answers with ``queue_text``, ``queue_tool_calls``, ``queue_json``, ``queue_error``,
 ``queue_stream_error`` and ``queue_hang``; when the queue is empty the fallback answer
@@ -25,6 +26,7 @@ import asyncio
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,10 +79,22 @@ def estimate_prompt_tokens(body: Mapping[str, Any]) -> int:
     return max(1, chars // 4)
 
 
-def _embedding(text: str, dim: int) -> list[float]:
-    """A deterministic unit vector derived from the text (same text, same vector)."""
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    raw = [(digest[i % len(digest)] / 255.0) - 0.5 for i in range(dim)]
+def _word_vector(word: str, dim: int) -> list[float]:
+    digest = hashlib.sha256(word.encode("utf-8")).digest()
+    return [(digest[i % len(digest)] / 255.0) - 0.5 for i in range(dim)]
+
+
+def embedding(text: str, dim: int) -> list[float]:
+    """A deterministic unit vector: the sum of one pseudo-random vector per word.
+
+    Same text, same vector; texts sharing words lie closer together, so nearest-neighbour
+    recall behaves like a (very small) real embedding model.
+    """
+    words = re.findall(r"\w+", text.lower()) or [text]
+    raw = [0.0] * dim
+    for word in words:
+        for i, x in enumerate(_word_vector(word, dim)):
+            raw[i] += x
     norm = math.sqrt(sum(x * x for x in raw)) or 1.0
     return [x / norm for x in raw]
 
@@ -109,6 +123,7 @@ class FakeOllama(LoopbackServer):
         self.version = version
         self.requests: list[dict[str, Any]] = []  # /api/chat bodies, in arrival order
         self.embed_requests: list[dict[str, Any]] = []
+        self.embed_error: tuple[int, str] | None = None  # (status, message) while set
         self.paths: list[str] = []  # "METHOD /path" of every request
         self.replies: list[ScriptedReply] = []
         self.sizes: dict[str, int] = {}  # model -> bytes in /api/tags and /api/ps (default 2 GB)
@@ -330,6 +345,9 @@ class FakeOllama(LoopbackServer):
         self.paths.append("POST /api/embed")
         body = await request.json()
         self.embed_requests.append(body)
+        if self.embed_error is not None:
+            status, message = self.embed_error
+            return web.json_response({"error": message}, status=status)
         model = str(body.get("model", ""))
         if not self._knows(model):
             return web.json_response(
@@ -340,7 +358,7 @@ class FakeOllama(LoopbackServer):
         return web.json_response(
             {
                 "model": model,
-                "embeddings": [_embedding(t, self.embed_dim) for t in texts],
+                "embeddings": [embedding(t, self.embed_dim) for t in texts],
                 "total_duration": 10_000_000,
                 "load_duration": 1_000_000,
                 "prompt_eval_count": sum(max(1, len(t) // 4) for t in texts),
