@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.agent.config import AgentConfig
-from core.agent.runner import AgentRunner
+from core.agent.runner import AgentRunner, Recall, Remember
 from core.budget import Budget
 from core.channel_settings import ChannelSettings
 from core.errors import TaskFailed
@@ -53,6 +53,8 @@ class Rig:
     daily_usd: float | None = None
     user_daily_usd: float | None = None
     with_cloud: bool = True
+    recall: Recall | None = None
+    remember: Remember | None = None
 
     def runner(self) -> AgentRunner:
         """A runner over the rig's parts (built late so tests can tweak them first)."""
@@ -77,6 +79,8 @@ class Rig:
             config=self.config,
             clock=self.clock,
             metrics=self.metrics,
+            recall=self.recall,
+            remember=self.remember,
         )
 
     def task(self, goal: str = "check the config", **kw: object) -> TaskContext:
