@@ -1,13 +1,19 @@
 """ChromaIndex: the one place chromadb is used. Blocking; MemoryStore calls it off the loop.
 
 chromadb is imported on first open, not at import time: it is slow to import and most
-commands (and the process start) never need it. The collection is created with no embedding
+commands (and the process start) never need it. Collections are created with no embedding
 function at all, and every call passes vectors made by Ollama: Chroma's default embedder,
 which downloads a model at run time, can never run.
+
+Each scope has its own collection, and global entries are copied into one more. Recall is
+then a plain nearest-neighbour query on one small index: a metadata filter over a shared
+collection made Chroma scan every entry (40–70 ms at 10k entries), and a scope boundary that
+is a separate index cannot leak by a wrong filter.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,132 +22,201 @@ from typing import Any
 from core.memory.entry import MemoryEntry
 
 PAGE = 1000  # rows per get() when walking a whole collection
+_SPACE = {"hnsw": {"space": "cosine"}}
 
 
-def collection_name(embed_model: str) -> str:
-    """One collection per embedding model: vectors of two models never mix."""
+def collection_prefix(embed_model: str) -> str:
+    """One set of collections per embedding model: vectors of two models never mix."""
     slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", embed_model).strip("-._") or "default"
-    return f"hearth-{slug}"[:200]
+    return f"hearth-{slug[:100]}"
+
+
+def _entries(res: dict[str, Any]) -> list[MemoryEntry]:
+    return [
+        MemoryEntry.from_stored(i, d or "", dict(m or {}))
+        for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
+    ]
 
 
 class ChromaIndex:
-    """A Chroma PersistentClient collection holding memory entries (not thread-safe: one
-    worker thread calls it)."""
+    """A Chroma PersistentClient holding memory entries, one collection per scope (not
+    thread-safe: one worker thread calls it)."""
 
     def __init__(self, path: Path, embed_model: str) -> None:
         self._path = path
-        self._name = collection_name(embed_model)
-        self._col: Any = None
+        self._prefix = collection_prefix(embed_model)
+        self._client: Any = None
+        self._cols: dict[str, Any] = {}
 
     def open(self) -> None:
-        """Import chromadb, open (or create) the store under ``path``."""
-        if self._col is not None:
+        """Import chromadb and open (or create) the store under ``path``."""
+        if self._client is not None:
             return
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         self._path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(
+        self._client = chromadb.PersistentClient(
             path=str(self._path),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
-        self._col = client.get_or_create_collection(
-            self._name,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
 
-    @property
-    def embedding_function(self) -> Any:
-        """What Chroma would embed with on its own (always None)."""
+    def _name(self, scope: str | None) -> str:
+        if scope is None:
+            return f"{self._prefix}-global"
+        return f"{self._prefix}-s{hashlib.sha256(scope.encode()).hexdigest()[:24]}"
+
+    def _col(self, scope: str | None, *, create: bool) -> Any:
+        """The collection of ``scope`` (None: the global copies); None if absent."""
+        name = self._name(scope)
+        col = self._cols.get(name)
+        if col is not None:
+            return col
         self.open()
-        return self._col.configuration.get("embedding_function")
+        if create:
+            col = self._client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                configuration=_SPACE,
+                metadata={"scope": scope or "*global*"},
+            )
+        else:
+            from chromadb.errors import NotFoundError
+
+            try:
+                col = self._client.get_collection(name, embedding_function=None)
+            except (NotFoundError, ValueError):
+                return None
+        self._cols[name] = col
+        return col
+
+    def _all(self) -> list[Any]:
+        """Every scope collection of this embedding model (not the global copies)."""
+        self.open()
+        names = [c.name for c in self._client.list_collections()]
+        own = [n for n in names if n.startswith(f"{self._prefix}-s")]
+        return [self._client.get_collection(n, embedding_function=None) for n in sorted(own)]
+
+    def embedding_functions(self) -> list[Any]:
+        """What each collection would embed with on its own (always None)."""
+        cols = self._all()
+        return [c.configuration.get("embedding_function") for c in cols]
 
     def add(self, entries: Sequence[MemoryEntry], vectors: Sequence[Sequence[float]]) -> None:
-        """Store entries with their vectors."""
-        self.open()
-        self._col.add(
-            ids=[e.id for e in entries],
-            documents=[e.text for e in entries],
-            metadatas=[e.metadata() for e in entries],
-            embeddings=[list(v) for v in vectors],
-        )
+        """Store entries with their vectors, each in its scope's collection."""
+        by_scope: dict[str, list[int]] = {}
+        for i, entry in enumerate(entries):
+            by_scope.setdefault(entry.scope, []).append(i)
+        for scope, rows in by_scope.items():
+            self._col(scope, create=True).add(
+                ids=[entries[i].id for i in rows],
+                documents=[entries[i].text for i in rows],
+                metadatas=[entries[i].metadata() for i in rows],
+                embeddings=[list(vectors[i]) for i in rows],
+            )
 
-    def query(
-        self, vector: Sequence[float], where: dict[str, Any] | None, k: int
-    ) -> list[tuple[MemoryEntry, float]]:
-        """The ``k`` nearest entries matching ``where``, with their cosine distances."""
-        self.open()
-        res = self._col.query(
-            query_embeddings=[list(vector)],
-            n_results=k,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
+    def query(self, vector: Sequence[float], scope: str | None, k: int) -> list[MemoryEntry]:
+        """The ``k`` entries of ``scope`` and the global ones nearest to ``vector``
+        (every scope's when ``scope`` is None: the operator's CLI)."""
+        cols = (
+            self._all()
+            if scope is None
+            else [self._col(scope, create=False), self._col(None, create=False)]
         )
-        ids, docs, metas, dists = (
-            res["ids"][0],
-            res["documents"][0],
-            res["metadatas"][0],
-            res["distances"][0],
-        )
-        return [
-            (MemoryEntry.from_stored(i, d or "", dict(m or {})), float(dist))
-            for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
-        ]
+        hits: dict[str, tuple[float, MemoryEntry]] = {}
+        for col in cols:
+            if col is None:
+                continue
+            res = col.query(
+                query_embeddings=[list(vector)],
+                n_results=k,
+                include=["documents", "metadatas", "distances"],
+            )
+            found = _entries({key: res[key][0] for key in ("ids", "documents", "metadatas")})
+            for entry, dist in zip(found, res["distances"][0], strict=True):
+                if entry.id not in hits or dist < hits[entry.id][0]:
+                    hits[entry.id] = (float(dist), entry)
+        return [entry for _, entry in sorted(hits.values(), key=lambda h: h[0])[:k]]
 
-    def get(
-        self,
-        *,
-        ids: Sequence[str] | None = None,
-        where: dict[str, Any] | None = None,
-        contains: str | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
+    def in_scope(
+        self, scope: str, *, contains: str | None = None, limit: int | None = None
     ) -> list[MemoryEntry]:
-        """Entries by id, metadata filter and/or a substring of their text."""
-        self.open()
-        res = self._col.get(
-            ids=list(ids) if ids is not None else None,
-            where=where,
-            where_document={"$contains": contains} if contains else None,
-            limit=limit,
-            offset=offset,
-            include=["documents", "metadatas"],
+        """Entries of ``scope`` (optionally only those whose text contains ``contains``)."""
+        col = self._col(scope, create=False)
+        if col is None:
+            return []
+        return _entries(
+            col.get(
+                where_document={"$contains": contains} if contains else None,
+                limit=limit,
+                include=["documents", "metadatas"],
+            )
         )
-        return [
-            MemoryEntry.from_stored(i, d or "", dict(m or {}))
-            for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
-        ]
 
-    def ids(self, where: dict[str, Any]) -> list[str]:
-        """Ids of the entries matching ``where`` (no documents read)."""
-        self.open()
-        return list(self._col.get(where=where, include=[])["ids"])
+    def globals(self, *, contains: str | None = None) -> list[MemoryEntry]:
+        """The entries marked global."""
+        col = self._col(None, create=False)
+        if col is None:
+            return []
+        where_document = {"$contains": contains} if contains else None
+        return _entries(col.get(where_document=where_document, include=["documents", "metadatas"]))
+
+    def find(self, entry_id: str) -> MemoryEntry | None:
+        """One entry by id, whichever scope holds it."""
+        for col in self._all():
+            found = _entries(col.get(ids=[entry_id], include=["documents", "metadatas"]))
+            if found:
+                return found[0]
+        return None
 
     def walk(self) -> Iterator[MemoryEntry]:
-        """Every entry, page by page."""
-        offset = 0
-        while True:
-            page = self.get(limit=PAGE, offset=offset)
-            yield from page
-            if len(page) < PAGE:
-                return
-            offset += PAGE
+        """Every entry of every scope, page by page."""
+        for col in self._all():
+            offset = 0
+            while True:
+                res = col.get(limit=PAGE, offset=offset, include=["documents", "metadatas"])
+                page = _entries(res)
+                yield from page
+                if len(page) < PAGE:
+                    break
+                offset += PAGE
 
     def set_global(self, entry: MemoryEntry, value: bool) -> None:
-        """Mark or unmark an entry for recall in every scope."""
-        self.open()
+        """Mark or unmark an entry for recall in every scope (a copy in the global set)."""
+        col = self._col(entry.scope, create=True)
         meta = entry.metadata()
         meta["global"] = value
-        self._col.update(ids=[entry.id], metadatas=[meta])
+        col.update(ids=[entry.id], metadatas=[meta])
+        if value:
+            vector = col.get(ids=[entry.id], include=["embeddings"])["embeddings"][0]
+            self._col(None, create=True).upsert(
+                ids=[entry.id], documents=[entry.text], metadatas=[meta], embeddings=[vector]
+            )
+        else:
+            self.delete(None, [entry.id])
 
-    def delete(self, ids: Sequence[str]) -> None:
-        """Remove entries by id."""
-        if ids:
-            self.open()
-            self._col.delete(ids=list(ids))
+    def count_scope(self, scope: str) -> int:
+        """How many entries ``scope`` holds."""
+        col = self._col(scope, create=False)
+        return 0 if col is None else int(col.count())
+
+    def delete(self, scope: str | None, ids: Sequence[str]) -> None:
+        """Remove entries of ``scope`` (None: global copies) by id; global copies go too."""
+        if not ids:
+            return
+        for name in {scope, None}:
+            col = self._col(name, create=False)
+            if col is not None:
+                col.delete(ids=list(ids))
+
+    def expired(self, cutoff: float, kind: str) -> list[MemoryEntry]:
+        """Entries of ``kind`` created before ``cutoff``, in every scope."""
+        where = {"$and": [{"kind": kind}, {"created_at": {"$lt": cutoff}}]}
+        out: list[MemoryEntry] = []
+        for col in self._all():
+            out += _entries(col.get(where=where, include=["documents", "metadatas"]))
+        return out
 
     def count(self) -> int:
-        """How many entries the collection holds."""
-        self.open()
-        return int(self._col.count())
+        """How many entries the store holds."""
+        return sum(int(c.count()) for c in self._all())

@@ -77,7 +77,6 @@ class MemoryStore:
         self._embed_timeout = embed_timeout
         self._clock = clock or SystemClock()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="hearth-memory")
-        self._counts: dict[str, int] = {}
         self._down_since: float | None = None
         self.last_error = ""
         self.last_error_at = 0.0
@@ -198,30 +197,23 @@ class MemoryStore:
 
     def _add_and_trim(self, entry: MemoryEntry, vector: Sequence[float]) -> None:
         self._index.add([entry], [vector])
-        scope = entry.scope
-        if scope not in self._counts:
-            self._counts[scope] = len(self._index.ids({"scope": scope}))
-        else:
-            self._counts[scope] += 1
-        if self._counts[scope] > self._max:
-            self._trim(scope)
+        if self._index.count_scope(entry.scope) > self._max:
+            self._trim(entry.scope)
 
     def _trim(self, scope: str) -> None:
-        entries = self._index.get(where={"scope": scope})
+        entries = self._index.in_scope(scope)
         cutoff = self._clock.now() - self._ttl
-        doomed = [e.id for e in entries if e.kind == TASK and e.created_at < cutoff]
-        rest = [e for e in entries if e.id not in set(doomed)]
+        expired = {e.id for e in entries if e.kind == TASK and e.created_at < cutoff}
+        rest = [e for e in entries if e.id not in expired]
         rest.sort(key=lambda e: (RETENTION_RANK.get(e.kind, 0), e.created_at))
-        doomed += [e.id for e in rest[: max(0, len(rest) - self._max)]]
-        self._index.delete(doomed)
-        self._counts[scope] = len(entries) - len(doomed)
+        doomed = [*expired, *(e.id for e in rest[: max(0, len(rest) - self._max)])]
+        self._index.delete(scope, doomed)
 
     def _expire_all(self) -> int:
-        cutoff = self._clock.now() - self._ttl
-        ids = self._index.ids({"$and": [{"kind": TASK}, {"created_at": {"$lt": cutoff}}]})
-        self._index.delete(ids)
-        self._counts.clear()
-        return len(ids)
+        expired = self._index.expired(self._clock.now() - self._ttl, TASK)
+        for entry in expired:
+            self._index.delete(entry.scope, [entry.id])
+        return len(expired)
 
     async def expire(self) -> int:
         """Delete task summaries older than MEMORY_TTL_DAYS; returns how many."""
@@ -229,11 +221,10 @@ class MemoryStore:
 
     async def forget(self, entry_id: str) -> bool:
         """Delete one entry; False when there is none with that id."""
-        found = await self._chroma(self._index.get, ids=[entry_id])
-        if not found:
+        found = await self._chroma(self._index.find, entry_id)
+        if found is None:
             return False
-        await self._chroma(self._index.delete, [entry_id])
-        self._counts.pop(found[0].scope, None)
+        await self._chroma(self._index.delete, found.scope, [entry_id])
         return True
 
     async def set_global(self, entry: MemoryEntry, value: bool) -> None:
@@ -249,34 +240,38 @@ class MemoryStore:
         """
         try:
             vector = (await self._embed([query]))[0]
-            where = {"$or": [{"scope": scope}, {"global": True}]}
-            hits = await self._chroma(self._index.query, vector, where, k + 5)
+            hits = await self._chroma(self._index.query, vector, scope, k + 5)
         except MemoryUnavailable:
             return []
         await self._ok()
         cutoff = self._clock.now() - self._ttl
-        fresh = [e for e, _ in hits if not (e.kind == TASK and e.created_at < cutoff)]
+        fresh = [e for e in hits if not (e.kind == TASK and e.created_at < cutoff)]
         return fresh[:k]
 
     async def search(self, scope: str | None, query: str, k: int = 10) -> list[MemoryEntry]:
         """Entries like ``query`` (by meaning; by words when embedding is down)."""
-        where = None if scope is None else {"$or": [{"scope": scope}, {"global": True}]}
         try:
             vector = (await self._embed([query]))[0]
         except MemoryUnavailable:
-            return await self._chroma(self._index.get, where=where, contains=query, limit=k)
-        hits = await self._chroma(self._index.query, vector, where, k)
-        return [e for e, _ in hits]
+            return (await self._chroma(self._by_words, scope, query))[:k]
+        return await self._chroma(self._index.query, vector, scope, k)
+
+    def _by_words(self, scope: str | None, query: str) -> list[MemoryEntry]:
+        if scope is None:
+            return [e for e in self._index.walk() if query.lower() in e.text.lower()]
+        own = self._index.in_scope(scope, contains=query)
+        return own + [e for e in self._index.globals(contains=query) if e.scope != scope]
 
     async def get(self, entry_id: str) -> MemoryEntry | None:
         """One entry by id."""
-        found = await self._chroma(self._index.get, ids=[entry_id])
-        return found[0] if found else None
+        return await self._chroma(self._index.find, entry_id)
 
     async def recent(self, scope: str | None, limit: int = 10) -> list[MemoryEntry]:
         """The newest entries of ``scope`` (every scope when None), newest first."""
-        where = None if scope is None else {"scope": scope}
-        entries = await self._chroma(self._index.get, where=where)
+        if scope is None:
+            entries = await self._chroma(lambda: list(self._index.walk()))
+        else:
+            entries = await self._chroma(self._index.in_scope, scope)
         entries.sort(key=lambda e: e.created_at, reverse=True)
         return entries[:limit]
 
@@ -291,9 +286,9 @@ class MemoryStore:
             out.write(json.dumps(entry.to_json(), ensure_ascii=False) + "\n")
         return len(entries)
 
-    async def embedding_function(self) -> Any:
-        """What Chroma itself would embed with (None: only our vectors are used)."""
-        return await self._chroma(lambda: self._index.embedding_function)
+    async def embedding_functions(self) -> list[Any]:
+        """What Chroma itself would embed with, per collection (None: only our vectors)."""
+        return await self._chroma(self._index.embedding_functions)
 
 
 def _created(entry: MemoryEntry) -> float:

@@ -194,7 +194,9 @@ async def test_task_summaries_expire_after_the_ttl(
 async def test_chroma_never_embeds_on_its_own(store: MemoryStore) -> None:
     # No embedding function on the collection: Chroma's default (which downloads a model at
     # run time) cannot run; every vector comes from EMBED_MODEL through Ollama.
-    assert await store.embedding_function() is None
+    await fact(store, DEV, "one")
+    await fact(store, OPS, "two")
+    assert await store.embedding_functions() == [None, None]
 
 
 async def test_export_writes_jsonl(store: MemoryStore) -> None:
