@@ -23,6 +23,7 @@ from core.memory.entry import MemoryEntry
 
 PAGE = 1000  # rows per get() when walking a whole collection
 _SPACE = {"hnsw": {"space": "cosine"}}
+_ABSENT = object()  # a collection looked up and not found (recall on an empty scope)
 
 
 def collection_prefix(embed_model: str) -> str:
@@ -70,7 +71,9 @@ class ChromaIndex:
         """The collection of ``scope`` (None: the global copies); None if absent."""
         name = self._name(scope)
         col = self._cols.get(name)
-        if col is not None:
+        if col is _ABSENT and not create:
+            return None
+        if col is not None and col is not _ABSENT:
             return col
         self.open()
         if create:
@@ -86,6 +89,9 @@ class ChromaIndex:
             try:
                 col = self._client.get_collection(name, embedding_function=None)
             except (NotFoundError, ValueError):
+                # Only this process creates collections while it runs (the CLI does not),
+                # so "absent" stays true until our own add creates it.
+                self._cols[name] = _ABSENT
                 return None
         self._cols[name] = col
         return col

@@ -49,6 +49,8 @@ FULL = {
     "HEARTBEAT_DIGEST_CRON": "0 9 * * *",
     "HEALTH_ADDR": "127.0.0.1:8080",
     "LOG_FORMAT": "json",
+    "MEMORY_MAX_ENTRIES": "200",
+    "MEMORY_TTL_DAYS": "30",
 }
 
 
@@ -75,6 +77,8 @@ def test_defaults_match_the_contract() -> None:
     assert s.heartbeat_decide == "on_change" and s.heartbeat_digest_cron is None
     assert s.health_addr is None
     assert not s.escalation_available
+    assert (s.memory_max_entries, s.memory_ttl_days) == (5000, 180)
+    assert s.memory_dir == Path("data/memory")
 
 
 def test_every_variable_is_parsed() -> None:
@@ -109,6 +113,7 @@ def test_every_variable_is_parsed() -> None:
     assert s.heartbeat_checks == Path("/etc/hearth/checks.toml")
     assert s.heartbeat_decide == "always" and s.heartbeat_digest_cron == "0 9 * * *"
     assert s.health_addr == "127.0.0.1:8080" and s.log_format == "json"
+    assert (s.memory_max_entries, s.memory_ttl_days) == (200, 30)
 
 
 def test_secrets_are_collected_and_never_in_repr() -> None:
