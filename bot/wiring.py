@@ -375,6 +375,8 @@ class _SchedulerService:
         self._scheduler.every(settings.heartbeat_interval, heartbeat_tick, name="heartbeat")
         # Delivery ids are kept a week (retries and re-syncs come within minutes); older go.
         self._scheduler.every(6 * HOUR, prune_seen, name="prune-seen-events")
+        if self._core.memory is not None:
+            self._scheduler.every(24 * HOUR, self._core.memory.expire, name="memory-ttl")
         if settings.heartbeat_digest_cron:
             self._scheduler.cron(settings.heartbeat_digest_cron, self._digest, name="digest")
         await self._scheduler.start()

@@ -123,11 +123,17 @@ class TaskMemory:
         if pending:
             await asyncio.wait(pending, timeout=timeout)
 
+    async def expire(self) -> None:
+        """Delete task summaries past MEMORY_TTL_DAYS (a daily scheduler job)."""
+        try:
+            removed = await self._store.expire()
+        except MemoryUnavailable:
+            return
+        if removed:
+            log.info("memory: %d task summaries expired", removed)
+
     async def start(self) -> None:
-        """Open the store in the background: the process start never waits for Chroma."""
-        job = asyncio.create_task(self._store.start(), name="memory:open")
-        self._writes.add(job)
-        job.add_done_callback(self._writes.discard)
+        """Nothing to do: the store opens on first use (the process start never waits)."""
 
     async def stop(self) -> None:
         """Let pending notes finish (briefly), then close the store."""

@@ -80,19 +80,29 @@ class MemoryStore:
         self._down_since: float | None = None
         self.last_error = ""
         self.last_error_at = 0.0
+        self._opened = False
 
     # -- plumbing --------------------------------------------------------------------------
 
     async def _chroma(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self._thread, lambda: fn(*args, **kw))
+            result = await loop.run_in_executor(self._thread, lambda: self._call(fn, args, kw))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             await self._failed(f"Chroma failed: {type(exc).__name__}: {exc}")
             raise MemoryUnavailable(self.last_error) from exc
         return result
+
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...], kw: dict[str, Any]) -> T:
+        # Opened on first use, on the memory thread: chromadb's import (about a second and
+        # 70 MB) is paid by the first task that needs memory, not by the process start.
+        if not self._opened:
+            self._index.open()
+            self._expire_all()
+            self._opened = True
+        return fn(*args, **kw)
 
     async def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         try:
@@ -150,10 +160,12 @@ class MemoryStore:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the store and apply the TTL; failures only mark memory unavailable."""
+        """Open the store now (and apply the TTL); failures only mark memory unavailable.
+
+        Optional: every call opens the store first when it is not open yet.
+        """
         try:
-            await self._chroma(self._index.open)
-            await self._chroma(self._expire_all)
+            await self._chroma(lambda: None)
             await self._ok()
         except MemoryUnavailable:
             pass
