@@ -19,8 +19,8 @@ from core.access import AccessPolicy
 from core.agent.config import AgentConfig
 from core.agent.runner import AgentRunner
 from core.agent_commands import agent_commands
-from core.approval_commands import approval_commands
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
+from core.approvals.commands import approval_commands
 from core.budget import Budget
 from core.channel_settings import ChannelSettings
 from core.clock import SystemClock

@@ -102,14 +102,14 @@ async def test_y_approves_and_garbage_is_asked_again(tmp_path: Path) -> None:
         reading = asyncio.create_task(term.run(h.dispatcher.handle))
         stdin.feed_data(b"clean the build\n")
         await _wait_for(lambda: out.getvalue().endswith("Approve? [y/N] "))
-        assert "command: rm -r build" in out.getvalue()
+        assert "---\nrm -r build\n---" in out.getvalue()
         stdin.feed_data(b"maybe\n")
         await _wait_for(lambda: "Please answer y or n." in out.getvalue())
         stdin.feed_data(b"y\n")
         await _wait_for(lambda: "rm -r build: approved" in out.getvalue())
         stdin.feed_eof()
         await reading
-    assert "✅ approved by ana" in out.getvalue()
+    assert "✅ Approved by ana" in out.getvalue()
 
 
 async def test_enter_alone_denies_and_the_end_of_input_denies(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
 from core.clock import SystemClock
 from core.events import ApprovalResponse, Decision, Event, IncomingMessage, Reaction
 from core.storage.approvals import ApprovalStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
 from core.clock import SystemClock
 from core.events import ApprovalResponse, ChatRef, Event, Reaction, User
 from core.storage import Database

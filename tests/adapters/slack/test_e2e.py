@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
 from core.render import StreamRenderer
 from core.tasks import TaskContext
 from tests.adapters.slack.conftest import FAST, RunningSlack, Starter

@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.approvals import (
-    RESTART_REASON,
-    ApprovalBroker,
-    Resolution,
-    pack_payload,
-    unpack_payload,
-)
+from core.approvals.broker import RESTART_REASON, ApprovalBroker, Resolution
+from core.approvals.payload import pack_payload, unpack_payload
 from core.events import (
     ApprovalOutcome,
     ApprovalRequest,

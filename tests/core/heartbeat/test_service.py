@@ -285,7 +285,6 @@ async def test_an_approved_action_runs_once_in_the_workspace(
 async def test_an_approved_blocked_action_is_still_not_run(
     store, clock, adapter, tmp_path
 ) -> None:
-    pytest.importorskip("core.tools.risk")
     broker = RecordingBroker()
     answer = {"actions": ["rm -rf /"], "severity": "critical", "reasoning": "disk full"}
     hb = make(

@@ -79,6 +79,7 @@ BLOCKED = [
     "tar cf /dev/sda .",
     "echo x > /dev/nvme0n1",
     "rm -rf /; rm(){ :; }",
+    "{rm,-rf,/}",  # brace expansion is expanded: this runs rm -rf /
 ]
 
 HIGH = [
@@ -219,7 +220,6 @@ HIGH = [
     "rm -rf *",
     "rm -rf .",
     "cd src && rm -rf *",
-    "{rm,-rf,/}",
     "$'\\x72m' -rf /",
     "bash <<< 'rm -rf /'",
     "find / -exec rm -rf {} +",

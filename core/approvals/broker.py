@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from core.approvals.payload import REACTION_DECISIONS, valid_id
 from core.clock import utc
 from core.events import (
     ApprovalOutcome,
@@ -32,38 +33,8 @@ from core.storage.approvals import ApprovalRecord, ApprovalStore
 
 log = logging.getLogger(__name__)
 
-PAYLOAD_PREFIX = "appr"
 RESTART_REASON = "expired: hearth restarted"
 MAX_SHOWN_COMMAND = 1500  # fits a Discord prompt (2,000 chars) with its cwd, task and requester
-REACTION_DECISIONS: Mapping[str, Decision] = {
-    "✅": Decision.APPROVE,
-    "✔️": Decision.APPROVE,
-    "☑️": Decision.APPROVE,
-    "❌": Decision.DENY,
-    "✖️": Decision.DENY,
-}
-
-
-def pack_payload(approval_id: str, decision: Decision) -> str:
-    """Button payload ``appr:<id>:approve|deny``; fits Discord's 100-char custom_id."""
-    return f"{PAYLOAD_PREFIX}:{approval_id}:{decision.value}"
-
-
-def unpack_payload(payload: str) -> tuple[str, Decision] | None:
-    """Inverse of pack_payload; None for anything that is not exactly ours."""
-    if not isinstance(payload, str) or len(payload) > 100:
-        return None
-    parts = payload.split(":")
-    if len(parts) != 3 or parts[0] != PAYLOAD_PREFIX or not _valid_id(parts[1]):
-        return None
-    try:
-        return parts[1], Decision(parts[2])
-    except ValueError:
-        return None
-
-
-def _valid_id(approval_id: str) -> bool:
-    return 0 < len(approval_id) <= 16 and all(c.isalnum() or c in "-_" for c in approval_id)
 
 
 def _new_id() -> str:
@@ -351,7 +322,7 @@ class ApprovalBroker:
         if pending is None:
             record = (
                 await self._store.get(response.approval_id)
-                if _valid_id(response.approval_id)
+                if valid_id(response.approval_id)
                 else None
             )
             return Resolution.UNKNOWN if record is None else Resolution.CLOSED
@@ -438,7 +409,7 @@ class ApprovalBroker:
 
     async def lookup(self, approval_id: str) -> ApprovalRecord | None:
         """The stored approval, for status replies (``approve <id>`` on a closed one)."""
-        return await self._store.get(approval_id) if _valid_id(approval_id) else None
+        return await self._store.get(approval_id) if valid_id(approval_id) else None
 
     # ---- restart ---------------------------------------------------------------------------
 
