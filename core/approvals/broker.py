@@ -9,10 +9,11 @@ closed as expired. Nothing here ever approves on its own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.approvals.payload import REACTION_DECISIONS, valid_id
@@ -29,6 +30,7 @@ from core.events import (
 )
 from core.metrics import Metrics
 from core.ports import ChatAdapter, Clock
+from core.redact import Redactor
 from core.storage.approvals import ApprovalRecord, ApprovalStore
 
 log = logging.getLogger(__name__)
@@ -84,8 +86,10 @@ class ApprovalBroker:
         timeout: float,
         clock: Clock,
         metrics: Metrics | None = None,
+        secrets: Sequence[str] = (),
     ) -> None:
         self._adapters = adapters
+        self._secrets = Redactor(secrets, patterns=False)
         self._store = store
         self._approvers = frozenset(approvers)
         self._timeout = float(timeout)
@@ -145,11 +149,30 @@ class ApprovalBroker:
         pending = _Pending(
             request, loop.create_future(), deadline=self._clock.monotonic() + self._timeout
         )
+        # A configured secret in what an approver would read: refused, never shown, and the
+        # audit trail keeps only a masked copy.
+        secret = any(self._secrets.has_secret(t) for t in (command, cwd, *reasons))
+        stored = (
+            dataclasses.replace(
+                request,
+                command=self._secrets.redact(command),
+                cwd=self._secrets.redact(cwd),
+                reasons=tuple(self._secrets.redact(r) for r in reasons),
+            )
+            if secret
+            else request
+        )
         # Registered and stored before the prompt exists: a click that arrives while ask_approval
         # is still returning finds its request.
         self._pending[request.id] = pending
         try:
-            await self._store.add(request, created_at=now, expires_at=now + self._timeout)
+            await self._store.add(stored, created_at=now, expires_at=now + self._timeout)
+            if secret:
+                return await self._fail(
+                    pending,
+                    "refused: it contains a secret (one of hearth's configured secret values), "
+                    "which is never shown in chat; refer to it by its variable name instead",
+                )
             if len(command) > MAX_SHOWN_COMMAND:
                 # An approver must be able to read every character of what they approve.
                 return await self._fail(

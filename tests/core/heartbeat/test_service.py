@@ -6,8 +6,6 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from core.events import ChatRef, Decision, MessageRef, Reaction, User
 from core.heartbeat.decide import ModelDecider
 from core.heartbeat.export import export_ticks
