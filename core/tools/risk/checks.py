@@ -148,7 +148,7 @@ def sed(j: Judge, name: str, args: list[Word], depth: int) -> None:
     for s in scripts:
         # e runs a command; w/W write a file: in commands or as s///e, s///w flags.
         if s.dynamic or re.search(
-            r"(^|[;{}\n])\s*[\d,$!]*\s*[ewW](\s|$)|/[gpIiMm\d]*[ew]", s.text
+            r"(^|[;{}\n])\s*([\d,$!~+]|/[^/\n]*/[IM]*)*\s*[ewW](\s|$)|/[gpIiMm\d]*[ew]", s.text
         ):
             j.flag("high", "sed script can run commands or write files")
     if option_value(args, frozenset({"-f", "--file"})):
