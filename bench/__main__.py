@@ -17,7 +17,16 @@ import time
 from bench.common import append_results, format_table
 
 # Order matters for a full run: the cheap, noise-sensitive ones first.
-BENCHMARKS = ("e2e", "scale", "footprint", "overhead", "throughput", "streaming", "agent")
+BENCHMARKS = (
+    "e2e",
+    "scale",
+    "footprint",
+    "overhead",
+    "classifier",
+    "throughput",
+    "streaming",
+    "agent",
+)
 
 
 def available() -> list[str]:
