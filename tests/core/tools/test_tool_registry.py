@@ -276,3 +276,34 @@ async def test_broker_failure_denies_instead_of_crashing(ws: Path) -> None:
     assert result.is_error
     assert result.output == "Not run: the approval could not be requested (database is locked)."
     assert not (ws / "x").exists()
+
+
+@pytest.mark.parametrize("command", ["./ls", "{tmp}/x/cat a", "/opt/evil/ls"])
+async def test_a_program_run_by_path_asks_and_does_not_run_when_denied(
+    ws: Path, tmp_path: Path, command: str
+) -> None:
+    marker = tmp_path / "ran"
+    for program in (ws / "ls", tmp_path / "x" / "cat"):
+        program.parent.mkdir(parents=True, exist_ok=True)
+        program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+        program.chmod(0o755)
+    command = command.format(tmp=tmp_path)
+    broker = RecordingBroker(_outcome(Decision.DENY, ANA, "not that one"))
+    result = await _registry(ws, broker).run(_call("shell", command=command), _ctx(ws))
+    assert result.is_error and "denied by Ana" in result.output
+    [asked] = broker.requests
+    assert asked["command"] == command
+    assert any("runs a program by path" in r for r in asked["reasons"])  # type: ignore[attr-defined]
+    assert not marker.exists()
+
+
+async def test_an_approved_program_by_path_does_run(ws: Path, tmp_path: Path) -> None:
+    """The control for the test above: the marker shows when the program runs."""
+    marker = tmp_path / "ran"
+    broker = RecordingBroker(_outcome(Decision.APPROVE, ANA))
+    registry = _registry(ws, broker)  # makes the workspace
+    (ws / "ls").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (ws / "ls").chmod(0o755)
+    result = await registry.run(_call("shell", command="./ls"), _ctx(ws))
+    assert not result.is_error, result.output
+    assert marker.exists()
