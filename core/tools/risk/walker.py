@@ -18,11 +18,12 @@ import bashlex
 import bashlex.errors
 import bracex
 
-from core.tools.risk import checks, rules
+from core.tools.risk import checks, rules, subcommands
 from core.tools.risk.endless import never_ending
-from core.tools.risk.options import GIT, GIT_GLOBAL, NO_OPTIONS, OPTIONS, option_problems
+from core.tools.risk.options import NO_OPTIONS, option_problems
+from core.tools.risk.safe_options import OPTIONS
 from core.tools.risk.verdict import Verdict
-from core.tools.risk.words import Word, after_options, option_value, positionals, word_of
+from core.tools.risk.words import Word, after_options, option_value, unquoted_brace, word_of
 
 MAX_DEPTH = 6
 MAX_CHARS = 20_000
@@ -32,7 +33,6 @@ _TRUSTED_BIN_DIRS = frozenset(
 )
 _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
 _READ_REDIRECTS = frozenset({"<", "<&", "<<<"})
-_BRACE = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
 PARSE_ERRORS = (
     bashlex.errors.ParsingError,
     NotImplementedError,
@@ -43,31 +43,6 @@ PARSE_ERRORS = (
     AssertionError,
     RecursionError,
 )
-
-
-def _unquoted_brace(raw: str) -> bool:
-    """True when ``raw`` (a word as written) has a brace expansion outside quotes."""
-    plain: list[str] = []
-    quote = ""
-    escaped = False
-    for c in raw:
-        if escaped:
-            escaped = False
-            plain.append("_")
-            continue
-        if c == "\\" and quote != "'":
-            escaped = True
-            continue
-        if quote:
-            if c == quote:
-                quote = ""
-            plain.append("_")
-            continue
-        if c in {"'", '"'}:
-            quote = c
-            continue
-        plain.append(c)
-    return bool(_BRACE.search("".join(plain)))
 
 
 class Walker(Verdict):
@@ -146,7 +121,7 @@ class Walker(Verdict):
         word = word_of(part)
         start, end = getattr(part, "pos", (0, 0))
         raw = self._source[start:end] if end > start else part.word
-        if not _unquoted_brace(raw):
+        if not unquoted_brace(raw):
             return [word]
         if word.dynamic:
             self.flag("high", f"a brace expansion of a value known only at run time ({raw})")
@@ -348,59 +323,7 @@ class Walker(Verdict):
 
     def subcommand(self, name: str, args: list[Word]) -> None:
         """Tools with subcommands (git, docker, systemctl, package managers…)."""
-        with_value, read_only, reason = rules.SUBCOMMANDS[name]
-        for w in args:
-            key = w.text.split("=", 1)[0]
-            if key in rules.CONFIG_OPTIONS.get(name, ()):
-                self.flag("high", f"{name} {key} loads a config that can run programs")
-        positional = positionals(args, with_value)
-        if name == "git":
-            self.git_globals(args[: args.index(positional[0])] if positional else args)
-        if not positional:
-            if name == "service":
-                if any(w.text == "--status-all" for w in args):
-                    return
-            elif name == "systemctl" or any(
-                w.text in {"--version", "-v", "-V", "--help", "help"} for w in args
-            ):
-                return
-            self.flag("high", f"{reason} ({name})")
-            return
-        sub = positional[0].text
-        if name == "service":
-            # service NAME ACTION: only status is read-only.
-            action = positional[1].text if len(positional) > 1 else ""
-            if action != "status":
-                self.flag("high", f"{reason} (service {sub} {action})".rstrip())
-            return
-        key = sub
-        if sub in rules.SUBCOMMAND_GROUPS and name != "git" and len(positional) > 1:
-            key = f"{sub}_{positional[1].text}"
-        if key not in read_only or positional[0].dynamic:
-            self.flag("high", f"{reason} ({name} {key.replace('_', ' ')})")
-            return
-        if name == "git":
-            rest = args[args.index(positional[0]) + 1 :]
-            spec = GIT.get(sub, NO_OPTIONS)
-            for problem in option_problems(
-                f"git {sub}", [(w.text, w.dynamic) for w in rest], spec
-            ):
-                self.flag("high", problem)
-            checks.git_details(self, sub, rest)
-
-    def git_globals(self, args: list[Word]) -> None:
-        """git options before the subcommand: only known-safe ones; some run any program."""
-        for w in args:
-            key = w.text.split("=", 1)[0]
-            if key in {"-c", "--config-env", "--exec-path"}:
-                self.flag("high", "git -c/--config-env/--exec-path can make git run any command")
-            elif key in {"--git-dir", "--work-tree"}:
-                self.flag(
-                    "high",
-                    f"git {key} points at a repository whose config and hooks can run commands",
-                )
-        for problem in option_problems("git", [(w.text, w.dynamic) for w in args], GIT_GLOBAL):
-            self.flag("high", problem)
+        subcommands.subcommand(self, name, args)
 
     # ---- files -------------------------------------------------------------------------------
 
