@@ -22,6 +22,7 @@ BENCHMARKS = (
     "scale",
     "footprint",
     "overhead",
+    "classifier",
     "throughput",
     "streaming",
     "agent",

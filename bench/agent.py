@@ -29,7 +29,7 @@ from core.llm.base import (
     TurnEnd,
     Usage,
 )
-from core.tools.base import ToolContext
+from core.tools.base import PreparedCall, ToolContext
 
 CHARS_PER_TOKEN = 4
 PROMPT_TOKENS_PER_S = 400.0
@@ -98,12 +98,14 @@ class _Files:
         """Every tool here is read-only."""
         return True
 
-    def is_low_risk(self, call: ToolCall) -> bool:
-        """Every call is low risk."""
-        return True
+    async def prepare(self, call: ToolCall) -> PreparedCall:
+        """Every call is low risk and may run in parallel."""
+        return PreparedCall(call, dict(call.arguments), parallel=True)
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+    async def run(self, call: ToolCall | PreparedCall, ctx: ToolContext) -> ToolResult:
         """A log excerpt of the configured size."""
+        if isinstance(call, PreparedCall):
+            call = call.call
         line = f"{call.arguments['path']}: 2026-01-01T00:00:00 INFO request served in 12ms\n"
         body = (line * (self._size // len(line) + 1))[: self._size]
         return ToolResult(call.id, call.name, body)

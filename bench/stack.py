@@ -19,8 +19,8 @@ from core.access import AccessPolicy
 from core.agent.config import AgentConfig
 from core.agent.runner import AgentRunner
 from core.agent.summary import SUMMARY_SYSTEM
-from core.approval_commands import approval_commands
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
+from core.approvals.commands import approval_commands
 from core.clock import SystemClock
 from core.dispatch import Dispatcher
 from core.events import ChatRef, IncomingMessage, MessageRef, User

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+import httpx
+
 from adapters.console import ConsoleAdapter
 from bot.app import App, Service
 from bot.config import Settings
@@ -20,8 +22,8 @@ from core.agent.config import AgentConfig
 from core.agent.recollect import TaskMemory
 from core.agent.runner import AgentRunner
 from core.agent_commands import agent_commands
-from core.approval_commands import approval_commands
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
+from core.approvals.commands import approval_commands
 from core.budget import Budget
 from core.channel_settings import ChannelSettings
 from core.clock import SystemClock
@@ -50,6 +52,7 @@ from core.storage.usage import UsageStore
 from core.taskpool import TaskLimits, TaskPool
 from core.tasks import TaskContext
 from core.tools.builtin import build_tools
+from core.tools.netrisk import Resolver, system_resolve
 from core.usage import UsageRecorder, UsageReporter
 
 log = logging.getLogger(__name__)
@@ -141,8 +144,13 @@ def build_core(
     extra_admins: frozenset[str] = frozenset(),
     clock: Clock | None = None,
     metrics: Metrics | None = None,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+    resolve: Resolver = system_resolve,
 ) -> Core:
-    """Construct the core around ``adapters`` (already wrapped for redaction)."""
+    """Construct the core around ``adapters`` (already wrapped for redaction).
+
+    ``http_transport`` and ``resolve`` stand in for the network in tests.
+    """
     clock = clock or SystemClock()
     metrics = metrics or Metrics()
     db = Database(settings.db_path, MIGRATIONS)
@@ -155,6 +163,7 @@ def build_core(
         timeout=settings.approval_timeout,
         clock=clock,
         metrics=metrics,
+        secrets=settings.secrets,
     )
     usage_store = UsageStore(db)
     recorder = UsageRecorder(
@@ -171,6 +180,8 @@ def build_core(
             secrets=settings.secrets,
             base_env=settings.child_env,
             shell_timeout=settings.subtask_timeout,
+            http_transport=http_transport,
+            resolve=resolve,
         )
 
     cloud: Callable[[], LLMClient] | None = None
@@ -399,6 +410,8 @@ def build_app(
     console: bool,
     platforms: bool = True,
     clock: Clock | None = None,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+    resolve: Resolver = system_resolve,
 ) -> App:
     """The whole process: platforms (or the terminal chat), core, scheduler, health server."""
     users = settings.admins | settings.allowed_users
@@ -416,7 +429,14 @@ def build_app(
         # The person at the terminal runs the process: they own it, so they are its admin.
         extra_admins = frozenset({term.user.qualified})
     adapters: dict[str, ChatAdapter] = {n: RedactingAdapter(a, redactor) for n, a in raw.items()}
-    core = build_core(settings, adapters, extra_admins=extra_admins, clock=clock)
+    core = build_core(
+        settings,
+        adapters,
+        extra_admins=extra_admins,
+        clock=clock,
+        http_transport=http_transport,
+        resolve=resolve,
+    )
     if console:
         term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
     services: list[Service] = [_SchedulerService(Scheduler(clock=core.clock), core)]

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from core.errors import PlatformError
 from core.events import ApprovalOutcome, ApprovalRequest, ChatRef, MessageRef
 from core.ports import Capabilities, ChatAdapter, EventSink
 
@@ -124,6 +125,10 @@ class Redactor:
     def secret_count(self) -> int:
         """How many literal values (including encoded variants) are masked."""
         return len(self._secrets)
+
+    def has_secret(self, text: str) -> bool:
+        """True when ``text`` contains a configured secret value (patterns are not used)."""
+        return any(secret in text for secret in self._secrets)
 
     def __call__(self, text: str) -> str:
         """Same as ``redact``."""
@@ -231,18 +236,17 @@ class RedactingAdapter:
         await self._inner.react(ref, key)
 
     async def ask_approval(self, chat: ChatRef, request: ApprovalRequest) -> MessageRef:
-        """Render the prompt with command, cwd and reasons redacted.
+        """Post the prompt verbatim: an approver must see exactly what will run.
 
-        Only the displayed copy is redacted: the broker keeps the exact command, and the
-        decision stays bound to it.
+        Pattern redaction would hide parts of the command (``password:=…`` looks like a
+        secret), so the prompt is never redacted. A prompt holding a configured secret value
+        is refused instead (the broker refuses such commands first; this is the last guard).
         """
-        shown = dataclasses.replace(
-            request,
-            command=self._redact(request.command),
-            cwd=self._redact(request.cwd),
-            reasons=tuple(self._redact(r) for r in request.reasons),
-        )
-        return await self._inner.ask_approval(chat, shown)
+        if any(
+            self._redact.has_secret(t) for t in (request.command, request.cwd, *request.reasons)
+        ):
+            raise PlatformError("the approval prompt contains a secret; it was not posted")
+        return await self._inner.ask_approval(chat, request)
 
     async def close_approval(self, prompt: MessageRef, outcome: ApprovalOutcome) -> None:
         """Close the prompt, with the outcome's reason redacted."""

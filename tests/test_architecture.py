@@ -122,3 +122,80 @@ def test_rule_catches_a_violation() -> None:
     assert _core_rule(Path("core/x.py"), "discord")
     assert _adapter_rule(Path("adapters/slack/adapter.py"), "adapters.discord")
     assert _adapter_rule(Path("adapters/slack/adapter.py"), "slack_bolt") is None
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _package_graph(package: str) -> dict[str, set[str]]:
+    """Imports between the modules of one package (``from pkg import mod`` counts as mod)."""
+    modules = {_module_name(p): p for p in _modules(package.replace(".", "/"))}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                subs = [f"{node.module}.{a.name}" for a in node.names]
+                # `from pkg import mod` loads mod (pkg is already being imported); any other
+                # name comes from pkg's face.
+                targets = subs if all(t in modules for t in subs) else [node.module, *subs]
+            graph[name].update(t for t in targets if t in modules and t != name)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle, or [] when there is none."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+@pytest.mark.parametrize("package", ["core.tools.risk", "core.approvals", "core.tools"])
+def test_no_import_loops_inside_packages(package: str) -> None:
+    """Not even under TYPE_CHECKING: risk.py and risk_special.py once imported each other."""
+    assert _cycle(_package_graph(package)) == []
+
+
+def test_cycle_finder_finds_a_loop() -> None:
+    assert _cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []
+
+
+def test_adapters_take_only_the_neutral_approval_pieces() -> None:
+    """Adapters may use the prompt's words and the payload codec, never the broker or stores."""
+    allowed = {"prompt", "payload"}
+    problems = []
+    for path in _modules("adapters"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "core.approvals":
+                problems += [a.name for a in node.names if a.name not in allowed]
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith(("core.approvals.", "core.storage"))
+                and node.module not in {"core.approvals.prompt", "core.approvals.payload"}
+            ):
+                problems.append(f"{path.relative_to(ROOT)}: {node.module}")
+    assert problems == []

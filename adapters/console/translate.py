@@ -7,6 +7,7 @@ import string
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from core.approvals import prompt
 from core.events import (
     ApprovalOutcome,
     ApprovalRequest,
@@ -138,19 +139,21 @@ def live_line(text: str, width: int = 70) -> str:
 
 
 def approval_prompt(request: ApprovalRequest) -> str:
-    """The y/n question for a risky command (the whole question, ending at the answer)."""
-    reasons = f" ({'; '.join(request.reasons)})" if request.reasons else ""
-    return (
-        f"⚠️  Approval needed [{request.id}] for task {request.task_id}{reasons}\n"
-        f"    command: {request.command}\n"
-        f"    in:      {request.cwd}\n"
-        f"Approve? [y/N] "
-    )
+    """Core's prompt words as a y/n question, ending at the answer; the command whole."""
+    content = prompt.prompt_content(request)
+    lines = [
+        f"🔐 {content.title} [{content.approval_id}]",
+        f"    {prompt.REQUESTED_BY}: {content.requester} · {prompt.TOOL}: {content.tool}"
+        f" · {prompt.TASK}: {content.task_id}",
+        f"    {prompt.DIRECTORY}: {content.directory}",
+    ]
+    if content.reasons:
+        lines.append(f"    {prompt.WHY}: {content.reasons_text}")
+    lines += ["---", content.command, "---"]  # unindented: exactly the text that will run
+    lines.append(f"    {content.expiry_text}.")
+    return "\n".join(lines) + "\nApprove? [y/N] "
 
 
 def outcome_line(outcome: ApprovalOutcome) -> str:
-    """One line saying how an approval ended."""
-    who = outcome.decided_by.display_name if outcome.decided_by else "nobody"
-    if outcome.approved:
-        return f"✅ approved by {who}"
-    return f"❌ denied ({outcome.reason or 'by ' + who})"
+    """One line saying how an approval ended, in core's words."""
+    return prompt.outcome_line(outcome)

@@ -11,7 +11,13 @@ from typing import Any, TypeVar
 
 import discord
 
-from adapters.discord.buttons import ApprovalButton, approval_view, render_outcome, render_prompt
+from adapters.discord.buttons import (
+    ApprovalButton,
+    approval_view,
+    render_closed,
+    render_outcome,
+    render_prompt,
+)
 from adapters.discord.translate import (
     PLATFORM,
     ChannelInfo,
@@ -428,10 +434,8 @@ class DiscordAdapter:
         text = self._prompts.pop(prompt.message_id, None)
         if text is None:
             text = await self._fetch_text(prompt)
-        line = render_outcome(outcome)
-        body = f"{text}\n{line}" if text else line
-        if len(body) > self.capabilities.max_message_chars:
-            body = body[: self.capabilities.max_message_chars - len(line) - 2] + "…\n" + line
+        limit = self.capabilities.max_message_chars
+        body = render_closed(text, outcome, limit=limit) if text else render_outcome(outcome)
         await self._edit(prompt, "close approval", content=body, view=None)
 
     async def _fetch_text(self, ref: MessageRef) -> str:

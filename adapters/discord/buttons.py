@@ -7,14 +7,15 @@ from typing import Any
 
 import discord
 
-from core.approvals import pack_payload
+from core.approvals import prompt
+from core.approvals.payload import pack_payload
+from core.errors import MessageTooLong
 from core.events import ApprovalOutcome, ApprovalRequest, Decision
 
 # Matches core.approvals.pack_payload ("appr:<id>:approve|deny", ids <= 16 url-safe chars);
 # DynamicItem rebuilds a button from any custom_id this template matches.
 _TEMPLATE = re.compile(r"\Aappr:(?P<id>[A-Za-z0-9_-]{1,16}):(?P<decision>approve|deny)\Z")
 _LIMIT = 2000
-_FENCE = "```"
 
 
 class ApprovalButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_TEMPLATE):
@@ -25,7 +26,7 @@ class ApprovalButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_T
         approve = decision is Decision.APPROVE
         super().__init__(
             discord.ui.Button(
-                label="Approve" if approve else "Reject",
+                label=prompt.APPROVE_LABEL if approve else prompt.REJECT_LABEL,
                 style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
                 custom_id=pack_payload(approval_id, decision),
             )
@@ -64,40 +65,48 @@ def approval_view(approval_id: str) -> discord.ui.View:
     return view
 
 
-def _code(text: str) -> str:
-    # A ``` inside the command would close the block early; a zero-width space keeps it shut
-    # while the approver still reads the same characters.
-    return text.replace(_FENCE, "`\u200b``")
+def _fence(code: str) -> str:
+    """A code fence longer than any backtick run in ``code``, so it cannot be closed early."""
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def render_prompt(request: ApprovalRequest, *, limit: int = _LIMIT) -> str:
-    """The prompt text: exact command, cwd, task, requester, reasons, expiry; fits ``limit``."""
-    who = request.requester.display_name or request.requester.id
-    head = f"🔐 **Approval needed** · `{request.id}`\n{who} wants to run ({request.tool_name}):\n"
-    tail_lines = [f"in `{request.cwd}` · task `{request.task_id}`"]
-    if request.reasons:
-        tail_lines.append("why: " + "; ".join(request.reasons))
-    expires = int(request.expires_at.timestamp())
-    tail_lines.append(f"expires <t:{expires}:R> · only approvers can decide")
-    tail = "\n" + "\n".join(tail_lines)
-    command = _code(request.command)
-    room = limit - len(head) - len(tail) - 2 * len(_FENCE) - 2
-    if len(command) > room:
-        note = "\n… [{} more characters not shown]"
-        keep = room - len(note.format(len(command))) - 2
-        command = command[: max(keep, 0)] + note.format(len(command) - max(keep, 0))
-    return f"{head}{_FENCE}\n{command}\n{_FENCE}{tail}"
+    """Core's prompt words in Discord markdown; the command is never shortened.
+
+    A prompt over Discord's hard limit raises MessageTooLong: the broker then denies the
+    request rather than show an approver part of it.
+    """
+    content = prompt.prompt_content(request)
+    fence = _fence(content.command)
+    lines = [
+        f"🔐 **{content.title}** · `{content.approval_id}`",
+        f"**{prompt.REQUESTED_BY}:** {content.requester} · **{prompt.TOOL}:** `{content.tool}`"
+        f" · **{prompt.TASK}:** `{content.task_id}`",
+        f"**{prompt.DIRECTORY}:** `{content.directory}`",
+    ]
+    if content.reasons:
+        lines.append(f"**{prompt.WHY}:** {content.reasons_text}")
+    lines.append(f"{fence}\n{content.command}\n{fence}")
+    expires = int(content.expires_at.timestamp())
+    lines.append(f"{content.answer_text(buttons=True)} Expires <t:{expires}:R>.")
+    text = "\n".join(lines)
+    if len(text) > limit:
+        raise MessageTooLong(
+            f"discord: the approval prompt is {len(text)} characters, over the {limit} limit"
+        )
+    return text
+
+
+def render_closed(text: str, outcome: ApprovalOutcome, *, limit: int = _LIMIT) -> str:
+    """The prompt with its answer line replaced by the outcome (same length budget)."""
+    kept = text.split("\n")
+    if kept and kept[-1].startswith("Click "):
+        kept = kept[:-1]
+    body = "\n".join([*kept, render_outcome(outcome)]) if kept else render_outcome(outcome)
+    return body if len(body) <= limit else render_outcome(outcome)
 
 
 def render_outcome(outcome: ApprovalOutcome) -> str:
-    """One line saying how the approval ended and who decided."""
-    who = outcome.decided_by.display_name or outcome.decided_by.id if outcome.decided_by else ""
-    if outcome.decided_by is None:
-        line = f"⌛ {outcome.reason or 'expired'} — not run"
-    elif outcome.approved:
-        line = f"✅ Approved by {who}"
-    else:
-        line = f"❌ Rejected by {who}"
-    if outcome.decided_by is not None and outcome.reason and who not in outcome.reason:
-        line += f" ({outcome.reason})"
-    return line
+    """One line saying how the approval ended and who decided, in core's words."""
+    return prompt.outcome_line(outcome)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.matrix.html import render_html
+from core.approvals import prompt
 from core.events import (
     ApprovalOutcome,
     ApprovalRequest,
@@ -383,36 +384,26 @@ def _fence(code: str) -> str:
 
 
 def approval_prompt_text(request: ApprovalRequest) -> str:
-    """The prompt: exact command in a code block, cwd, task, requester, how to answer, expiry."""
-    who = request.requester.display_name or request.requester.id
-    fence = _fence(request.command)
+    """Core's prompt words in Matrix markdown: the exact command in a code block, whole."""
+    content = prompt.prompt_content(request)
+    fence = _fence(content.command)
     lines = [
-        f"🔐 **Approval needed** `{request.id}` — {who} wants to run ({request.tool_name}):",
-        f"{fence}\n{request.command}\n{fence}",
-        f"in `{request.cwd}` · task `{request.task_id}` · requested by {request.requester.id}",
+        f"🔐 **{content.title}** · `{content.approval_id}`",
+        f"**{prompt.REQUESTED_BY}:** {content.requester} · **{prompt.TOOL}:** `{content.tool}`"
+        f" · **{prompt.TASK}:** `{content.task_id}`",
+        f"**{prompt.DIRECTORY}:** `{content.directory}`",
     ]
-    if request.reasons:
-        lines.append("Why it needs approval: " + "; ".join(request.reasons))
-    lines.append(
-        f"React ✅ to approve or ❌ to deny, or type `approve {request.id}` / `deny {request.id}`."
-    )
-    expires = request.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines.append(f"Expires at {expires} (no answer = denied).")
+    if content.reasons:
+        lines.append(f"**{prompt.WHY}:** {content.reasons_text}")
+    lines.append(f"{fence}\n{content.command}\n{fence}")
+    lines.append(content.answer_text(buttons=False))
+    lines.append(content.expiry_text + ".")
     return "\n".join(lines)
 
 
 def outcome_line(outcome: ApprovalOutcome) -> str:
-    """One line saying how an approval ended and who decided."""
-    who = outcome.decided_by.display_name or outcome.decided_by.id if outcome.decided_by else ""
-    if outcome.decision is Decision.APPROVE:
-        line = f"✅ **Approved** by {who}" if who else "✅ **Approved**"
-    elif who:
-        line = f"❌ **Denied** by {who}"
-    else:
-        line = "⌛ **Not run**"
-    if outcome.reason and outcome.reason not in line:
-        line += f" ({outcome.reason})"
-    return line
+    """One line saying how an approval ended and who decided, in core's words."""
+    return prompt.outcome_line(outcome)
 
 
 def closed_prompt_text(original: str | None, outcome: ApprovalOutcome) -> str:

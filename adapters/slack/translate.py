@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from core.approvals import pack_payload, unpack_payload
+from core.approvals import prompt
+from core.approvals.payload import pack_payload, unpack_payload
 from core.errors import MessageTooLong, PlatformError, RateLimited
 from core.events import (
     ApprovalOutcome,
@@ -24,6 +25,7 @@ from core.events import (
 from .mrkdwn import escape
 
 PLATFORM = "slack"
+APPROVE, DENY = Decision.APPROVE, Decision.DENY
 SECTION_LIMIT = 3000  # Block Kit section text limit
 # Message subtypes that are still a person writing something new; every other subtype is an
 # edit, a deletion, a join, a bot post or similar, and never starts or steers a task.
@@ -223,14 +225,17 @@ def reaction_name(key: str) -> str:
 
 def approval_prompt(request: ApprovalRequest) -> tuple[str, list[dict[str, Any]]]:
     """The notification text and Block Kit blocks of an open approval prompt (with buttons)."""
-    blocks = _request_blocks(request, header="🔐 *Approval needed*")
+    content = prompt.prompt_content(request)
+    blocks = _request_blocks(content, header=f"🔐 *{prompt.TITLE}*")
     blocks.append(
         {
             "type": "actions",
             "block_id": f"appr:{request.id}",
             "elements": [
-                _button("Approve", pack_payload(request.id, Decision.APPROVE), "primary"),
-                _button("Reject", pack_payload(request.id, Decision.DENY), "danger"),
+                _button(
+                    prompt.APPROVE_LABEL, pack_payload(request.id, Decision.APPROVE), "primary"
+                ),
+                _button(prompt.REJECT_LABEL, pack_payload(request.id, Decision.DENY), "danger"),
             ],
         }
     )
@@ -240,14 +245,15 @@ def approval_prompt(request: ApprovalRequest) -> tuple[str, list[dict[str, Any]]
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"Approval `{escape(request.id)}` · expires "
-                    f"{_date(request.expires_at)} · or type `approve {escape(request.id)}`"
-                    f" / `deny {escape(request.id)}`",
+                    "text": escape(content.answer_text(buttons=True))
+                    + " "
+                    + escape(content.expiry_text)
+                    + ".",
                 }
             ],
         }
     )
-    return _fallback("Approval needed", request.command), blocks
+    return f"{prompt.TITLE} ({escape(request.id)}): {escape(request.command)}", blocks
 
 
 def closed_prompt(
@@ -257,23 +263,18 @@ def closed_prompt(
     line = outcome_line(outcome)
     if request is None:
         # After a restart the adapter no longer has the request; the audit trail is in the DB.
-        blocks = [_section("🔐 *Approval*")]
+        blocks = [_section(f"🔐 *{prompt.CLOSED_TITLE}*")]
     else:
-        blocks = _request_blocks(request, header="🔐 *Approval*")
+        blocks = _request_blocks(
+            prompt.prompt_content(request), header=f"🔐 *{prompt.CLOSED_TITLE}*"
+        )
     blocks.append(_section(line))
     return line, blocks
 
 
 def outcome_line(outcome: ApprovalOutcome) -> str:
-    """ "✅ Approved by <@U1> at …", "❌ Denied by …" or "⌛ Expired …" in mrkdwn."""
-    when = _date(outcome.decided_at)
-    who = outcome.decided_by
-    if outcome.decision is Decision.APPROVE:
-        return f"✅ Approved by {_who(who)} at {when}"
-    if who is None:
-        reason = f" ({escape(outcome.reason)})" if outcome.reason else ""
-        return f"⌛ Expired{reason} at {when}"
-    return f"❌ Denied by {_who(who)} at {when}"
+    """The outcome in core's words ("✅ Approved by X", "⌛ Expired"…) and when."""
+    return f"{escape(prompt.outcome_line(outcome))} at {_date(outcome.decided_at)}"
 
 
 def api_error(method: str, status: int, error: str, headers: Mapping[str, Any]) -> PlatformError:
@@ -296,19 +297,21 @@ def _retry_after(headers: Mapping[str, Any]) -> float:
     return 1.0  # Slack always sends Retry-After; a missing one still must not spin
 
 
-def _request_blocks(request: ApprovalRequest, *, header: str) -> list[dict[str, Any]]:
+def _request_blocks(content: prompt.PromptContent, *, header: str) -> list[dict[str, Any]]:
     lines = [
-        header,
-        f"*Tool:* `{escape(request.tool_name)}` · *Directory:* `{escape(request.cwd)}`",
-        f"*Task:* `{escape(request.task_id)}` · *Requested by:* {_who(request.requester)}",
+        f"{header} · `{escape(content.approval_id)}`",
+        f"*{prompt.REQUESTED_BY}:* {escape(content.requester)} · "
+        f"*{prompt.TOOL}:* `{escape(content.tool)}` · "
+        f"*{prompt.TASK}:* `{escape(content.task_id)}`",
+        f"*{prompt.DIRECTORY}:* `{escape(content.directory)}`",
     ]
-    if request.reasons:
-        lines.append("*Why:* " + "; ".join(escape(r) for r in request.reasons))
+    if content.reasons:
+        lines.append(f"*{prompt.WHY}:* {escape(content.reasons_text)}")
     blocks = [_section("\n".join(lines))]
-    # The exact command, however long: split over several sections rather than truncated,
-    # because the approver must see precisely what will run.
+    # The exact command, however long: split over several sections (Slack's hard limit per
+    # section) rather than truncated, because the approver must see precisely what will run.
     chunk = SECTION_LIMIT - 10
-    command = escape(request.command).replace("```", "`\u200b``")
+    command = escape(content.command).replace("```", "`\u200b``")
     for start in range(0, max(len(command), 1), chunk):
         blocks.append(_section(f"```\n{command[start : start + chunk]}\n```"))
     return blocks
@@ -326,11 +329,6 @@ def _button(label: str, payload: str, style: str) -> dict[str, Any]:
         "value": payload,
         "style": style,
     }
-
-
-def _fallback(title: str, command: str) -> str:
-    short = command if len(command) <= 200 else command[:197] + "…"
-    return f"{title}: {escape(short)}"
 
 
 def _who(user: User | None) -> str:

@@ -23,7 +23,6 @@ from core.agent.guards import (
     CircuitBreaker,
     ToolCaps,
     call_key,
-    never_ending,
     refusal_result,
     short_args,
 )
@@ -31,7 +30,7 @@ from core.agent.hints import with_hint
 from core.llm.base import LLMClient, Message, TextDelta, ToolCall, ToolResult, ToolSpec, TurnEnd
 from core.llm.toolcalls import recover_tool_calls
 from core.memory.quote import prompt_block
-from core.tools.base import ToolContext, ToolRunner
+from core.tools.base import PreparedCall, ToolContext, ToolRunner
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +88,7 @@ class _RoundPlan:
     calls: list[ToolCall]
     results: dict[int, ToolResult] = field(default_factory=dict)  # decided without running
     runnable: list[int] = field(default_factory=list)
+    prepared: dict[int, PreparedCall] = field(default_factory=dict)  # judged once, run as is
 
 
 class Executor:
@@ -261,7 +261,9 @@ class Executor:
             end = TurnEnd(text="".join(parts))
         return end.text or "".join(parts), end
 
-    def _plan_round(self, calls: list[ToolCall], caps: ToolCaps, dedup: CallDedup) -> _RoundPlan:
+    async def _plan_round(
+        self, calls: list[ToolCall], caps: ToolCaps, dedup: CallDedup
+    ) -> _RoundPlan:
         plan = _RoundPlan(calls)
         keys_this_round: set[str] = set()
         for i, call in enumerate(calls):
@@ -282,10 +284,13 @@ class Executor:
                     earlier.is_error,
                 )
                 continue
-            hint = never_ending(call)
-            if hint is not None:
-                plan.results[i] = refusal_result(call, f"refused: {hint}")
+            prepared = await self._tools.prepare(call)
+            if prepared.error is None and prepared.risk.blocked:
+                # Refused before it counts against a cap: never-ending and destructive commands.
+                why = "; ".join(prepared.risk.reasons)
+                plan.results[i] = refusal_result(call, f"refused: {why}")
                 continue
+            plan.prepared[i] = prepared
             why = caps.admit(call.name, read_only=self._tools.is_read_only(call.name))
             if why is not None:
                 plan.results[i] = refusal_result(call, why)
@@ -296,12 +301,12 @@ class Executor:
     async def _run_round(
         self, calls: list[ToolCall], ctx: ToolContext, caps: ToolCaps, dedup: CallDedup
     ) -> list[ToolResult]:
-        plan = self._plan_round(calls, caps, dedup)
+        plan = await self._plan_round(calls, caps, dedup)
         # Consecutive low-risk calls run together; anything else runs alone, in order, so a
         # write is never reordered around the reads that follow it.
         batch: list[int] = []
         for i in plan.runnable:
-            if self._tools.is_low_risk(calls[i]):
+            if plan.prepared[i].parallel:
                 batch.append(i)
                 continue
             await self._run_batch(batch, plan, ctx, dedup)
@@ -316,14 +321,15 @@ class Executor:
         if not batch:
             return
         self._activity(", ".join(f"{plan.calls[i].name}" for i in batch))
-        outs = await asyncio.gather(*(self._run_one(plan.calls[i], ctx) for i in batch))
+        outs = await asyncio.gather(*(self._run_one(plan.prepared[i], ctx) for i in batch))
         for i, result in zip(batch, outs, strict=True):
             dedup.remember(plan.calls[i], result)
             plan.results[i] = result
 
-    async def _run_one(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+    async def _run_one(self, prepared: PreparedCall, ctx: ToolContext) -> ToolResult:
+        call = prepared.call
         try:
-            result = await self._tools.run(call, ctx)
+            result = await self._tools.run(prepared, ctx)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a broken tool must not end the task

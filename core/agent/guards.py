@@ -1,83 +1,16 @@
-"""Executor guards: never-ending commands, per-tool caps, identical-call dedup, circuit breaker."""
+"""Executor guards: per-tool caps, identical-call dedup, circuit breaker.
+
+Never-ending commands are a risk rule (core.tools.risk.endless): the tool registry judges them.
+"""
 
 from __future__ import annotations
 
 import json
-import re
-import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.llm.base import ToolCall, ToolResult
-
-SHELL_TOOLS = frozenset({"shell", "run_command", "bash"})
-_COMMAND_KEYS = ("command", "cmd", "script")
-_SEGMENT_SPLIT = re.compile(r"\|\||&&|[|;&\n]")
-
-
-def command_of(call: ToolCall) -> str | None:
-    """The shell command of a shell-like call, else None."""
-    if call.name not in SHELL_TOOLS:
-        return None
-    for key in _COMMAND_KEYS:
-        value = call.arguments.get(key)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return shlex.join(value)
-    return None
-
-
-def _words(segment: str) -> list[str]:
-    try:
-        words = shlex.split(segment)
-    except ValueError:
-        words = segment.split()
-    # Skip wrappers so `sudo tail -f x` and `timeout 5 watch y` are still seen.
-    while words and words[0] in {"sudo", "nohup", "exec", "command", "env", "time"}:
-        words = words[1:]
-    return words
-
-
-def _never_ending_segment(words: list[str]) -> str | None:
-    if not words:
-        return None
-    prog = words[0].rsplit("/", 1)[-1]
-    args = words[1:]
-    follow = any(
-        a in {"-f", "-F"} or a.startswith("--follow") or re.fullmatch(r"-\w*[fF]\w*", a)
-        for a in args
-    )
-    if prog == "tail" and follow:
-        return "`tail -f` never ends: use `tail -n 100 FILE` instead"
-    if prog == "journalctl" and follow:
-        return "`journalctl -f` never ends: use `journalctl -n 100 --no-pager` instead"
-    if prog in {"docker", "podman", "kubectl"} and "logs" in args and follow:
-        return f"`{prog} logs -f` never ends: use `{prog} logs --tail 100 NAME` instead"
-    if prog == "watch":
-        return "`watch` never ends: run the command once instead"
-    if prog in {"top", "htop", "atop", "btop"} and not (prog == "top" and "-b" in args):
-        return f"`{prog}` is interactive and never ends: use `top -b -n 1` or `ps aux` instead"
-    if prog in {"less", "more", "vi", "vim", "nano", "emacs"}:
-        return f"`{prog}` is interactive: use read_file or `head`/`cat` instead"
-    if prog == "ping" and not any(a.startswith("-c") for a in args):
-        return "`ping` without -c never ends: use `ping -c 3 HOST`"
-    if prog == "yes" or (prog == "sleep" and args[:1] == ["infinity"]):
-        return f"`{prog}` never ends: do not run it"
-    return None
-
-
-def never_ending(call: ToolCall) -> str | None:
-    """A hint when a shell call would never finish on its own (``tail -f``, ``watch``, …)."""
-    command = command_of(call)
-    if command is None:
-        return None
-    for segment in _SEGMENT_SPLIT.split(command):
-        hint = _never_ending_segment(_words(segment))
-        if hint:
-            return hint
-    return None
 
 
 def call_key(call: ToolCall) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.events import ChatRef, User
 from core.llm.base import ToolCall, ToolResult, ToolSpec
+from core.tools.risk.verdict import LOW, Risk
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +23,18 @@ class ToolContext:
     unattended: bool = False  # scheduled work: nothing is ever auto-approved
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """A call validated and judged once: its arguments, its risk, and whether it may run
+    alongside other calls. ``error`` says why it cannot run at all (unknown tool, bad args)."""
+
+    call: ToolCall
+    args: Mapping[str, Any] = field(default_factory=dict)
+    risk: Risk = LOW
+    parallel: bool = False
+    error: str | None = None
+
+
 class ToolRunner(Protocol):
     """The tools of one agent run, as the executor sees them."""
 
@@ -33,10 +46,10 @@ class ToolRunner(Protocol):
         """True for tools that change nothing (higher call caps, may run concurrently)."""
         ...
 
-    def is_low_risk(self, call: ToolCall) -> bool:
-        """True when this exact call needs no approval (may run concurrently with others)."""
+    async def prepare(self, call: ToolCall) -> PreparedCall:
+        """Validate and judge ``call`` once; never raises."""
         ...
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+    async def run(self, call: ToolCall | PreparedCall, ctx: ToolContext) -> ToolResult:
         """Execute one call; errors, refusals and denials come back as error results."""
         ...

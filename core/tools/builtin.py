@@ -11,7 +11,8 @@ import httpx
 from core.ports import ApprovalRequester
 from core.tools.environment import scrubbed_env
 from core.tools.files import FileTools
-from core.tools.http import READ_ONLY_METHODS, HttpTool
+from core.tools.http import HttpTool
+from core.tools.netrisk import Resolver, system_resolve
 from core.tools.registry import ToolRegistry, tool
 from core.tools.risk import Risk, classify
 from core.tools.shell import ShellTool
@@ -28,25 +29,24 @@ def build_tools(
     shell_timeout: float = 120.0,
     http_timeout: float = 20.0,
     http_transport: httpx.AsyncBaseTransport | None = None,
+    resolve: Resolver = system_resolve,
 ) -> ToolRegistry:
     """A registry with the built-in tools bound to ``workspace``.
 
     ``base_env`` is the environment shell commands start from (bot/config.py reads it; None
     gives a minimal PATH/LANG environment); every secret name and value is removed from it.
-    High-risk shell commands go to ``broker`` for approval; without a broker they are refused.
+    High-risk shell commands and HTTP requests go to ``broker`` for approval; without a broker
+    they are refused. ``http_transport`` and ``resolve`` keep tests off the network.
     """
     root = workspace.resolve()
     root.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in scrubbed_env(base_env, secrets).items() if k not in _STALE_VARS}
     shell = ShellTool(root, env=env, timeout=shell_timeout)
     files = FileTools(root)
-    http = HttpTool(timeout=http_timeout, transport=http_transport)
+    http = HttpTool(timeout=http_timeout, transport=http_transport, resolve=resolve)
 
     def shell_risk(args: Mapping[str, Any]) -> Risk:
         return classify(str(args["command"]), workspace=root)
-
-    def http_low_risk(args: Mapping[str, Any]) -> bool:
-        return str(args.get("method", "GET")).upper() in READ_ONLY_METHODS
 
     return ToolRegistry(
         [
@@ -54,7 +54,7 @@ def build_tools(
             tool(files.read_file, read_only=True),
             tool(files.write_file),
             tool(files.list_dir, read_only=True),
-            tool(http.http_request, read_only=True, low_risk=http_low_risk),
+            tool(http.http_request, read_only=True, risk=http.risk, describe=http.describe),
         ],
         broker=broker,
         secrets=secrets,

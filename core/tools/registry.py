@@ -21,8 +21,8 @@ from core.events import ApprovalOutcome
 from core.llm.base import ToolCall, ToolResult, ToolSpec
 from core.ports import ApprovalRequester
 from core.redact import Redactor
-from core.tools.base import ToolContext
-from core.tools.risk import Risk
+from core.tools.base import PreparedCall, ToolContext
+from core.tools.risk import LOW, Risk
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class ToolOutput:
 
 
 ToolFunc = Callable[..., Awaitable[str | ToolOutput]]
+RiskFunc = Callable[[Mapping[str, Any]], Risk | Awaitable[Risk]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,9 +49,10 @@ class Tool:
     func: ToolFunc
     model: type[pydantic.BaseModel]
     read_only: bool = False
-    risk: Callable[[Mapping[str, Any]], Risk] | None = None  # None: never needs approval
+    risk: RiskFunc | None = None  # None: never needs approval
     low_risk: Callable[[Mapping[str, Any]], bool] | None = None
     approval_subject: str = "command"  # the argument an approver sees and approves
+    describe: Callable[[Mapping[str, Any]], str] | None = None  # or the approver sees this
     cwd: str = ""  # working directory shown in approval prompts
 
     @property
@@ -71,9 +73,10 @@ def tool(
     *,
     name: str | None = None,
     read_only: bool = False,
-    risk: Callable[[Mapping[str, Any]], Risk] | None = None,
+    risk: RiskFunc | None = None,
     low_risk: Callable[[Mapping[str, Any]], bool] | None = None,
     approval_subject: str = "command",
+    describe: Callable[[Mapping[str, Any]], str] | None = None,
     cwd: str = "",
 ) -> Tool:
     """Build a Tool from ``func``'s signature, type hints and docstring."""
@@ -103,6 +106,7 @@ def tool(
         risk=risk,
         low_risk=low_risk,
         approval_subject=approval_subject,
+        describe=describe,
         cwd=cwd,
     )
 
@@ -217,34 +221,42 @@ class ToolRegistry:
         t = self._tools.get(name)
         return bool(t and t.read_only)
 
-    def is_low_risk(self, call: ToolCall) -> bool:
-        """True when this exact call needs no approval and may run concurrently."""
-        t = self._tools.get(call.name)
-        if t is None:
-            return False
-        try:
-            args = t.validate(call.arguments)
-        except (pydantic.ValidationError, TypeError):
-            return False
-        if t.risk is not None:
-            return t.risk(args).level == "low"
-        if t.low_risk is not None:
-            return t.low_risk(args)
-        return t.read_only
-
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
-        """Execute one call; every failure is an error result, never an exception."""
+    async def prepare(self, call: ToolCall) -> PreparedCall:
+        """Validate and judge ``call`` once; the verdict travels with it to ``run``."""
         t = self._tools.get(call.name)
         if t is None:
             available = ", ".join(self._tools) or "none"
-            return self._error(call, f"unknown tool {call.name!r}; available tools: {available}")
+            return PreparedCall(
+                call, error=f"unknown tool {call.name!r}; available tools: {available}"
+            )
         try:
             args = t.validate(call.arguments)
         except (pydantic.ValidationError, TypeError) as exc:
-            return self._error(call, _explain(t, exc))
+            return PreparedCall(call, error=_explain(t, exc))
+        if t.risk is None:
+            parallel = t.low_risk(args) if t.low_risk is not None else t.read_only
+            return PreparedCall(call, args, LOW, parallel)
+        try:
+            judged = t.risk(args)
+            risk = await judged if inspect.isawaitable(judged) else judged
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a judge that fails asks a human; it never waves a call through
+            log.exception("risk check of %s failed", t.name)
+            risk = Risk("high", ("the risk check failed, so it could not be checked",))
+        return PreparedCall(call, args, risk, parallel=risk.level == "low")
+
+    async def run(self, call: ToolCall | PreparedCall, ctx: ToolContext) -> ToolResult:
+        """Execute one call; every failure is an error result, never an exception."""
+        prepared = call if isinstance(call, PreparedCall) else await self.prepare(call)
+        call = prepared.call
+        if prepared.error is not None:
+            return self._error(call, prepared.error)
+        t = self._tools[call.name]
+        args = dict(prepared.args)
         if t.risk is not None:
             try:
-                refusal = await self._gate(t, args, ctx)
+                refusal = await self._gate(t, args, prepared.risk, ctx)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # storage or platform failure: deny, never run unapproved
@@ -264,10 +276,10 @@ class ToolRegistry:
         text, is_error = (out.text, out.is_error) if isinstance(out, ToolOutput) else (out, False)
         return ToolResult(call.id, call.name, self._redact(str(text)), is_error)
 
-    async def _gate(self, t: Tool, args: dict[str, Any], ctx: ToolContext) -> str | None:
+    async def _gate(
+        self, t: Tool, args: dict[str, Any], risk: Risk, ctx: ToolContext
+    ) -> str | None:
         """None when the call may run; otherwise the reason it may not."""
-        assert t.risk is not None
-        risk = t.risk(args)
         if risk.blocked:
             return (
                 f"refused: this is never run ({'; '.join(risk.reasons)}). "
@@ -277,10 +289,11 @@ class ToolRegistry:
             return None
         if self._broker is None:
             return "Not run: it needs an approval and no approver is configured."
+        subject = t.describe(args) if t.describe is not None else str(args[t.approval_subject])
         # Unattended (scheduled) work asks like anyone else: nothing is ever auto-approved.
         outcome = await self._broker.request(
             chat=ctx.chat,
-            command=str(args[t.approval_subject]),
+            command=subject,
             cwd=t.cwd or str(ctx.workspace),
             task_id=ctx.task_id,
             requester=ctx.requester,

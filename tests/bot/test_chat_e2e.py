@@ -105,7 +105,7 @@ async def test_piped_approval_nothing_between_the_question_and_the_answer(tmp_pa
         )
     assert code == 0, err
     # The progress line ("🔧 shell …", tokens) is not printed over the open question.
-    assert "command: rm -r build\n    in:      " in out
+    assert "---\nrm -r build\n---" in out and "Directory: " in out
     assert "Approve? [y/N] y\n" in out
     assert "Deleted the build directory." in out and not (workspace / "build").exists()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
+from core.errors import PlatformError
 from core.events import ApprovalOutcome, ApprovalRequest, ChatRef, Decision, User
 from core.ports import Capabilities, ChatAdapter
 from core.redact import MASK, MIN_SECRET_LENGTH, RedactingAdapter, Redactor
@@ -174,20 +176,35 @@ def _request(command: str) -> ApprovalRequest:
     )
 
 
-async def test_approval_prompt_is_redacted_but_request_untouched() -> None:
+async def test_approval_prompt_is_shown_verbatim_never_pattern_redacted() -> None:
+    inner = FakeAdapter()
+    out = RedactingAdapter(inner, Redactor([SLACK_TOKEN]))
+    command = "echo password:=hunter2; ${password:=}rm${IFS}-rf${IFS}/srv/project"
+    request = dataclasses.replace(_request(command), reasons=("token: abcdefgh12345678",))
+
+    await out.ask_approval(CHAT, request)
+
+    shown = inner.approval_requests[0]
+    assert shown.command == command
+    assert shown.reasons == ("token: abcdefgh12345678",)
+
+
+async def test_approval_prompt_with_a_configured_secret_is_not_posted() -> None:
     inner = FakeAdapter()
     out = RedactingAdapter(inner, Redactor([SLACK_TOKEN]))
     request = _request(f"curl -H 'Authorization: Bearer {SLACK_TOKEN}' https://slack.com/api")
 
-    prompt = await out.ask_approval(CHAT, request)
-    shown = inner.approval_requests[0]
+    with pytest.raises(PlatformError, match="contains a secret"):
+        await out.ask_approval(CHAT, request)
 
-    assert SLACK_TOKEN not in shown.command
-    assert SLACK_TOKEN not in shown.reasons[0]
-    assert shown.id == request.id and shown.cwd == "/work"
-    assert SLACK_TOKEN in request.command  # the broker's copy (bound to the decision) is exact
+    assert inner.approval_requests == []
     assert SLACK_TOKEN not in _texts(inner)
 
+
+async def test_closing_reason_is_redacted() -> None:
+    inner = FakeAdapter()
+    out = RedactingAdapter(inner, Redactor([SLACK_TOKEN]))
+    prompt = await out.ask_approval(CHAT, dataclasses.replace(_request("ls"), reasons=()))
     outcome = ApprovalOutcome(
         decision=Decision.DENY,
         decided_by=None,

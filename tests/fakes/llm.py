@@ -20,7 +20,8 @@ from core.llm.base import (
     TurnEnd,
     Usage,
 )
-from core.tools.base import ToolContext
+from core.tools.base import PreparedCall, ToolContext
+from core.tools.risk import LOW, Risk, classify
 
 HANG = object()  # a scripted turn that never answers (for timeouts)
 
@@ -211,12 +212,20 @@ class FakeTools:
         """Read-only per the constructor."""
         return name in self.read_only
 
-    def is_low_risk(self, call: ToolCall) -> bool:
-        """Read-only tools are low risk unless listed as high risk."""
-        return call.name in self.read_only and call.name not in self.high_risk
+    async def prepare(self, call: ToolCall) -> PreparedCall:
+        """A shell-like ``command`` argument is judged by the real classifier; read-only tools
+        run in parallel unless listed as high risk."""
+        command = call.arguments.get("command")
+        risk = classify(command) if isinstance(command, str) else LOW
+        if call.name in self.high_risk:
+            risk = Risk("high", ("listed as high risk",))
+        parallel = call.name in self.read_only and risk.level == "low"
+        return PreparedCall(call, dict(call.arguments), risk, parallel)
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+    async def run(self, call: ToolCall | PreparedCall, ctx: ToolContext) -> ToolResult:
         """Record the call and answer from the script."""
+        if isinstance(call, PreparedCall):
+            call = call.call
         self.calls.append(call)
         self.contexts.append(ctx)
         self.running += 1

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.access import AccessPolicy
-from core.approval_commands import approval_commands
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
+from core.approvals.commands import approval_commands
 from core.clock import SystemClock
 from core.commands import Command
 from core.dispatch import Dispatcher

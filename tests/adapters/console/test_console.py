@@ -6,6 +6,8 @@ import asyncio
 import io
 from pathlib import Path
 
+import pytest
+
 from adapters.console import ConsoleAdapter
 from adapters.console.translate import (
     Help,
@@ -17,7 +19,10 @@ from adapters.console.translate import (
     parse,
 )
 from core.events import ChatRef, User
+from core.redact import RedactingAdapter, Redactor
+from core.storage.approvals import ApprovalStore
 from tests.support.harness import ApprovalRunner, StreamingRunner, core_harness
+from tests.support.prompts import UNRELATED_SECRET, VERBATIM
 
 ME = User("console", "ana", "ana")
 
@@ -102,14 +107,14 @@ async def test_y_approves_and_garbage_is_asked_again(tmp_path: Path) -> None:
         reading = asyncio.create_task(term.run(h.dispatcher.handle))
         stdin.feed_data(b"clean the build\n")
         await _wait_for(lambda: out.getvalue().endswith("Approve? [y/N] "))
-        assert "command: rm -r build" in out.getvalue()
+        assert "---\nrm -r build\n---" in out.getvalue()
         stdin.feed_data(b"maybe\n")
         await _wait_for(lambda: "Please answer y or n." in out.getvalue())
         stdin.feed_data(b"y\n")
         await _wait_for(lambda: "rm -r build: approved" in out.getvalue())
         stdin.feed_eof()
         await reading
-    assert "✅ approved by ana" in out.getvalue()
+    assert "✅ Approved by ana" in out.getvalue()
 
 
 async def test_enter_alone_denies_and_the_end_of_input_denies(tmp_path: Path) -> None:
@@ -139,3 +144,28 @@ async def test_an_image_is_named_with_its_caption() -> None:
     chat = ChatRef("console", "terminal", "main")
     await term.post_image(chat, b"\x89PNG" + b"0" * 4000, "heartbeat.png", "Heartbeat timeline")
     assert out.getvalue().strip() == "Heartbeat timeline\n[image heartbeat.png, 4 KiB]"
+
+
+@pytest.mark.parametrize("command", VERBATIM)
+async def test_prompt_and_stored_request_hold_the_whole_command(
+    command: str, tmp_path: Path
+) -> None:
+    stdin, out = asyncio.StreamReader(), io.StringIO()
+    term = ConsoleAdapter(user=ME, stdin=stdin, stdout=out)
+    shown = RedactingAdapter(term, Redactor([UNRELATED_SECRET]))  # as the wiring does
+    async with core_harness(
+        {"console": shown},
+        lambda b: ApprovalRunner(b, command),
+        db_path=tmp_path / "db",
+        admins=frozenset({ME.qualified}),
+    ) as h:
+        reading = asyncio.create_task(term.run(h.dispatcher.handle))
+        stdin.feed_data(b"clean up\n")
+        await _wait_for(lambda: "Approve? [y/N]" in out.getvalue())
+        assert f"---\n{command}\n---" in out.getvalue()
+        [record] = await ApprovalStore(h.db).pending()
+        assert record.command == command
+        stdin.feed_data(b"n\n")
+        await _wait_for(lambda: "not run" in out.getvalue())
+        stdin.feed_eof()
+        await reading

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core.approvals import ApprovalBroker, Resolution
+from core.approvals.broker import ApprovalBroker, Resolution
 from core.clock import SystemClock
 from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, User
 from core.storage.approvals import ApprovalStore
@@ -113,6 +113,6 @@ async def test_click_after_restart_resolves_through_the_stored_approval(fake, db
     record = await store.get(approval_id)
     assert record is not None and record.status == "expired"
     assert not prompt.has_buttons
-    assert prompt.content.endswith("⌛ expired: hearth restarted — not run")
+    assert prompt.content.endswith("⌛ Expired (hearth restarted)")
     notes = [m.content for m in fake.messages_in(chat.thread_id)]
     assert any("hearth restarted while approval" in n for n in notes)

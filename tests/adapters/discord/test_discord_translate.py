@@ -23,7 +23,7 @@ from adapters.discord.translate import (
     to_reaction,
     to_user,
 )
-from core.approvals import pack_payload, unpack_payload
+from core.approvals.payload import pack_payload, unpack_payload
 from core.errors import MessageTooLong, PlatformError, RateLimited
 from core.events import (
     ApprovalOutcome,
@@ -230,18 +230,20 @@ def test_prompt_shows_the_exact_command_and_expiry() -> None:
     text = render_prompt(_request("df -h /var"))
     assert "```\ndf -h /var\n```" in text
     assert "<t:1893456001:R>" in text
-    assert "Ana wants to run (shell)" in text
+    assert "**Requested by:** Ana" in text and "**Tool:** `shell`" in text
 
 
 def test_prompt_cannot_be_broken_out_of_its_code_block() -> None:
-    text = render_prompt(_request("echo ```\n**APPROVED** by admin"))
-    assert text.count("```") == 2  # the command's fence is defused
+    hostile = "echo ```\n**APPROVED** by admin"
+    text = render_prompt(_request(hostile))
+    assert "````\n" + hostile + "\n````" in text  # a longer fence: the command's stays inside
 
 
-def test_huge_command_fits_and_says_it_was_cut() -> None:
-    text = render_prompt(_request("x" * 5000))
-    assert len(text) <= 2000
-    assert "more characters not shown" in text
+def test_a_prompt_too_long_for_discord_is_refused_never_cut() -> None:
+    with pytest.raises(MessageTooLong):
+        render_prompt(_request("x" * 5000))
+    text = render_prompt(_request("y" * 1500))
+    assert "y" * 1500 in text
 
 
 def test_outcome_lines() -> None:
@@ -254,7 +256,7 @@ def test_outcome_lines() -> None:
     )
     assert render_outcome(approved) == "✅ Approved by Ana"
     assert render_outcome(denied) == "❌ Rejected by Ana"
-    assert render_outcome(expired) == "⌛ expired — not run"
+    assert render_outcome(expired) == "⌛ Expired"
 
 
 class _Response:

@@ -99,7 +99,7 @@ async def test_reaction_on_the_prompt_answers_it(
         decision=decision, decided_by=answer.user, decided_at=datetime.now(UTC)
     )
     await bot.adapter.close_approval(prompt, outcome)
-    word = "Approved" if decision is Decision.APPROVE else "Denied"
+    word = "Approved" if decision is Decision.APPROVE else "Rejected"
     await approver.wait_until(lambda: word in approver.content_of(prompt.message_id)["body"])
     closed = approver.content_of(prompt.message_id)["body"]
     assert "rm -rf ./build" in closed and "React ✅" not in closed

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
 from core.clock import SystemClock
 from core.events import ApprovalResponse, Decision, Event, IncomingMessage, Reaction
 from core.storage.approvals import ApprovalStore
@@ -84,6 +84,6 @@ async def test_approver_reaction_decides_and_a_non_approver_is_refused(
     outcome = await asyncio.wait_for(decided, 15)
     assert outcome.decision is decision and outcome.decided_by is not None
     assert outcome.decided_by.id == approver.user_id
-    word = "Approved" if decision is Decision.APPROVE else "Denied"
+    word = "Approved" if decision is Decision.APPROVE else "Rejected"
     await approver.wait_until(lambda: word in approver.content_of(prompt["event_id"])["body"])
     assert "React ✅" not in approver.content_of(prompt["event_id"])["body"]

@@ -236,7 +236,7 @@ def test_approval_prompt_names_everything_and_how_to_answer() -> None:
         "@ana:localhost",
         "Ana",
         "deletes files",
-        "React ✅ to approve or ❌ to deny",
+        "React ✅ to approve or ❌ to reject",
         "`approve Ab3_x`",
         "`deny Ab3_x`",
         "2030-01-02 03:04 UTC",
@@ -261,20 +261,20 @@ def test_closed_prompt_shows_the_outcome_instead_of_the_instructions() -> None:
     )
     closed = translate.closed_prompt_text(original, approved)
     assert "React ✅" not in closed and "Expires at" not in closed
-    assert closed.endswith("✅ **Approved** by Bo") and "rm -rf ./build" in closed
+    assert closed.endswith("✅ Approved by Bo") and "rm -rf ./build" in closed
     expired = ApprovalOutcome(
         decision=Decision.DENY,
         decided_by=None,
         reason="expired",
         decided_at=datetime(2030, 1, 1, tzinfo=UTC),
     )
-    assert translate.closed_prompt_text(None, expired) == "⌛ **Not run** (expired)"
+    assert translate.closed_prompt_text(None, expired) == "⌛ Expired"
     denied = ApprovalOutcome(
         decision=Decision.DENY,
         decided_by=User("matrix", "@b:l"),
         decided_at=datetime(2030, 1, 1, tzinfo=UTC),
     )
-    assert translate.outcome_line(denied) == "❌ **Denied** by @b:l"
+    assert translate.outcome_line(denied) == "❌ Rejected by @b:l"
 
 
 def test_events_from_before_the_start_are_recognised_by_server_age() -> None:

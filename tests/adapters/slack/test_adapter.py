@@ -226,7 +226,7 @@ async def test_button_click_becomes_an_approval_response(
     )
     await slack.adapter.close_approval(prompt, outcome)
     assert message.buttons == []
-    assert "✅ Approved by <@U9>" in message.block_text
+    assert "✅ Approved by u9" in message.block_text
     assert "rm -rf build" in message.block_text
 
 

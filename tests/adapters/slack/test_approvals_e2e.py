@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
 from core.clock import SystemClock
 from core.events import ApprovalResponse, ChatRef, Event, Reaction, User
 from core.storage import Database
@@ -94,13 +94,13 @@ async def test_approver_click_approves(
     assert outcome.approved and outcome.decided_by is not None
     assert outcome.decided_by.id == APPROVER
     assert prompt.buttons == []  # the prompt was rewritten without buttons
-    assert f"✅ Approved by <@{APPROVER}>" in prompt.block_text
+    assert f"✅ Approved by {APPROVER.lower()}" in prompt.block_text
     # a late second click changes nothing and posts nothing
     posts = len(fake.calls_of("chat.postMessage"))
     await slack.deliver(fake.button_click(APPROVER, prompt, approve.replace("approve", "deny")))
     await sink.wait_handled(2)
     assert len(fake.calls_of("chat.postMessage")) == posts
-    assert f"✅ Approved by <@{APPROVER}>" in prompt.block_text
+    assert f"✅ Approved by {APPROVER.lower()}" in prompt.block_text
 
 
 async def test_non_approver_click_is_refused(
@@ -126,7 +126,7 @@ async def test_non_approver_click_is_refused(
     outcome = await asyncio.wait_for(request, 5)
     assert not outcome.approved and outcome.decided_by is not None
     assert outcome.decided_by.id == APPROVER
-    assert prompt.buttons == [] and "❌ Denied by" in prompt.block_text
+    assert prompt.buttons == [] and "❌ Rejected by" in prompt.block_text
 
 
 async def test_check_mark_reaction_by_approver_approves(

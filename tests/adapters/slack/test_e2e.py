@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
 from core.render import StreamRenderer
 from core.tasks import TaskContext
 from tests.adapters.slack.conftest import FAST, RunningSlack, Starter
@@ -214,7 +214,7 @@ async def test_approver_click_approves_the_command(
         await slack.deliver(fake.button_click("UBOSS", prompt, approve))
         await until(lambda: "approved" in fake.in_thread("C1", thread)[-1].text)
         assert prompt.buttons == []
-        assert "✅ Approved by <@UBOSS>" in prompt.block_text
+        assert "✅ Approved by uboss" in prompt.block_text
 
 
 async def test_non_approver_click_is_refused(
@@ -239,4 +239,4 @@ async def test_non_approver_click_is_refused(
         deny = prompt.buttons[1]["action_id"]
         await slack.deliver(fake.button_click("UBOSS", prompt, deny))
         await until(lambda: "not run" in fake.in_thread("C1", thread)[-1].text)
-        assert prompt.buttons == [] and "❌ Denied by <@UBOSS>" in prompt.block_text
+        assert prompt.buttons == [] and "❌ Rejected by uboss" in prompt.block_text

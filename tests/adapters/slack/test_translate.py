@@ -182,7 +182,7 @@ def test_approval_prompt_blocks() -> None:
     assert "rm -rf build &amp;&amp; echo &lt;done&gt;" in text
     body = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert "```\nrm -rf build &amp;&amp; echo &lt;done&gt;\n```" in body
-    assert "`/srv/work`" in body and "`t-42`" in body and "<@U0ALICE>" in body
+    assert "`/srv/work`" in body and "`t-42`" in body and "alice (U0ALICE)" in body
     assert "deletes files" in body
     (actions,) = [b for b in blocks if b["type"] == "actions"]
     ids = [(e["action_id"], e["value"], e["text"]["text"]) for e in actions["elements"]]
@@ -209,19 +209,19 @@ def test_closed_prompt_has_no_buttons_and_names_the_decider() -> None:
         decision=Decision.APPROVE, decided_by=User("slack", "U0BOB", "bob"), decided_at=at
     )
     text, blocks = translate.closed_prompt(_request(), approved)
-    assert text.startswith("✅ Approved by <@U0BOB> at <!date^")
+    assert text.startswith("✅ Approved by bob at <!date^")
     assert "2026-11-22 02:50 UTC" in text
     assert not [b for b in blocks if b["type"] == "actions"]
     assert "rm -rf build" in json.dumps(blocks)  # the command stays visible
     denied = ApprovalOutcome(
         decision=Decision.DENY, decided_by=User("console", "me", "Me"), decided_at=at
     )
-    assert translate.outcome_line(denied).startswith("❌ Denied by Me at ")
+    assert translate.outcome_line(denied).startswith("❌ Rejected by Me at ")
     expired = ApprovalOutcome(
         decision=Decision.DENY, decided_by=None, decided_at=at, reason="expired: hearth restarted"
     )
     text, blocks = translate.closed_prompt(None, expired)
-    assert text.startswith("⌛ Expired (expired: hearth restarted) at ")
+    assert text.startswith("⌛ Expired (hearth restarted) at ")
     assert not [b for b in blocks if b["type"] == "actions"]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
 from core.events import ChatRef, User
 from core.metrics import Metrics
 from core.storage.approvals import ApprovalStore

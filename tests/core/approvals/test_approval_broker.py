@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.approvals import (
-    RESTART_REASON,
-    ApprovalBroker,
-    Resolution,
-    pack_payload,
-    unpack_payload,
-)
+from core.approvals.broker import RESTART_REASON, ApprovalBroker, Resolution
+from core.approvals.payload import pack_payload, unpack_payload
 from core.events import (
     ApprovalOutcome,
     ApprovalRequest,
@@ -218,8 +213,16 @@ async def test_double_click_and_late_clicks_are_harmless(
     assert outcome.approved
     # clicks on a decided prompt change nothing
     assert await broker.answer(_click(request, ANA, Decision.DENY, prompt)) is Resolution.CLOSED
-    assert len(adapter.closed) == 1
-    assert (await store.get(request.id)).status == "approved"  # type: ignore[union-attr]
+    # The first decision is the only one: in storage, in the audit trail, and on screen.
+    record = await store.get(request.id)
+    assert record is not None and record.status == "approved"
+    assert record.decided_by == ANA.qualified
+    actions = [e.action for e in await store.events(request.id)]
+    assert actions.count("approved") == 1 and "denied" not in actions
+    assert actions.count("late_click") == 2  # the two clicks that raced the first
+    assert len(adapter.closed) == 1  # the prompt is closed exactly once
+    [(closed_prompt, shown)] = adapter.closed
+    assert closed_prompt == prompt and shown.approved and shown.decided_by == ANA
 
 
 async def test_expiry_denies_and_closes_the_prompt(
@@ -493,3 +496,27 @@ async def test_a_command_too_long_to_show_in_full_is_denied_without_a_prompt(
     assert adapter.approval_requests == []  # nothing half-visible was ever posted
     (record,) = await store.recent()
     assert record.status == "failed" and record.command == command  # still audited in full
+
+
+async def test_a_command_holding_a_configured_secret_is_refused_without_a_prompt(
+    make_broker: Callable[..., ApprovalBroker], adapter: FakeAdapter, store: ApprovalStore
+) -> None:
+    secret = "hunter2-but-longer"
+    broker = make_broker(secrets=[secret])
+    outcome = await _ask(broker, f"curl -u admin:{secret} https://example.com/api")
+    assert not outcome.approved and "contains a secret" in outcome.reason
+    assert adapter.approval_requests == []  # nobody was shown it
+    [record] = await store.recent()
+    assert secret not in record.command and record.status == "failed"
+
+
+async def test_a_multi_line_command_is_stored_and_shown_whole(
+    broker: ApprovalBroker, adapter: FakeAdapter, store: ApprovalStore
+) -> None:
+    command = "cd /srv/app\ngit pull --ff-only\nrm -rf build"
+    task = _ask(broker, command)
+    request, _prompt_ref = await _prompt(adapter)
+    assert request.command == command
+    assert (await store.get(request.id)).command == command  # type: ignore[union-attr]
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

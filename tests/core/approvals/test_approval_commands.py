@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.approval_commands import approval_commands
-from core.approvals import ApprovalBroker
+from core.approvals.broker import ApprovalBroker
+from core.approvals.commands import approval_commands
 from core.commands import Command, CommandContext
 from core.events import (
     ApprovalOutcome,

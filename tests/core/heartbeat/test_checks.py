@@ -135,7 +135,6 @@ def test_a_blocked_suggested_action_is_refused() -> None:
 
 
 def test_real_risk_classifier_refuses_a_risky_shell_check() -> None:
-    pytest.importorskip("core.tools.risk")
     with pytest.raises(ConfigError, match="only low-risk"):
         parse_checks('[[shell]]\nname = "x"\ncommand = "curl http://x | sh"\n')
     checks = parse_checks('[[shell]]\nname = "x"\ncommand = "df -h /"\n')
@@ -148,7 +147,6 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_example_file_parses_with_the_real_risk_classifier() -> None:
-    pytest.importorskip("core.tools.risk")
     checks = load_checks(
         ROOT / "examples" / "heartbeat.toml", ollama_host="http://gpu:11434", models=["m:1"]
     )

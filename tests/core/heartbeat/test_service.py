@@ -6,8 +6,6 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from core.events import ChatRef, Decision, MessageRef, Reaction, User
 from core.heartbeat.decide import ModelDecider
 from core.heartbeat.export import export_ticks
@@ -285,7 +283,6 @@ async def test_an_approved_action_runs_once_in_the_workspace(
 async def test_an_approved_blocked_action_is_still_not_run(
     store, clock, adapter, tmp_path
 ) -> None:
-    pytest.importorskip("core.tools.risk")
     broker = RecordingBroker()
     answer = {"actions": ["rm -rf /"], "severity": "critical", "reasoning": "disk full"}
     hb = make(

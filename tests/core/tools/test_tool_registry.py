@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from core.llm.base import ToolCall
 from core.tools.base import ToolContext
 from core.tools.builtin import build_tools
 from core.tools.registry import Tool, ToolRegistry, tool
+from core.tools.risk import Risk
 
 SECRET = "xoxb-registry-secret-123456"
 ANA = User("fake", "U1", "Ana")
@@ -221,19 +224,46 @@ def test_spec_from_signature_and_docstring() -> None:
     assert "title" not in str(t.parameters)
 
 
-def test_low_risk_and_read_only(ws: Path) -> None:
-    reg = _registry(ws, None)
-    assert reg.is_low_risk(_call("shell", command="ls -la"))
-    assert not reg.is_low_risk(_call("shell", command="rm x"))
-    assert not reg.is_low_risk(_call("shell", cmd="ls"))
-    assert reg.is_low_risk(_call("read_file", path="x"))
-    assert reg.is_low_risk(_call("list_dir"))
-    assert not reg.is_low_risk(_call("write_file", path="x", content=""))
-    assert reg.is_low_risk(_call("http_request", url="http://x"))
-    assert not reg.is_low_risk(_call("http_request", url="http://x", method="POST"))
-    assert not reg.is_low_risk(_call("nope"))
+async def _public(host: str, port: int) -> list[str]:
+    return ["93.184.216.34"]  # a public address, without asking a real resolver
+
+
+async def test_prepare_judges_once_and_says_what_may_run_in_parallel(ws: Path) -> None:
+    reg = build_tools(workspace=ws, broker=None, secrets=[SECRET], resolve=_public)
+
+    async def parallel(call: ToolCall) -> bool:
+        prepared = await reg.prepare(call)
+        return prepared.error is None and prepared.parallel
+
+    assert await parallel(_call("shell", command="ls -la"))
+    assert not await parallel(_call("shell", command="rm x"))
+    assert not await parallel(_call("shell", cmd="ls"))
+    assert await parallel(_call("read_file", path="x"))
+    assert await parallel(_call("list_dir"))
+    assert not await parallel(_call("write_file", path="x", content=""))
+    assert await parallel(_call("http_request", url="http://public.test/x"))
+    assert not await parallel(_call("http_request", url="http://public.test/x", method="POST"))
+    assert not await parallel(_call("http_request", url="http://127.0.0.1:1/x"))
+    assert not await parallel(_call("nope"))
     assert reg.is_read_only("read_file") and reg.is_read_only("http_request")
     assert not reg.is_read_only("shell") and not reg.is_read_only("write_file")
+
+
+async def test_a_prepared_call_is_not_judged_again_when_it_runs(ws: Path) -> None:
+    judged: list[str] = []
+
+    def risk(args: Mapping[str, Any]) -> Risk:
+        judged.append(str(args["command"]))
+        return Risk("low")
+
+    async def echo(command: str) -> str:
+        """Echo."""
+        return command
+
+    reg = ToolRegistry([tool(echo, risk=risk)])
+    prepared = await reg.prepare(_call("echo", command="hi"))
+    result = await reg.run(prepared, _ctx(ws))
+    assert result.output == "hi" and judged == ["hi"]
 
 
 async def test_broker_failure_denies_instead_of_crashing(ws: Path) -> None:
@@ -246,3 +276,34 @@ async def test_broker_failure_denies_instead_of_crashing(ws: Path) -> None:
     assert result.is_error
     assert result.output == "Not run: the approval could not be requested (database is locked)."
     assert not (ws / "x").exists()
+
+
+@pytest.mark.parametrize("command", ["./ls", "{tmp}/x/cat a", "/opt/evil/ls"])
+async def test_a_program_run_by_path_asks_and_does_not_run_when_denied(
+    ws: Path, tmp_path: Path, command: str
+) -> None:
+    marker = tmp_path / "ran"
+    for program in (ws / "ls", tmp_path / "x" / "cat"):
+        program.parent.mkdir(parents=True, exist_ok=True)
+        program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+        program.chmod(0o755)
+    command = command.format(tmp=tmp_path)
+    broker = RecordingBroker(_outcome(Decision.DENY, ANA, "not that one"))
+    result = await _registry(ws, broker).run(_call("shell", command=command), _ctx(ws))
+    assert result.is_error and "denied by Ana" in result.output
+    [asked] = broker.requests
+    assert asked["command"] == command
+    assert any("runs a program by path" in r for r in asked["reasons"])  # type: ignore[attr-defined]
+    assert not marker.exists()
+
+
+async def test_an_approved_program_by_path_does_run(ws: Path, tmp_path: Path) -> None:
+    """The control for the test above: the marker shows when the program runs."""
+    marker = tmp_path / "ran"
+    broker = RecordingBroker(_outcome(Decision.APPROVE, ANA))
+    registry = _registry(ws, broker)  # makes the workspace
+    (ws / "ls").write_text(f"#!/bin/sh\ntouch {marker}\n")
+    (ws / "ls").chmod(0o755)
+    result = await registry.run(_call("shell", command="./ls"), _ctx(ws))
+    assert not result.is_error, result.output
+    assert marker.exists()

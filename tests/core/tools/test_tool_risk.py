@@ -79,6 +79,7 @@ BLOCKED = [
     "tar cf /dev/sda .",
     "echo x > /dev/nvme0n1",
     "rm -rf /; rm(){ :; }",
+    "{rm,-rf,/}",  # brace expansion is expanded: this runs rm -rf /
 ]
 
 HIGH = [
@@ -219,7 +220,6 @@ HIGH = [
     "rm -rf *",
     "rm -rf .",
     "cd src && rm -rf *",
-    "{rm,-rf,/}",
     "$'\\x72m' -rf /",
     "bash <<< 'rm -rf /'",
     "find / -exec rm -rf {} +",
@@ -401,3 +401,167 @@ def test_garbage_never_raises_and_is_never_blocked_by_accident() -> None:
         assert risk.level in {"low", "high", "blocked"}
         if risk.level == "low":
             assert risk.reasons == ()
+
+
+# ---- allow-listed options, expansions, builtins, paths, symlinks, never-ending ----------------
+# (command, expected level, a substring of one reason; "" for low)
+CASES = [
+    # git: options that run programs, read hostile repos or write files
+    ("git ls-remote --upload-pack='touch /tmp/p' origin", "high", "--upload-pack"),
+    ("git fetch --upload-pack=x origin", "high", "--upload-pack"),
+    ("git grep -Ovim foo", "high", "-O is not a known-safe option of git grep"),
+    ("git grep --open-files-in-pager=vim foo", "high", "--open-files-in-pager"),
+    ("git --git-dir=r status", "high", "--git-dir"),
+    ("git --work-tree=/ status", "high", "--work-tree"),
+    ("git -c core.fsmonitor=x status", "high", "git -c"),
+    ("git --exec-path=/tmp/x status", "high", "--exec-path"),
+    ("git branch --del feature", "high", "--del is not a known-safe option"),
+    ("git log --output=/tmp/x", "high", "--output is not a known-safe option"),
+    ("git diff --ext-diff", "high", "--ext-diff"),
+    ("git cat-file --textconv HEAD:x", "high", "--textconv"),
+    ("git tag v1.0", "high", "creates a tag"),
+    ("git branch newbranch", "high", "creates a branch"),
+    ("git init --template=/tmp/t", "high", "--template"),
+    ("git commit -e -m x", "high", "-e is not a known-safe option of git commit"),
+    # tar, zip, unzip
+    ("tar -cf a.tar --checkpoint=1 --checkpoint-action=exec=id .", "high", "--checkpoint"),
+    ("tar --use-compress-program=sh -xf a.tar", "high", "--use-compress-program"),
+    ("tar -I sh -xf a.tar", "high", "-I is not a known-safe option of tar"),
+    ("tar -xf a.tar --to-command=sh", "high", "--to-command"),
+    ("tar -xf a.tar --transform=s,^,../,", "high", "--transform"),
+    ("zip -TT 'sh -c id' a.zip f", "high", "-T is not a known-safe option of zip"),
+    ("zip -m a.zip f", "high", "-m is not a known-safe option of zip"),
+    ("zip -y a.zip link", "high", "-y is not"),
+    ("unzip -: a.zip", "high", "-: is not"),
+    # awk and sed
+    ("awk -W exec x", "high", "-W is not a known-safe option of awk"),
+    ("awk -f prog.awk data", "high", "-f is not a known-safe option of awk"),
+    ("awk '@load \"x\"; {print}' f", "high", "may run commands"),
+    ("awk '{ print | \"sh\" }' f", "high", "may run commands"),
+    ("sed -n '1w /tmp/out' f", "high", "sed script can run commands"),
+    ("sed -n '/x/ e id' f", "high", "sed script can run commands"),
+    ("sed 's/a/b/e' f", "high", "sed script can run commands"),
+    ("sed -f script.sed f", "high", "-f is not a known-safe option of sed"),
+    # abbreviated GNU long options
+    ("sed --in-pl s/a/b/ f", "high", "abbreviated long option --in-pl"),
+    ("sort --outp=/etc/passwd x", "high", "abbreviated long option --outp"),
+    ("cp --target=/etc a", "high", "abbreviated long option --target"),
+    ("wget --output-doc=/etc/x https://x", "high", "abbreviated long option --output-doc"),
+    ("ls --sor=size", "high", "abbreviated long option --sor"),
+    ("grep --colo=always x f", "high", "abbreviated long option --colo"),
+    # options nobody listed
+    ("curl --output-dir /tmp -O https://x", "high", "--output-dir is not"),
+    ("curl --libcurl /tmp/x.c https://x", "high", "--libcurl is not"),
+    ("curl -K cfg https://x", "high", "-K is not a known-safe option of curl"),
+    ("xxd -r dump bin", "high", "-r is not a known-safe option of xxd"),
+    ("ln -t /etc x", "high", "-t is not a known-safe option of ln"),
+    ("wget -e robots=off https://x", "high", "-e is not a known-safe option of wget"),
+    ("wget --use-askpass=/tmp/x https://x", "high", "--use-askpass"),
+    ("find . -fprint /tmp/x", "high", "-fprint is not a known-safe option of find"),
+    ("find . -fls out.txt", "high", "-fls is not"),
+    ("man -P 'sh -c id' ls", "high", "-P is not a known-safe option of man"),
+    ("man --pager=sh ls", "high", "--pager is not"),
+    ("kubectl --kubeconfig=/tmp/k get pods", "high", "--kubeconfig"),
+    ("docker --config /tmp/d ps", "high", "--config"),
+    ("rg --pre ./x foo", "high", "--pre"),
+    ("tree -o /etc/x", "high", "-o is not a known-safe option of tree"),
+    ("history -w /tmp/h", "high", "-w is not"),
+    ("ss -K dst 1.2.3.4", "high", "-K is not a known-safe option of ss"),
+    ("yq -i '.a=1' f.yaml", "high", "-i is not a known-safe option of yq"),
+    ("lastlog -C -u bob", "high", "-C is not"),
+    ("KUBECONFIG=/tmp/k kubectl get pods", "high", "sets KUBECONFIG"),
+    ("TAR_OPTIONS=--to-command=sh tar xf a.tar", "high", "sets TAR_OPTIONS"),
+    # expansions: braces are expanded and each word judged; unknowable values are high
+    ("cat {a,/etc/shadow}", "high", "sensitive file (/etc/shadow)"),
+    ("cp a.txt {b,/etc/}", "high", "writes outside the workspace"),
+    ("touch {a,/tmp/x}", "high", "writes outside the workspace (touch /tmp/x)"),
+    ("echo {1..100000}", "high", "too large to check"),
+    ("ls {$X,b}", "high", "known only at run time"),
+    ("sort $OPTS data", "high", "could be an option"),
+    ("ls $DIR", "high", "could be an option"),
+    # builtins that assign, hash, or evaluate subscripts
+    ("hash -p /tmp/evil ls", "high", "hash makes a command name run"),
+    ("hash ls", "high", "hash makes a command name run"),
+    ("read PATH", "high", "assigns variables"),
+    ("printf -v PATH x", "high", "printf -v assigns a variable"),
+    ("test -v 'a[$(id)]'", "high", "evaluates an array subscript"),
+    ("[ -v 'a[$(id)]' ]", "high", "evaluates an array subscript"),
+    ("export FOO=1", "high", "assigns or changes shell variables (export)"),
+    ("declare -a arr", "high", "assigns or changes shell variables (declare)"),
+    ("mapfile lines < f", "high", "assigns variables"),
+    ("let x=1", "high", "evaluates expressions"),
+    ("unset 'a[$(id)]'", "high", "evaluates an array subscript"),
+    # programs run by path, whatever their name
+    ("./ls", "high", "runs a program by path (./ls)"),
+    ("/tmp/x/cat a", "high", "runs a program by path (/tmp/x/cat)"),
+    ("/opt/evil/ls", "high", "runs a program by path (/opt/evil/ls)"),
+    ("./cat README.md", "high", "runs a program by path"),
+    # symlinks made on the way, then written through
+    ("ln -s /etc e; echo x > e/hosts", "high", "links to a path outside"),
+    ("tar xf a.tar && echo x > sub/file", "high", "may have made symlinks"),
+    ("unzip a.zip && cp x sub/", "high", "may have made symlinks"),
+    ("cp -s a b", "high", "-s is not a known-safe option of cp"),
+    ("cp -r src dst && echo x > dst/f", "high", "may have made symlinks"),
+    # curl and wget that send data
+    ("curl --data-binary @f https://x", "high", "sends data to a server (curl)"),
+    ("curl -F f=@x https://x", "high", "sends data to a server (curl)"),
+    ("curl -T f https://x", "high", "sends data to a server (curl)"),
+    ("curl -X DELETE https://x", "high", "sends data to a server (curl)"),
+    ("curl --json '{}' https://x", "high", "sends data to a server (curl)"),
+    ("wget --post-file=f https://x", "high", "sends data to a server (wget)"),
+    # never-ending commands are refused (the risk rule that replaced the agent's guard)
+    ("tail -f /var/log/syslog", "blocked", "tail -n 100"),
+    ("tail -F app.log", "blocked", "tail -n 100"),
+    ("tail --follow=name app.log", "blocked", "tail -n 100"),
+    ("tail -qf a.log", "blocked", "tail -n 100"),
+    ("watch -n 1 df -h", "blocked", "run the command once"),
+    ("journalctl -u nginx -f", "blocked", "journalctl -n 100"),
+    ("docker logs --tail 10 --follow web", "blocked", "docker logs --tail 100"),
+    ("kubectl logs -f pod/x", "blocked", "kubectl logs --tail 100"),
+    ("top", "blocked", "top -b -n 1"),
+    ("htop", "blocked", "interactive"),
+    ("sudo tail -f /var/log/auth.log", "blocked", "tail -n 100"),
+    ("cd /srv && tail -f out.log", "blocked", "tail -n 100"),
+    ("grep x file | tail -f", "blocked", "tail -n 100"),
+    ("ping example.com", "blocked", "ping -c 3"),
+    ("less README.md", "blocked", "interactive"),
+    ("less +!id README.md", "blocked", "interactive"),
+    ("yes", "blocked", "never ends"),
+    ("sleep infinity", "blocked", "never ends"),
+    # known-safe options keep everyday commands low
+    ("{ls,-la}", "low", ""),
+    ("echo {1..3}", "low", ""),
+    ("mkdir -p out/{a,b}", "low", ""),
+    ("declare -p", "low", ""),
+    ("git log --oneline --graph --decorate -20", "low", ""),
+    ("git diff --stat HEAD~3", "low", ""),
+    ("git status -sb", "low", ""),
+    ("git grep -n TODO", "low", ""),
+    ("ls -lah --color=auto", "low", ""),
+    ("grep -rniE 'a|b' src --include=*.py", "low", ""),
+    ("du -sh --max-depth=1 .", "low", ""),
+    ("ps -eo pid,cmd --sort=-%mem", "low", ""),
+    ("tar -czvf out.tgz src", "low", ""),
+    ("curl -fsSL -o out.html https://example.com", "low", ""),
+    ("sort -k2,2n -t, data.csv", "low", ""),
+    ("head -20 f", "low", ""),
+    ("tail -n +5 f", "low", ""),
+    ("journalctl -u nginx -n 50 --no-pager", "low", ""),
+    ("docker logs --tail 100 web", "low", ""),
+    ("top -b -n 1", "low", ""),
+    ("ping -c 3 example.com", "low", ""),
+    ("set -euo pipefail; ls", "low", ""),
+    ("find . -type f -mtime -1 -print", "low", ""),
+    ("wc -l < f", "low", ""),
+]
+
+
+@pytest.mark.parametrize(("command", "level", "reason"), CASES)
+def test_case(command: str, level: str, reason: str, ws: Path) -> None:
+    risk = classify(command, workspace=ws)
+    assert risk.level == level, (command, risk)
+    assert reason in "; ".join(risk.reasons), (command, risk)
+
+
+def test_at_least_eighty_new_cases() -> None:
+    assert len(CASES) >= 80

@@ -9,12 +9,14 @@ closed as expired. Nothing here ever approves on its own.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from core.approvals.payload import REACTION_DECISIONS, valid_id
 from core.clock import utc
 from core.events import (
     ApprovalOutcome,
@@ -28,42 +30,13 @@ from core.events import (
 )
 from core.metrics import Metrics
 from core.ports import ChatAdapter, Clock
+from core.redact import Redactor
 from core.storage.approvals import ApprovalRecord, ApprovalStore
 
 log = logging.getLogger(__name__)
 
-PAYLOAD_PREFIX = "appr"
 RESTART_REASON = "expired: hearth restarted"
 MAX_SHOWN_COMMAND = 1500  # fits a Discord prompt (2,000 chars) with its cwd, task and requester
-REACTION_DECISIONS: Mapping[str, Decision] = {
-    "✅": Decision.APPROVE,
-    "✔️": Decision.APPROVE,
-    "☑️": Decision.APPROVE,
-    "❌": Decision.DENY,
-    "✖️": Decision.DENY,
-}
-
-
-def pack_payload(approval_id: str, decision: Decision) -> str:
-    """Button payload ``appr:<id>:approve|deny``; fits Discord's 100-char custom_id."""
-    return f"{PAYLOAD_PREFIX}:{approval_id}:{decision.value}"
-
-
-def unpack_payload(payload: str) -> tuple[str, Decision] | None:
-    """Inverse of pack_payload; None for anything that is not exactly ours."""
-    if not isinstance(payload, str) or len(payload) > 100:
-        return None
-    parts = payload.split(":")
-    if len(parts) != 3 or parts[0] != PAYLOAD_PREFIX or not _valid_id(parts[1]):
-        return None
-    try:
-        return parts[1], Decision(parts[2])
-    except ValueError:
-        return None
-
-
-def _valid_id(approval_id: str) -> bool:
-    return 0 < len(approval_id) <= 16 and all(c.isalnum() or c in "-_" for c in approval_id)
 
 
 def _new_id() -> str:
@@ -113,8 +86,10 @@ class ApprovalBroker:
         timeout: float,
         clock: Clock,
         metrics: Metrics | None = None,
+        secrets: Sequence[str] = (),
     ) -> None:
         self._adapters = adapters
+        self._secrets = Redactor(secrets, patterns=False)
         self._store = store
         self._approvers = frozenset(approvers)
         self._timeout = float(timeout)
@@ -174,11 +149,30 @@ class ApprovalBroker:
         pending = _Pending(
             request, loop.create_future(), deadline=self._clock.monotonic() + self._timeout
         )
+        # A configured secret in what an approver would read: refused, never shown, and the
+        # audit trail keeps only a masked copy.
+        secret = any(self._secrets.has_secret(t) for t in (command, cwd, *reasons))
+        stored = (
+            dataclasses.replace(
+                request,
+                command=self._secrets.redact(command),
+                cwd=self._secrets.redact(cwd),
+                reasons=tuple(self._secrets.redact(r) for r in reasons),
+            )
+            if secret
+            else request
+        )
         # Registered and stored before the prompt exists: a click that arrives while ask_approval
         # is still returning finds its request.
         self._pending[request.id] = pending
         try:
-            await self._store.add(request, created_at=now, expires_at=now + self._timeout)
+            await self._store.add(stored, created_at=now, expires_at=now + self._timeout)
+            if secret:
+                return await self._fail(
+                    pending,
+                    "refused: it contains a secret (one of hearth's configured secret values), "
+                    "which is never shown in chat; refer to it by its variable name instead",
+                )
             if len(command) > MAX_SHOWN_COMMAND:
                 # An approver must be able to read every character of what they approve.
                 return await self._fail(
@@ -351,7 +345,7 @@ class ApprovalBroker:
         if pending is None:
             record = (
                 await self._store.get(response.approval_id)
-                if _valid_id(response.approval_id)
+                if valid_id(response.approval_id)
                 else None
             )
             return Resolution.UNKNOWN if record is None else Resolution.CLOSED
@@ -438,7 +432,7 @@ class ApprovalBroker:
 
     async def lookup(self, approval_id: str) -> ApprovalRecord | None:
         """The stored approval, for status replies (``approve <id>`` on a closed one)."""
-        return await self._store.get(approval_id) if _valid_id(approval_id) else None
+        return await self._store.get(approval_id) if valid_id(approval_id) else None
 
     # ---- restart ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 NAME_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
+_BRACE = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +84,28 @@ def short_flags(args: Sequence[Word]) -> set[str]:
         if t.startswith("-") and not t.startswith("--") and len(t) > 1:
             flags.update(t[1:])
     return flags
+
+
+def unquoted_brace(raw: str) -> bool:
+    """True when ``raw`` (a word as written) has a brace expansion outside quotes."""
+    plain: list[str] = []
+    quote = ""
+    escaped = False
+    for c in raw:
+        if escaped:
+            escaped = False
+            plain.append("_")
+            continue
+        if c == "\\" and quote != "'":
+            escaped = True
+            continue
+        if quote:
+            if c == quote:
+                quote = ""
+            plain.append("_")
+            continue
+        if c in {"'", '"'}:
+            quote = c
+            continue
+        plain.append(c)
+    return bool(_BRACE.search("".join(plain)))

@@ -1,26 +1,23 @@
-"""Per-command risk checks: flags that turn a read-only command risky, and file writers.
+"""Per-command risk checks: arguments that turn a read-only command risky, and file writers.
 
-Each check is ``check(judge, name, args, depth)``; ``SPECIAL`` maps command names to them.
+Each check is ``check(judge, name, args, depth)``; ``SPECIAL`` maps command names to them
+(shell builtins live in ``builtins``). The option allow-lists are applied before these run.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from core.tools.risk_words import (
-    NAME_ASSIGN,
+from core.tools.risk import builtins, rules
+from core.tools.risk.verdict import Judge
+from core.tools.risk.words import (
     Word,
     after_options,
     option_value,
     positionals,
     short_flags,
 )
-
-if TYPE_CHECKING:
-    from core.tools.risk import Judge
 
 
 def writer(j: Judge, name: str, args: list[Word]) -> None:
@@ -29,9 +26,10 @@ def writer(j: Judge, name: str, args: list[Word]) -> None:
         tar(j, args)
         return
     if name == "unzip":
-        if not short_flags(args) & {"l", "t", "v", "Z"}:
+        if not short_flags(args) & {"l", "t", "v", "Z", "p", "c", "z"}:
             for value in option_value(args, frozenset({"-d"})):
                 j.write_target(value, name)
+            j.links_made = True  # archives carry symlinks
         return
     with_value = {
         "cp": frozenset({"-t", "--target-directory", "-S", "--suffix"}),
@@ -55,10 +53,16 @@ def writer(j: Judge, name: str, args: list[Word]) -> None:
         targets = positional[1:] if len(positional) > 1 else []
     for w in targets:
         j.write_target(w, name)
+    flags = short_flags(args)
+    if name == "ln" or (
+        name == "cp"
+        and (flags & {"r", "R", "a", "d", "P"} or any(w.text == "--archive" for w in args))
+    ):
+        j.links_made = True  # copies of symlinks, or new ones: later writes may go through them
 
 
 def tar(j: Judge, args: list[Word]) -> None:
-    """Writers are low only while every path they write stays in the workspace."""
+    """tar: listing is read-only; extracting or creating writes where -C/-f point."""
     first = args[0].text if args else ""
     letters = set(first) if first and not first.startswith("-") else set()
     letters |= short_flags(args)
@@ -74,6 +78,8 @@ def tar(j: Judge, args: list[Word]) -> None:
     }
     if not writes:
         return
+    if letters & {"x"} or longs & {"--extract", "--get"}:
+        j.links_made = True  # archives carry symlinks
     if "P" in letters or "--absolute-names" in longs:
         j.flag("high", "tar -P writes absolute paths")
     for value in option_value(args, frozenset({"-C", "--directory"})):
@@ -86,60 +92,8 @@ def tar(j: Judge, args: list[Word]) -> None:
             j.write_target(value, "tar")
 
 
-def env(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """tar: listing is read-only; extracting or creating writes where -C/-f point."""
-    i = 0
-    while i < len(args):
-        w = args[i]
-        t = w.text
-        if t in {"-S", "--split-string"} or t.startswith(("-S", "--split-string=")):
-            value = (
-                args[i + 1]
-                if t in {"-S", "--split-string"} and i + 1 < len(args)
-                else (Word(t.split("=", 1)[1] if "=" in t else t[2:], w.dynamic))
-            )
-            rest = " ".join(
-                x.text for x in args[i + 2 if t in {"-S", "--split-string"} else i + 1 :]
-            )
-            j.command_string(Word(f"{value.text} {rest}".strip(), value.dynamic), depth, "env -S")
-            return
-        if t in {"-u", "--unset"}:
-            i += 2
-            continue
-        if t in {"-C", "--chdir"}:
-            if i + 1 < len(args):
-                cd(j, "cd", [args[i + 1]], depth)
-            i += 2
-            continue
-        if t.startswith("-") and len(t) > 1:
-            i += 1
-            continue
-        if NAME_ASSIGN.match(t):
-            j.assignment(t)
-            i += 1
-            continue
-        break
-    if args[i:]:
-        j.argv(args[i:], depth + 1)
-
-
-def eval_command(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """env: judge its assignments and the command it runs (also ``-S`` strings)."""
-    if any(w.dynamic for w in args):
-        j.flag("high", "eval of a command built at run time")
-    else:
-        j.script(" ".join(w.text for w in args), depth + 1)
-
-
-def trap(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """eval: the joined arguments are a command line of their own."""
-    positional = positionals(args, frozenset())
-    if positional:
-        j.command_string(positional[0], depth, "trap")
-
-
 def watch(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """trap: the handler string is a command line of its own."""
+    """watch: the rest of the line runs through ``sh -c``."""
     with_value = frozenset({"-n", "--interval", "-d", "--differences", "-q"})
     rest = after_options(args, with_value)
     if rest:
@@ -148,35 +102,14 @@ def watch(j: Judge, name: str, args: list[Word], depth: int) -> None:
 
 
 def su(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """watch: the rest of the line runs through ``sh -c``."""
+    """su/runuser: another user, and ``-c`` strings are command lines."""
     j.flag("high", "runs as another user (su)")
     for value in option_value(args, frozenset({"-c", "--command"})):
         j.command_string(value, depth, "su -c")
 
 
-def cd(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """su/runuser: another user, and ``-c`` strings are command lines."""
-    positional = positionals(args, frozenset())
-    target = positional[0] if positional else Word("~")
-    if target.dynamic or target.text in {"-", "~"} or j.outside(target.text):
-        j.cwd_moved = True
-    if target.dynamic or target.text.startswith(("~", "-")):
-        j.cwd = None  # unknown from here on
-    elif target.text.startswith("/"):
-        j.cwd = posixpath.normpath(target.text)
-    elif j.cwd is not None:
-        j.cwd = posixpath.normpath(posixpath.join(j.cwd, target.text))
-
-
-def declare(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """cd/pushd: track the directory so relative writes and deletions resolve correctly."""
-    for w in args:
-        if NAME_ASSIGN.match(w.text):
-            j.assignment(w.text)
-
-
 def find(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """declare/export/local/readonly: assignments to dangerous variables."""
+    """find: -delete, -exec/-ok commands and -fprint outputs."""
     i = 0
     starts: list[Word] = []
     while i < len(args) and not args[i].text.startswith(("-", "(", "!")):
@@ -197,13 +130,16 @@ def find(j: Judge, name: str, args: list[Word], depth: int) -> None:
             j.flag("high", "deletes files (find -delete)")
             if any(j.rootish(s) for s in starts):
                 j.flag("blocked", "find -delete on a system directory")
-        if t in {"-fprint", "-fprint0", "-fprintf", "-fls"} and i + 1 < len(args):
-            j.write_target(args[i + 1], f"find {t}")
+        if t in rules.FIND_VALUED:
+            i += 2
+            continue
+        if t.startswith("-") and len(t) > 1 and t not in rules.FIND_FLAGS:
+            j.flag("high", f"{t} is not a known-safe option of find")
         i += 1
 
 
 def sed(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """find: -delete, -exec/-ok commands and -fprint outputs."""
+    """sed: -i edits files; e/w commands run programs or write files."""
     in_place = "i" in short_flags(args) or any(w.text.startswith("--in-place") for w in args)
     scripts = option_value(args, frozenset({"-e", "--expression"}))
     positional = positionals(args, frozenset({"-e", "--expression", "-f", "--file", "-l"}))
@@ -212,7 +148,7 @@ def sed(j: Judge, name: str, args: list[Word], depth: int) -> None:
     for s in scripts:
         # e runs a command; w/W write a file: in commands or as s///e, s///w flags.
         if s.dynamic or re.search(
-            r"(^|[;{}\n])\s*[\d,$!]*\s*[ewW](\s|$)|/[gpIiMm\d]*[ew]", s.text
+            r"(^|[;{}\n])\s*([\d,$!~+]|/[^/\n]*/[IM]*)*\s*[ewW](\s|$)|/[gpIiMm\d]*[ew]", s.text
         ):
             j.flag("high", "sed script can run commands or write files")
     if option_value(args, frozenset({"-f", "--file"})):
@@ -223,31 +159,32 @@ def sed(j: Judge, name: str, args: list[Word], depth: int) -> None:
 
 
 def awk(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """sed: -i edits files; e/w commands run programs or write files."""
+    """awk: programs that can run commands or write files."""
     if option_value(args, frozenset({"-f", "--file", "-i", "--include"})):
         j.flag("high", f"{name} program from a file cannot be checked")
         return
     positional = positionals(args, frozenset({"-F", "-v", "--assign", "-f"}))
     program = positional[0] if positional else Word("")
-    if program.dynamic or any(tok in program.text for tok in ("system", "|", ">", "getline")):
+    risky = ("system", "|", ">", "getline", "@load", "@include", "@namespace")
+    if program.dynamic or any(tok in program.text for tok in risky):
         j.flag("high", f"{name} program may run commands or write files")
 
 
 def sort(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """awk: programs that can run commands or write files."""
+    """sort -o writes a file."""
     for value in option_value(args, frozenset({"-o", "--output"})):
         j.write_target(value, "sort -o")
 
 
 def uniq(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """sort -o writes a file."""
+    """uniq IN OUT writes OUT."""
     positional = positionals(args, frozenset({"-f", "-s", "-w"}))
     for w in positional[1:2]:
         j.write_target(w, "uniq")
 
 
 def curl(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """uniq IN OUT writes OUT."""
+    """curl: output files, and requests that send data."""
     outputs = frozenset(
         {
             "-o",
@@ -285,7 +222,7 @@ def curl(j: Judge, name: str, args: list[Word], depth: int) -> None:
 
 
 def wget(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """curl: output files, and requests that send data."""
+    """wget: output files, posted data and -e commands."""
     outputs = frozenset(
         {
             "-O",
@@ -311,7 +248,7 @@ def wget(j: Judge, name: str, args: list[Word], depth: int) -> None:
 
 
 def setter(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """wget: output files, posted data and -e commands."""
+    """date/dmesg/journalctl: the flags that change the system."""
     checks = {
         "date": ({"-s", "--set"}, "sets the system clock (date -s)"),
         "dmesg": (
@@ -349,30 +286,92 @@ def setter(j: Judge, name: str, args: list[Word], depth: int) -> None:
 
 
 def hostname(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """date/dmesg/journalctl: the flags that change the system."""
+    """hostname NAME renames the machine."""
     if positionals(args, frozenset()) or any(w.text in {"-F", "--file"} for w in args):
         j.flag("high", "renames the host (hostname)")
 
 
-def export(j: Judge, name: str, args: list[Word], depth: int) -> None:
-    """hostname NAME renames the machine."""
-    declare(j, name, args, depth)
+def less(j: Judge, name: str, args: list[Word], depth: int) -> None:
+    """less/more +CMD runs a pager command (which can start a shell)."""
+    if any(w.text.startswith("+") for w in args):
+        j.flag("high", f"{name} +command runs pager commands, which can start a shell")
 
 
-Handler = Callable[["Judge", str, list[Word], int], None]
+def high_command(j: Judge, name: str, args: list[Word]) -> None:
+    """A command that is always risky, and the arguments that make it blocked."""
+    j.flag("high", f"{rules.HIGH.get(name, 'formats disks')} ({name})")
+    flags = short_flags(args)
+    positional = positionals(args, frozenset())
+    recursive = bool(flags & {"r", "R"}) or any(w.text == "--recursive" for w in args)
+    if any(w.text == "--no-preserve-root" for w in args):
+        j.flag("blocked", f"{name} --no-preserve-root")
+    if name in {"rm", "chmod", "chown", "chgrp", "shred", "srm"} and recursive:
+        for w in positional:
+            if j.rootish(w):
+                j.flag("blocked", f"{name} -r on {w.text} would wreck the system")
+    if name == "mv":
+        for w in positional:
+            if j.rootish(w):
+                j.flag("blocked", f"moves a system directory ({w.text})")
+    if name == "dd":
+        for w in args:
+            if w.text.startswith("of="):
+                j.write_target(Word(w.text[3:], w.dynamic), "dd")
+    if name in rules.DISK_TOOLS or name == "mkfs":
+        for w in positional:
+            if rules.DISK_DEVICE.match(w.text):
+                j.flag("blocked", f"formats or overwrites a disk ({name} {w.text})")
+
+
+_GIT_DESTRUCTIVE = {
+    "branch": {"-d", "-D", "--delete", "-m", "-M", "--move", "-f", "--force", "-c", "-C"},
+    "tag": {"-d", "--delete", "-f", "--force", "-a", "-s", "-m"},
+}
+_GIT_WRITES = {
+    "remote": {"add", "remove", "rm", "rename", "set-url", "prune", "set-head", "update"},
+    "stash": {"push", "pop", "drop", "clear", "apply", "save", "branch", "store", "create"},
+    "worktree": {"add", "remove", "prune", "move", "lock", "unlock", "repair"},
+    "reflog": {"expire", "delete"},
+}
+
+
+def git_details(j: Judge, sub: str, rest: list[Word]) -> None:
+    """Read-only git subcommands that become writes with certain arguments."""
+    texts = {w.text for w in rest}
+    positional = [w.text for w in rest if not w.text.startswith("-")]
+    if texts & _GIT_DESTRUCTIVE.get(sub, set()):
+        j.flag("high", f"changes the repository (git {sub} {sorted(texts)[0]})")
+    if positional and positional[0] in _GIT_WRITES.get(sub, set()):
+        j.flag("high", f"changes the repository (git {sub} {positional[0]})")
+    if sub == "stash" and not positional:
+        j.flag("high", "changes the working tree (git stash)")
+    if sub == "tag" and positional and not texts & {"-l", "--list", "-n", "--contains"}:
+        j.flag("high", f"creates a tag (git tag {positional[0]})")
+    if sub == "branch" and positional and not texts & {"-l", "--list", "-a", "-r"}:
+        j.flag("high", f"creates a branch (git branch {positional[0]})")
+    if sub == "config" and not texts & {"--get", "--get-all", "--get-regexp", "--list", "-l"}:
+        j.flag("high", "changes git configuration (git config)")
+
+
+Handler = Callable[[Judge, str, list[Word], int], None]
 SPECIAL: dict[str, Handler] = {
-    "env": env,
-    "eval": eval_command,
-    "trap": trap,
+    "env": builtins.env,
+    "eval": builtins.eval_command,
+    "trap": builtins.trap,
+    "cd": builtins.cd,
+    "pushd": builtins.cd,
+    "export": builtins.export,
+    "declare": builtins.declare,
+    "typeset": builtins.declare,
+    "local": builtins.declare,
+    "readonly": builtins.declare,
+    "hash": builtins.hash_builtin,
+    "printf": builtins.printf_builtin,
+    "test": builtins.test_builtin,
+    "[": builtins.test_builtin,
+    "unset": builtins.unset_builtin,
     "watch": watch,
     "su": su,
-    "cd": cd,
-    "pushd": cd,
-    "export": export,
-    "declare": declare,
-    "typeset": declare,
-    "local": declare,
-    "readonly": declare,
     "find": find,
     "sed": sed,
     "awk": awk,
@@ -387,4 +386,6 @@ SPECIAL: dict[str, Handler] = {
     "dmesg": setter,
     "journalctl": setter,
     "hostname": hostname,
+    "less": less,
+    "more": less,
 }

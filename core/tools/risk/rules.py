@@ -1,4 +1,4 @@
-"""The command tables risk.py judges with: data, so adding a command is a one-line change."""
+"""The command tables the walker judges with: data, so adding a command is a one-line change."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Plain inspection: these change nothing (their risky flags are checked in risk_special.py).
+# Plain inspection: these change nothing with known-safe options (options.py) and arguments
+# (checks.py, builtins.py).
 READ_ONLY = _words(
     ": [ ack ag arch awk b2sum base32 base64 basename bg blkid cal cat cd cksum clear cmp "
     "colordiff column comm curl cut date declare df diff dig dir dirname dirs dmesg du "
     "echo egrep exit expand export expr factor false fg fgrep file find findmnt fmt fold "
     "free gawk getconf getent grep groups hash head hexdump history host hostname id "
     "iostat jobs join journalctl jq last lastlog less local locale logname ls lsblk lscpu "
-    "lsmod lsns lsof lspci lsusb mawk md5sum more mpstat nawk netstat nl nproc nslookup "
-    "numfmt od paste pgrep pidof ping ping6 popd printenv printf ps pushd pwd read "
+    "lsmod lsns lsof lspci lsusb man mawk md5sum more mpstat nawk netstat nl nproc nslookup "
+    "numfmt od paste pgrep pidof ping ping6 popd printenv printf ps pushd pwd "
     "readlink readonly realpath return rev rg sed seq set sha1sum sha224sum sha256sum "
     "sha384sum sha512sum shopt sleep sort ss stat strings sum tac tail test times top tput "
     "tr tracepath traceroute trap tree true tty type typeset ulimit umask uname unexpand "
@@ -26,12 +27,12 @@ READ_ONLY = _words(
 )
 
 # Commands that only create or change files where they are pointed: low when every path
-# they write stays inside the workspace (checked per command in risk.py).
+# they write stays inside the workspace (checked per command in checks.py).
 WORKSPACE_WRITERS = _words(
     "bunzip2 bzip2 cp gunzip gzip ln mkdir tar tee touch unxz unzip unzstd xz zcat zip zstd"
 )
 
-# Always risky: (reason). The name is appended to the reason in risk.py.
+# Always risky: (reason). The name is appended to the reason by the walker.
 HIGH: dict[str, str] = {}
 for _names, _reason in (
     ("rm rmdir unlink shred truncate srm", "deletes files"),
@@ -50,6 +51,10 @@ for _names, _reason in (
     ("dd", "writes raw data"),
     ("source .", "runs commands from a file"),
     ("alias", "defines an alias"),
+    (
+        "read mapfile readarray getopts let enable compgen complete",
+        "a shell builtin that assigns variables or evaluates expressions",
+    ),
     ("chroot", "changes the root directory"),
     ("install", "installs files"),
     (
@@ -75,6 +80,21 @@ for _names, _reason in (
 DISK_TOOLS = _words(
     "blkdiscard cfdisk dd fdisk hdparm mkdosfs mke2fs mkfs mkntfs mkswap parted sfdisk sgdisk "
     "shred wipefs"
+)
+
+# find's tests and actions that are known-safe (with and without a value); -exec, -ok and
+# -delete are judged on their own; -fprint*/-fls (output files) are not on the lists.
+FIND_VALUED = _words(
+    "-name -iname -path -ipath -wholename -iwholename -regex -iregex -regextype -type -xtype "
+    "-maxdepth -mindepth -mtime -mmin -atime -amin -ctime -cmin -size -newer -anewer -cnewer "
+    "-user -group -uid -gid -perm -links -inum -samefile -lname -ilname -fstype -used "
+    "-printf -newermt -newerct -newerat -files0-from"
+)
+FIND_FLAGS = _words(
+    "-print -print0 -ls -prune -o -or -a -and -not -empty -executable -readable -writable "
+    "-L -H -P -xdev -mount -depth -follow -quit -true -false -daystart -noleaf -nouser "
+    "-nogroup -delete -ignore_readdir_race -noignore_readdir_race ( ) ! , -d -help --help "
+    "-version --version"
 )
 
 # Shells: `-c STRING` is parsed and judged; a script file or stdin is high.
@@ -226,10 +246,20 @@ for _names, _opts, _subs, _reason in (
             _reason,
         )
 
+# Global options that load a config able to run programs (kubeconfig exec plugins, docker
+# credential helpers).
+CONFIG_OPTIONS: dict[str, frozenset[str]] = {
+    **{n: frozenset({"--kubeconfig"}) for n in ("kubectl", "oc", "helm")},
+    **{n: frozenset({"--config", "-H", "--host"}) for n in ("docker", "podman", "nerdctl")},
+}
+
 # Two-level groups: `docker container rm`, `kubectl config set-context`, `conda env remove`.
 SUBCOMMAND_GROUPS = _words(
     "auth buildx compose config container context env image network system volume"
 )
+
+# Commands whose every option must be on its allow-list in options.py.
+ALLOW_LISTED = READ_ONLY | WORKSPACE_WRITERS
 
 # Option-only package tools: read-only when they use one of these flags.
 OPTION_READ_ONLY: dict[str, tuple[frozenset[str], str]] = {
@@ -256,7 +286,10 @@ OPTION_READ_ONLY: dict[str, tuple[frozenset[str], str]] = {
 DANGEROUS_VARS = _words(
     "BASHOPTS BASH_ENV BROWSER EDITOR ENV HOME IFS LESSCLOSE LESSOPEN MANPAGER "
     "NODE_OPTIONS PAGER PATH PERL5LIB PERL5OPT PROMPT_COMMAND PS4 PYTHONPATH PYTHONSTARTUP "
-    "RUBYOPT SHELLOPTS VISUAL"
+    "RUBYOPT SHELLOPTS VISUAL CDPATH KUBECONFIG DOCKER_CONFIG DOCKER_HOST CURL_HOME WGETRC "
+    "TAR_OPTIONS ZIPOPT UNZIP UNZIPOPT RIPGREP_CONFIG_PATH LESS LESSKEY LESSKEYIN MANOPT "
+    "AWKPATH AWKLIBPATH SYSTEMD_PAGER SUDO_ASKPASS SSH_ASKPASS GCONV_PATH BASH_LOADABLES_PATH "
+    "XDG_CONFIG_HOME"
 )
 DANGEROUS_VAR_PREFIXES = ("LD_", "DYLD_", "GIT_", "BASH_FUNC_")
 

@@ -1,47 +1,39 @@
-"""Shell command risk: parse with bashlex and judge every simple command inside it.
+"""The walker: parse a command line with bashlex and judge every simple command inside it.
 
 Never substring matching on the raw text: the command is parsed, and each simple command found
 in pipes, lists, subshells, ``$(…)``, functions, ``sh -c`` strings, ``xargs``/``sudo``/``env``
-wrappers and ``find -exec`` is judged against the tables in ``risk_rules``. Anything that cannot
-be parsed or understood is high risk (deny by default).
+wrappers and ``find -exec`` is judged against the tables in ``rules`` and the option
+allow-lists in ``options``. Anything that cannot be parsed or understood is high risk.
 """
 
 from __future__ import annotations
 
-import logging
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
 import bashlex
 import bashlex.errors
+import bracex
 
-from core.tools import risk_rules as rules
-from core.tools import risk_special
-from core.tools.risk_words import (
-    Word,
-    after_options,
-    option_value,
-    positionals,
-    short_flags,
-    word_of,
-)
+from core.tools.risk import checks, rules, subcommands
+from core.tools.risk.endless import never_ending
+from core.tools.risk.options import NO_OPTIONS, option_problems
+from core.tools.risk.safe_options import OPTIONS
+from core.tools.risk.verdict import Verdict
+from core.tools.risk.words import Word, after_options, option_value, unquoted_brace, word_of
 
-log = logging.getLogger(__name__)
-
-Level = Literal["low", "high", "blocked"]
-_RANK: dict[str, int] = {"low": 0, "high": 1, "blocked": 2}
 MAX_DEPTH = 6
 MAX_CHARS = 20_000
+MAX_BRACE_WORDS = 64
 _TRUSTED_BIN_DIRS = frozenset(
     ["/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/usr/sbin", "/usr/local/sbin"]
 )
 _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
 _READ_REDIRECTS = frozenset({"<", "<&", "<<<"})
-_PARSE_ERRORS = (
+PARSE_ERRORS = (
     bashlex.errors.ParsingError,
     NotImplementedError,
     ValueError,
@@ -53,56 +45,17 @@ _PARSE_ERRORS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Risk:
-    """How risky a command is: ``low`` runs, ``high`` asks an approver, ``blocked`` never runs."""
-
-    level: Level
-    reasons: tuple[str, ...] = ()
-
-    @property
-    def needs_approval(self) -> bool:
-        """True when an approver must decide before it runs."""
-        return self.level == "high"
-
-    @property
-    def blocked(self) -> bool:
-        """True when the command is refused outright."""
-        return self.level == "blocked"
-
-
-def classify(command: str, *, workspace: Path | str | None = None) -> Risk:
-    """Judge ``command``; with ``workspace``, writes are checked against that directory."""
-    judge = Judge(Path(workspace) if workspace is not None else None)
-    try:
-        judge.script(command, 0)
-    except Exception:  # a walker bug must deny (ask a human), never wave a command through
-        log.exception("risk check failed for %.200r", command)
-        judge.flag("high", "could not be checked")
-    return judge.result()
-
-
-class Judge:
+class Walker(Verdict):
     """Walks the parse trees of one command and accumulates the worst level seen."""
 
     def __init__(self, workspace: Path | None) -> None:
+        super().__init__()
         self.ws = workspace.resolve() if workspace is not None else None
-        self.level: Level = "low"
-        self.reasons: list[str] = []
         self.cwd_moved = False  # a `cd` left the workspace: relative writes are not inside
         self.cwd: str | None = str(self.ws) if self.ws is not None else None  # after `cd`s
+        self.links_made = False  # a step may have made symlinks that later writes go through
         self.functions: set[str] = set()
-
-    def result(self) -> Risk:
-        """The verdict so far."""
-        return Risk(self.level, tuple(self.reasons) if self.level != "low" else ())
-
-    def flag(self, level: Level, reason: str) -> None:
-        """Raise the level to at least ``level`` and remember why."""
-        if _RANK[level] > _RANK[self.level]:
-            self.level = level
-        if reason not in self.reasons:
-            self.reasons.append(reason)
+        self._source = ""
 
     # ---- parse tree walk -------------------------------------------------------------------
 
@@ -121,12 +74,16 @@ class Judge:
             return
         try:
             trees = bashlex.parse(text)
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             detail = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
             self.flag("high", f"could not be parsed, so it cannot be checked ({detail})")
             return
-        for tree in trees:
-            self.node(tree, depth)
+        outer, self._source = self._source, text
+        try:
+            for tree in trees:
+                self.node(tree, depth)
+        finally:
+            self._source = outer
 
     @staticmethod
     def _children(node: Any) -> list[Any]:
@@ -159,12 +116,29 @@ class Judge:
         for child in self._children(node):
             self.node(child, depth)
 
+    def words_of(self, part: Any) -> list[Word]:
+        """The words one word node becomes: brace expansions are expanded, each judged."""
+        word = word_of(part)
+        start, end = getattr(part, "pos", (0, 0))
+        raw = self._source[start:end] if end > start else part.word
+        if not unquoted_brace(raw):
+            return [word]
+        if word.dynamic:
+            self.flag("high", f"a brace expansion of a value known only at run time ({raw})")
+            return [word]
+        try:
+            expanded = bracex.expand(word.text, limit=MAX_BRACE_WORDS)
+        except Exception:  # over the limit, or a form bracex does not take: cannot be known
+            self.flag("high", f"a brace expansion too large to check ({raw[:60]})")
+            return [word]
+        return [Word(text) for text in expanded]
+
     def simple(self, node: Any, depth: int) -> None:
         """A simple command: its words, assignments, redirections and substitutions."""
         words: list[Word] = []
         for part in node.parts:
             if part.kind == "word":
-                words.append(word_of(part))
+                words.extend(self.words_of(part))
                 for child in self._children(part):
                     self.node(child, depth)
             elif part.kind == "assignment":
@@ -235,11 +209,13 @@ class Judge:
     def assignment(self, text: str) -> None:
         """Assignments that change what later commands run or load."""
         name = text.split("=", 1)[0].rstrip("+")
+        if "[" in name:
+            self.flag("high", f"assigns an array element, whose subscript is evaluated ({name})")
         if name in rules.DANGEROUS_VARS or name.startswith(rules.DANGEROUS_VAR_PREFIXES):
             self.flag("high", f"sets {name}, which changes what commands run")
 
     def argv(self, words: Sequence[Word], depth: int) -> None:
-        """Judge one command by its name, through the tables in risk_rules."""
+        """Judge one command by its name, through the tables in rules and options."""
         if depth > MAX_DEPTH:
             self.flag("high", "nested too deeply to check")
             return
@@ -250,12 +226,18 @@ class Judge:
         text = head.text
         name = posixpath.basename(text) if "/" in text else text
         if "/" in text and posixpath.dirname(text) not in _TRUSTED_BIN_DIRS:
-            self.flag("high", f"runs a program by path ({text})")
+            self.flag("high", f"runs a program by path ({text}), whatever its name")
             return
         self.sensitive(args)
         if name in self.functions:
             return
-        special = risk_special.SPECIAL.get(name)
+        hint = never_ending(name, [w.text for w in args])
+        if hint is not None:
+            self.flag("blocked", hint)
+            return
+        if name in rules.ALLOW_LISTED:
+            self.options(name, args)
+        special = checks.SPECIAL.get(name)
         if special is not None:
             special(self, name, args, depth)
         elif name in rules.WRAPPERS:
@@ -271,11 +253,17 @@ class Judge:
         elif name in rules.HIGH:
             self.high_command(name, args)
         elif name in rules.WORKSPACE_WRITERS:
-            risk_special.writer(self, name, args)
+            checks.writer(self, name, args)
         elif name.startswith("mkfs."):
             self.high_command("mkfs", args)
         elif name not in rules.READ_ONLY:
             self.flag("high", f"{name} is not a known read-only command")
+
+    def options(self, name: str, args: Sequence[Word]) -> None:
+        """Every option must be on the command's list of known-safe options."""
+        spec = OPTIONS.get(name, NO_OPTIONS)
+        for problem in option_problems(name, [(w.text, w.dynamic) for w in args], spec):
+            self.flag("high", problem)
 
     def sensitive(self, args: Sequence[Word]) -> None:
         """Arguments naming files that hold secrets."""
@@ -286,28 +274,7 @@ class Judge:
 
     def high_command(self, name: str, args: list[Word]) -> None:
         """A command that is always risky, and the arguments that make it blocked."""
-        self.flag("high", f"{rules.HIGH.get(name, 'formats disks')} ({name})")
-        flags = short_flags(args)
-        positional = positionals(args, frozenset())
-        recursive = bool(flags & {"r", "R"}) or any(w.text == "--recursive" for w in args)
-        if any(w.text == "--no-preserve-root" for w in args):
-            self.flag("blocked", f"{name} --no-preserve-root")
-        if name in {"rm", "chmod", "chown", "chgrp", "shred", "srm"} and recursive:
-            for w in positional:
-                if self.rootish(w):
-                    self.flag("blocked", f"{name} -r on {w.text} would wreck the system")
-        if name == "mv":
-            for w in positional:
-                if self.rootish(w):
-                    self.flag("blocked", f"moves a system directory ({w.text})")
-        if name == "dd":
-            for w in args:
-                if w.text.startswith("of="):
-                    self.write_target(Word(w.text[3:], w.dynamic), "dd")
-        if name in rules.DISK_TOOLS or name == "mkfs":
-            for w in positional:
-                if rules.DISK_DEVICE.match(w.text):
-                    self.flag("blocked", f"formats or overwrites a disk ({name} {w.text})")
+        checks.high_command(self, name, args)
 
     def wrapper(self, name: str, args: list[Word], depth: int) -> None:
         """sudo, env-like wrappers, xargs, nohup…: judge the command they run."""
@@ -356,71 +323,7 @@ class Judge:
 
     def subcommand(self, name: str, args: list[Word]) -> None:
         """Tools with subcommands (git, docker, systemctl, package managers…)."""
-        with_value, read_only, reason = rules.SUBCOMMANDS[name]
-        if name == "git":
-            self.git_globals(args)
-        positional = positionals(args, with_value)
-        if not positional:
-            if name == "service":
-                if any(w.text == "--status-all" for w in args):
-                    return
-            elif name == "systemctl" or any(
-                w.text in {"--version", "-v", "-V", "--help", "help"} for w in args
-            ):
-                return
-            self.flag("high", f"{reason} ({name})")
-            return
-        sub = positional[0].text
-        if name == "service":
-            # service NAME ACTION: only status is read-only.
-            action = positional[1].text if len(positional) > 1 else ""
-            if action != "status":
-                self.flag("high", f"{reason} (service {sub} {action})".rstrip())
-            return
-        key = sub
-        if sub in rules.SUBCOMMAND_GROUPS and name != "git" and len(positional) > 1:
-            key = f"{sub}_{positional[1].text}"
-        if key not in read_only or positional[0].dynamic:
-            self.flag("high", f"{reason} ({name} {key.replace('_', ' ')})")
-            return
-        if name == "git":
-            self.git_details(sub, args[args.index(positional[0]) + 1 :])
-
-    def git_globals(self, args: list[Word]) -> None:
-        """git options before the subcommand that run arbitrary programs."""
-        for w in args:
-            if w.text in {"-c", "--config-env", "--exec-path"} or w.text.startswith(
-                ("--exec-path=", "--config-env=")
-            ):
-                self.flag("high", "git -c/--exec-path can make git run any command")
-            if not w.text.startswith("-"):
-                break
-
-    def git_details(self, sub: str, rest: list[Word]) -> None:
-        """Read-only git subcommands that become writes with certain arguments."""
-        texts = {w.text for w in rest}
-        positional = [w.text for w in rest if not w.text.startswith("-")]
-        destructive = {
-            "branch": {"-d", "-D", "--delete", "-m", "-M", "--move", "-f", "--force", "-c", "-C"},
-            "tag": {"-d", "--delete", "-f", "--force"},
-        }
-        if texts & destructive.get(sub, set()):
-            self.flag("high", f"changes the repository (git {sub} {sorted(texts)[0]})")
-        writes_sub = {
-            "remote": {"add", "remove", "rm", "rename", "set-url", "prune", "set-head"},
-            "stash": {"push", "pop", "drop", "clear", "apply", "save", "branch"},
-            "worktree": {"add", "remove", "prune", "move"},
-            "reflog": {"expire", "delete"},
-        }
-        if positional and positional[0] in writes_sub.get(sub, set()):
-            self.flag("high", f"changes the repository (git {sub} {positional[0]})")
-        if sub == "stash" and not positional:
-            self.flag("high", "changes the working tree (git stash)")
-        if sub == "config" and not texts & {"--get", "--get-all", "--get-regexp", "--list", "-l"}:
-            self.flag("high", "changes git configuration (git config)")
-        for value in option_value(rest, frozenset({"--output", "-o"})):
-            if sub in {"diff", "log", "show", "format-patch"}:
-                self.write_target(value, f"git {sub}")
+        subcommands.subcommand(self, name, args)
 
     # ---- files -------------------------------------------------------------------------------
 
@@ -469,3 +372,8 @@ class Judge:
             self.flag("high", f"writes outside the workspace ({via} {t})")
         elif ".git" in PurePosixPath(t).parts:
             self.flag("high", f"writes into .git/, where hooks and config run commands ({t})")
+        elif self.links_made:
+            self.flag(
+                "high",
+                f"writes after a step that may have made symlinks pointing anywhere ({via} {t})",
+            )
