@@ -74,6 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--since", default=None, help="only newer than this: 7d, 24h or an ISO date")
     ex.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
     cli_matrix.add_parser(sub)
+    pair = _command(sub, "pair", "DM pairing requests: list, approve or reject")
+    pair_sub = pair.add_subparsers(dest="action", required=True, metavar="ACTION")
+    pair_sub.add_parser("list", help="codes waiting for an admin")
+    pa = pair_sub.add_parser("approve", help="allow the user who asked for CODE")
+    pa.add_argument("code")
+    pa.add_argument("--as", dest="role", choices=["user", "approver"], default="user")
+    pair_sub.add_parser("reject", help="decline CODE").add_argument("code")
+    users = _command(sub, "users", "who may use hearth: list, allow, revoke")
+    users_sub = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    users_sub.add_parser("list", help="everyone allowed, with role and source")
+    ua = users_sub.add_parser("allow", help="allow platform:id")
+    ua.add_argument("user", help="platform:id, e.g. slack:U0123ABC")
+    ua.add_argument("--as", dest="role", choices=["user", "approver"], default="user")
+    users_sub.add_parser("revoke", help="revoke platform:id").add_argument("user")
     return p
 
 
@@ -102,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_export(settings, args))
         if args.command == "matrix":
             return cli_matrix.run(settings, args)
+        if args.command in ("pair", "users"):
+            return asyncio.run(_access(settings, args))
     except ConfigError as exc:
         print(f"hearth: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -226,6 +242,16 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         if args.out:
             out.close()
     print(f"exported {count} {args.what}", file=sys.stderr)
+    return EXIT_OK
+
+
+async def _access(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.wiring import access_cli
+
+    extra = [v for v in (getattr(args, "code", None), getattr(args, "user", None)) if v]
+    if getattr(args, "role", None):
+        extra.append(args.role)
+    print(await access_cli(settings, args.command, args.action, *extra))
     return EXIT_OK
 
 

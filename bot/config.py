@@ -140,6 +140,8 @@ class Settings:
     health_addr: str | None = None  # "host:port"
     log_format: str = "text"  # text | json
     log_level: str = "INFO"
+    pairing: bool = True  # PAIRING: unknown DM senders get a code an admin approves
+    admin_channel: str | None = None  # "platform:channel" where admins are told
     # The process environment that tool subprocesses start from (scrubbed of secrets there).
     child_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     # Likely typos in variable names ("did you mean …?"), shown at start and by the doctor.
@@ -251,6 +253,8 @@ class Settings:
             log_level=r.choice(
                 "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}, upper=True
             ),
+            pairing=r.bool("PAIRING", True),
+            admin_channel=r.channel("ADMIN_CHANNEL"),
         )
         return settings
 

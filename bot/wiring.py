@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -22,7 +22,7 @@ from core.agent_commands import agent_commands
 from core.approval_commands import approval_commands
 from core.approvals import ApprovalBroker
 from core.budget import Budget
-from core.channel_settings import ChannelSettings
+from core.channel_settings import ChannelPolicy, ChannelSettings, budget_cap_usd
 from core.clock import SystemClock
 from core.dispatch import Dispatcher
 from core.events import ChatRef
@@ -37,21 +37,31 @@ from core.ports import ChatAdapter, Clock
 from core.redact import RedactingAdapter, Redactor
 from core.scheduler import Scheduler
 from core.storage import MIGRATIONS, Database
+from core.storage.access import AccessStore
+from core.storage.approval_history import ApprovalHistory
 from core.storage.approvals import ApprovalStore
 from core.storage.audit import export_approvals
 from core.storage.kv import KVStore
+from core.storage.pairing import PairingStore
 from core.storage.seen import SeenEventStore
 from core.storage.tasks import TaskStore
 from core.storage.ticks import TickStore
 from core.storage.usage import UsageStore
 from core.taskpool import TaskLimits, TaskPool
 from core.tasks import TaskContext
+from core.team.approvals_view import approvals_command
+from core.team.commands import access_commands, settings_command
+from core.team.gate import Gate
+from core.team.notify import AdminNotifier
+from core.team.pairing import Pairing
+from core.team.roster import Roster, task_stopper
 from core.tools.builtin import build_tools
 from core.usage import UsageRecorder, UsageReporter
 
 log = logging.getLogger(__name__)
 
 HOUR = 3600.0
+ACCESS_SYNC = 15.0  # seconds between picking up access changes made with the CLI
 
 
 def configure_logging(settings: Settings, *, console: bool) -> None:
@@ -84,9 +94,7 @@ def _platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
     if settings.discord:
         from adapters.discord import DiscordAdapter
 
-        adapters["discord"] = DiscordAdapter(
-            token=settings.discord.token, approvers=settings.effective_approvers
-        )
+        adapters["discord"] = DiscordAdapter(token=settings.discord.token)
     if settings.matrix:
         from adapters.matrix import MatrixAdapter
 
@@ -100,15 +108,32 @@ def _platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
             allowed_inviters=frozenset(u for u in inviters if u.startswith("matrix:")),
             device_id=m.device_id,
             trust=m.trust,  # type: ignore[arg-type]
+            accept_direct_invites=settings.pairing,
         )
     return adapters
 
 
 def _heartbeat_channel(settings: Settings) -> ChatRef | None:
-    if not settings.heartbeat_channel:
+    return _chat(settings.heartbeat_channel)
+
+
+def _chat(value: str | None) -> ChatRef | None:
+    if not value:
         return None
-    platform, _, channel = settings.heartbeat_channel.partition(":")
+    platform, _, channel = value.partition(":")
     return ChatRef(platform, channel)
+
+
+def _roster(
+    settings: Settings, db: Database, clock: Clock, extra_admins: frozenset[str] = frozenset()
+) -> Roster:
+    return Roster(
+        AccessStore(db),
+        allowed_users=settings.allowed_users,
+        admins=settings.admins | extra_admins,
+        approvers=settings.effective_approvers | extra_admins,
+        clock=clock,
+    )
 
 
 @dataclass
@@ -128,6 +153,8 @@ class Core:
     dispatcher: Dispatcher
     failures: _FailureCounter
     seen: SeenEventStore
+    roster: Roster | None = None
+    pairing: Pairing | None = None
 
 
 def build_core(
@@ -144,10 +171,11 @@ def build_core(
     db = Database(settings.db_path, MIGRATIONS)
     tasks = TaskStore(db)
     admins = settings.admins | extra_admins
+    roster = _roster(settings, db, clock, extra_admins)
     broker = ApprovalBroker(
         adapters,
         ApprovalStore(db),
-        approvers=settings.effective_approvers | extra_admins,
+        approvers=roster.approvers,
         timeout=settings.approval_timeout,
         clock=clock,
         metrics=metrics,
@@ -156,7 +184,20 @@ def build_core(
     recorder = UsageRecorder(
         usage_store, cloud_model=settings.claude_model, clock=clock, metrics=metrics
     )
-    channels = ChannelSettings(KVStore(db), clock=clock)
+    kv = KVStore(db)
+    channels = ChannelSettings(kv, clock=clock)
+    policy = ChannelPolicy(kv, clock=clock)
+    notifier = AdminNotifier(
+        adapters, kv, admins=admins, admin_channel=_chat(settings.admin_channel), clock=clock
+    )
+    pairing = (
+        Pairing(PairingStore(db), roster, notifier, adapters, clock=clock)
+        if settings.pairing
+        else None
+    )
+
+    async def channel_cap(chat: ChatRef) -> float | None:
+        return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
 
     def tools_for(task: TaskContext):
         return build_tools(
@@ -203,6 +244,7 @@ def build_core(
             daily_usd=settings.daily_budget_usd,
             user_daily_usd=settings.user_daily_budget_usd,
             clock=clock,
+            channel_cap=channel_cap,
         ),
         channels=channels,
         config=AgentConfig(
@@ -234,6 +276,7 @@ def build_core(
         clock=clock,
         metrics=metrics,
     )
+    roster.on_lost_access(task_stopper(pool))
     failures = _FailureCounter(tasks, clock)
 
     def own_health() -> OwnHealth:
@@ -295,10 +338,14 @@ def build_core(
             *approval_commands(broker),
             *agent_commands(reporter, channels),
             heartbeat_command(heartbeat),
+            *access_commands(roster, pairing),
+            settings_command(channels, policy, daily_budget_usd=settings.daily_budget_usd),
+            approvals_command(ApprovalHistory(db), clock=clock),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
         clock=clock,
         metrics=metrics,
+        gate=Gate(roster, pairing=pairing, notifier=notifier, policy=policy),
     )
     return Core(
         settings,
@@ -314,6 +361,8 @@ def build_core(
         dispatcher,
         failures,
         seen,
+        roster=roster,
+        pairing=pairing,
     )
 
 
@@ -350,9 +399,17 @@ class _SchedulerService:
         self._scheduler.every(settings.heartbeat_interval, heartbeat_tick, name="heartbeat")
         # Delivery ids are kept a week (retries and re-syncs come within minutes); older go.
         self._scheduler.every(6 * HOUR, prune_seen, name="prune-seen-events")
+        self._scheduler.every(ACCESS_SYNC, self._access_sync, name="access-sync")
         if settings.heartbeat_digest_cron:
             self._scheduler.cron(settings.heartbeat_digest_cron, self._digest, name="digest")
         await self._scheduler.start()
+
+    async def _access_sync(self) -> None:
+        # The CLI (`hearth users`, `hearth pair`) writes from another process: pick it up.
+        if self._core.roster is not None:
+            await self._core.roster.load()
+        if self._core.pairing is not None:
+            await self._core.pairing.sweep()
 
     async def _digest(self) -> None:
         text = await self._core.heartbeat.digest()
@@ -407,10 +464,17 @@ def build_app(
         dispatcher=core.dispatcher,
         pool=core.pool,
         services=services,
-        recoveries=[core.dispatcher.recover, core.broker.recover],
+        recoveries=[core.dispatcher.recover, core.broker.recover, _loader(core)],
         finite=frozenset({"console"}) if console else frozenset(),
         clock=core.clock,
     )
+
+
+def _loader(core: Core) -> Callable[[], Awaitable[int]]:
+    async def load() -> int:
+        return len(await core.roster.load()) if core.roster is not None else 0
+
+    return load
 
 
 async def heartbeat_once(settings: Settings) -> tuple[str, str]:
@@ -460,6 +524,7 @@ async def export(
     db = Database(settings.db_path, MIGRATIONS)
     await db.start()
     try:
+        since_ts = parse_since(since, now=SystemClock().now()) if since else None
         if what == "ticks":
             return await export_ticks(TickStore(db), out, labeled_only=labeled, since=since_ts)
         if what == "approvals":
@@ -491,8 +556,49 @@ async def export(
         await db.close()
 
 
+async def access_cli(settings: Settings, command: str, action: str, *args: str) -> str:
+    """`hearth pair …` and `hearth users …` against the database; returns what to print.
+
+    A running hearth picks the change up within ACCESS_SYNC seconds: it reloads the roster
+    (stopping the tasks of anyone revoked) and tells paired users the outcome.
+    """
+    from core.team.subjects import parse_subject
+
+    db = Database(settings.db_path, MIGRATIONS)
+    await db.start()
+    try:
+        clock = SystemClock()
+        roster = _roster(settings, db, clock)
+        await roster.load()
+        if command == "pair":
+            pairing = Pairing(
+                PairingStore(db), roster, AdminNotifier({}, KVStore(db), admins=frozenset()), {},
+                clock=clock,
+            )
+            if action == "list":
+                codes = await pairing.pending()
+                return "\n".join(f"{c.code}  {c.user}  {c.display_name}" for c in codes) or (
+                    "no pairing requests are waiting"
+                )
+            if action == "approve":
+                return await pairing.approve(args[0], role=args[1], actor="cli")
+            return await pairing.reject(args[0], actor="cli")
+        if action == "list":
+            return "\n".join(
+                f"{m.user}  {m.role}  {m.source}  {m.status}  {m.display_name}".rstrip()
+                for m in roster.members()
+            ) or "nobody is allowed yet"
+        subject = parse_subject(args[0], platform="")
+        if action == "allow":
+            return await roster.allow(subject, role=args[1], actor="cli")
+        return await roster.revoke(subject, actor="cli")
+    finally:
+        await db.close()
+
+
 __all__ = [
     "Core",
+    "access_cli",
     "build_app",
     "build_core",
     "configure_logging",

@@ -12,7 +12,7 @@ import asyncio
 import enum
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from core.clock import utc
@@ -109,14 +109,15 @@ class ApprovalBroker:
         adapters: Mapping[str, ChatAdapter],
         store: ApprovalStore,
         *,
-        approvers: frozenset[str],
+        approvers: Collection[str],
         timeout: float,
         clock: Clock,
         metrics: Metrics | None = None,
     ) -> None:
         self._adapters = adapters
         self._store = store
-        self._approvers = frozenset(approvers)
+        # Kept as given: a live view (the runtime roster) sees approvers added from chat.
+        self._approvers = approvers
         self._timeout = float(timeout)
         self._clock = clock
         self._metrics = metrics
@@ -126,7 +127,7 @@ class ApprovalBroker:
     @property
     def approvers(self) -> frozenset[str]:
         """Qualified ids (``platform:id``) of everyone who may decide."""
-        return self._approvers
+        return frozenset(self._approvers)
 
     @property
     def timeout(self) -> float:

@@ -10,6 +10,7 @@ from typing import Any
 from core.agent.context import message_chars
 from core.budget import Budget, estimate_cost
 from core.errors import BudgetExceeded, LLMError
+from core.events import ChatRef
 from core.llm.base import LLMClient, Message, StreamEvent, ToolSpec, TurnEnd, Usage
 from core.llm.prices import price_of
 from core.usage import UsageRecorder
@@ -29,6 +30,7 @@ class Meter:
     user: str | None
     on_usage: UsageListener | None = None
     cloud_max_tokens: int = 4096
+    channel: ChatRef | None = None  # where the task runs (per-channel budget share)
 
 
 class MeteredLLM:
@@ -66,7 +68,7 @@ class MeteredLLM:
             estimate = estimate_cost(
                 self.provider, self.model, estimate_tokens, m.cloud_max_tokens
             )
-            check = await m.budget.check(m.user, estimate)
+            check = await m.budget.check(m.user, estimate, channel=m.channel)
             if not check.allowed:
                 raise BudgetExceeded(check.reason)
         try:

@@ -110,6 +110,7 @@ class AgentRunner:
             task.requester.qualified,
             on_usage,
             self._config.cloud_max_tokens,
+            channel=task.chat,
         )
         run = _TaskRun(self, task, card, meter, local_only)
         await card.start()

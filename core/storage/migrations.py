@@ -178,3 +178,47 @@ async def m004_heartbeat_ticks(conn: aiosqlite.Connection) -> None:
 async def m005_usage_errors(conn: aiosqlite.Connection) -> None:
     """Failed model calls are stored as errors (non-empty ``error``), not counted as calls."""
     await _script(conn, "ALTER TABLE usage ADD COLUMN error TEXT NOT NULL DEFAULT ''")
+
+
+@migration
+async def m006_access(conn: aiosqlite.Connection) -> None:
+    """Runtime allow-list, DM pairing codes and the access audit."""
+    await _script(conn,
+        """
+        CREATE TABLE access_users (
+            user         TEXT PRIMARY KEY,     -- platform:user id
+            role         TEXT NOT NULL,        -- user|approver
+            status       TEXT NOT NULL,        -- allowed|revoked
+            source       TEXT NOT NULL,        -- pairing|grant (env users live in .env)
+            display_name TEXT NOT NULL DEFAULT '',
+            changed_by   TEXT,
+            changed_at   REAL NOT NULL
+        );
+        CREATE TABLE pairing_codes (
+            code         TEXT PRIMARY KEY,
+            platform     TEXT NOT NULL,
+            user         TEXT NOT NULL,        -- platform:user id the code is bound to
+            display_name TEXT NOT NULL DEFAULT '',
+            channel_id   TEXT NOT NULL,        -- the DM the request came from
+            thread_id    TEXT,
+            status       TEXT NOT NULL,        -- pending|approved|rejected|expired
+            role         TEXT,
+            created_at   REAL NOT NULL,
+            expires_at   REAL NOT NULL,
+            decided_by   TEXT,
+            decided_at   REAL,
+            notified     INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX pairing_pending ON pairing_codes(platform, status, expires_at);
+        CREATE INDEX pairing_user ON pairing_codes(user, created_at);
+        CREATE TABLE access_audit (
+            id       INTEGER PRIMARY KEY,
+            at       REAL NOT NULL,
+            actor    TEXT,                     -- platform:user id, 'cli', or NULL for hearth
+            action   TEXT NOT NULL,            -- allow|revoke|pair-request|pair-approve|...
+            subject  TEXT NOT NULL,
+            detail   TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX access_audit_at ON access_audit(at);
+        """
+    )
