@@ -3,6 +3,7 @@ more than which adapters are enabled."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import sys
@@ -35,12 +36,16 @@ from core.llm.ollama import OllamaClient
 from core.metrics import Metrics
 from core.ports import ChatAdapter, Clock
 from core.redact import RedactingAdapter, Redactor
+from core.schedule.approvals import TimedApprovals
+from core.schedule.commands import job_commands
+from core.schedule.service import JobLimits, JobService
 from core.scheduler import Scheduler
 from core.storage import MIGRATIONS, Database
 from core.storage.access import AccessStore
 from core.storage.approval_history import ApprovalHistory
 from core.storage.approvals import ApprovalStore
 from core.storage.audit import export_approvals
+from core.storage.jobs import JobStore
 from core.storage.kv import KVStore
 from core.storage.pairing import PairingStore
 from core.storage.seen import SeenEventStore
@@ -155,6 +160,7 @@ class Core:
     seen: SeenEventStore
     roster: Roster | None = None
     pairing: Pairing | None = None
+    jobs: JobService | None = None
 
 
 def build_core(
@@ -200,9 +206,15 @@ def build_core(
         return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
 
     def tools_for(task: TaskContext):
+        # A scheduled run's approvals wait SCHEDULE_APPROVAL_TIMEOUT (nobody may be watching).
+        asker = (
+            TimedApprovals(broker, settings.schedule_approval_timeout)
+            if task.origin.startswith("job:")
+            else broker
+        )
         return build_tools(
             workspace=settings.workspace,
-            broker=broker,
+            broker=asker,
             secrets=settings.secrets,
             base_env=settings.child_env,
             shell_timeout=settings.subtask_timeout,
@@ -277,6 +289,28 @@ def build_core(
         metrics=metrics,
     )
     roster.on_lost_access(task_stopper(pool))
+    jobs = JobService(
+        JobStore(db),
+        pool,
+        tasks,
+        adapters,
+        allowed=roster.allows,
+        tell_admins=notifier.tell_admins,
+        limits=JobLimits(
+            max_per_user=settings.max_jobs_per_user,
+            misfire_grace=settings.schedule_misfire_grace,
+            default_tz=settings.schedule_tz,
+        ),
+        clock=clock,
+    )
+
+    async def jobs_paused(user: str) -> int:
+        return await jobs.pause_for(user, "their creator lost access")
+
+    roster.on_lost_access(jobs_paused)
+
+    async def timezone_of(chat: ChatRef) -> str:
+        return await policy.timezone(chat, settings.schedule_tz)
     failures = _FailureCounter(tasks, clock)
 
     def own_health() -> OwnHealth:
@@ -339,7 +373,13 @@ def build_core(
             *agent_commands(reporter, channels),
             heartbeat_command(heartbeat),
             *access_commands(roster, pairing),
-            settings_command(channels, policy, daily_budget_usd=settings.daily_budget_usd),
+            settings_command(
+                channels,
+                policy,
+                daily_budget_usd=settings.daily_budget_usd,
+                default_tz=settings.schedule_tz,
+            ),
+            *job_commands(jobs, timezone_of, clock=clock),
             approvals_command(ApprovalHistory(db), clock=clock),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
@@ -363,6 +403,7 @@ def build_core(
         seen,
         roster=roster,
         pairing=pairing,
+        jobs=jobs,
     )
 
 
@@ -385,6 +426,7 @@ class _SchedulerService:
     def __init__(self, scheduler: Scheduler, core: Core) -> None:
         self._scheduler = scheduler
         self._core = core
+        self._jobs_start: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self._core.settings
@@ -400,9 +442,23 @@ class _SchedulerService:
         # Delivery ids are kept a week (retries and re-syncs come within minutes); older go.
         self._scheduler.every(6 * HOUR, prune_seen, name="prune-seen-events")
         self._scheduler.every(ACCESS_SYNC, self._access_sync, name="access-sync")
+        if self._core.jobs is not None:
+            self._jobs_start = asyncio.create_task(self._start_jobs(), name="jobs:start")
         if settings.heartbeat_digest_cron:
             self._scheduler.cron(settings.heartbeat_digest_cron, self._digest, name="digest")
         await self._scheduler.start()
+
+    async def _start_jobs(self) -> None:
+        # Catch-up runs post into chat: wait (bounded) until the platforms are connected.
+        deadline = asyncio.get_running_loop().time() + 30
+        adapters = self._core.adapters.values()
+        while not all(getattr(a, "connected", True) for a in adapters):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("starting scheduled jobs before every platform is connected")
+                break
+            await asyncio.sleep(0.05)
+        assert self._core.jobs is not None
+        await self._core.jobs.start()
 
     async def _access_sync(self) -> None:
         # The CLI (`hearth users`, `hearth pair`) writes from another process: pick it up.
@@ -410,6 +466,8 @@ class _SchedulerService:
             await self._core.roster.load()
         if self._core.pairing is not None:
             await self._core.pairing.sweep()
+        if self._core.jobs is not None:
+            await self._core.jobs.sync()
 
     async def _digest(self) -> None:
         text = await self._core.heartbeat.digest()
@@ -419,6 +477,11 @@ class _SchedulerService:
             await adapter.post(channel, text)
 
     async def stop(self) -> None:
+        if self._jobs_start is not None:
+            self._jobs_start.cancel()
+            await asyncio.gather(self._jobs_start, return_exceptions=True)
+        if self._core.jobs is not None:
+            await self._core.jobs.stop()
         await self._scheduler.stop()
         await self._core.heartbeat.close()
 

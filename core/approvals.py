@@ -99,6 +99,7 @@ class _Pending:
     refused: set[str] = field(default_factory=set)  # users already told they cannot decide
     stored: bool = False  # our decision reached storage first (another process may have won)
     deadline: float = 0.0  # on the clock's monotonic scale
+    timeout: float = 0.0  # seconds this request waits (APPROVAL_TIMEOUT or a scheduled run's)
 
 
 class ApprovalBroker:
@@ -153,12 +154,14 @@ class ApprovalBroker:
         tool_name: str = "shell",
         reasons: tuple[str, ...] = (),
         kind: str = "command",
+        timeout: float | None = None,
     ) -> ApprovalOutcome:
         """Ask for approval of exactly ``command`` in ``cwd``; returns when decided or expired.
 
         Cancelling the caller closes the prompt as cancelled. Posting failures deny.
         """
         now = self._clock.now()
+        timeout = self._timeout if timeout is None else float(timeout)
         request = ApprovalRequest(
             id=_new_id(),
             chat=chat,
@@ -168,18 +171,19 @@ class ApprovalBroker:
             requester=requester,
             tool_name=tool_name,
             reasons=tuple(reasons),
-            expires_at=utc(now + self._timeout),
+            expires_at=utc(now + timeout),
             kind=kind,
         )
         loop = asyncio.get_running_loop()
         pending = _Pending(
-            request, loop.create_future(), deadline=self._clock.monotonic() + self._timeout
+            request, loop.create_future(), deadline=self._clock.monotonic() + timeout
         )
+        pending.timeout = timeout
         # Registered and stored before the prompt exists: a click that arrives while ask_approval
         # is still returning finds its request.
         self._pending[request.id] = pending
         try:
-            await self._store.add(request, created_at=now, expires_at=now + self._timeout)
+            await self._store.add(request, created_at=now, expires_at=now + timeout)
             if len(command) > MAX_SHOWN_COMMAND:
                 # An approver must be able to read every character of what they approve.
                 return await self._fail(
@@ -230,7 +234,7 @@ class ApprovalBroker:
         finally:
             expiry.cancel()
         if not pending.future.done():
-            reason = f"expired after {_duration(self._timeout)}"
+            reason = f"expired after {_duration(pending.timeout)}"
             outcome = self._claim(pending, Decision.DENY, None, reason)
             if outcome is not None:
                 await self._record(pending, outcome, "expired")

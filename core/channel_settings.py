@@ -92,6 +92,14 @@ class ChannelPolicy:
         else:
             await self._kv.set(_TASKS_PREFIX + _channel(chat), policy, now=self._clock.now())
 
+    async def timezone(self, chat: ChatRef, default: str = "UTC") -> str:
+        """The channel's timezone for schedules (`settings tz`)."""
+        return await channel_timezone(self._kv, chat, default)
+
+    async def set_timezone(self, chat: ChatRef, name: str | None) -> None:
+        """Set or clear (None) the channel's timezone."""
+        await set_channel_timezone(self._kv, chat, name, now=self._clock.now())
+
     async def budget_share(self, chat: ChatRef) -> str | None:
         """The stored share (``25%`` or dollars like ``2.00``), or None."""
         return await self._kv.get(_BUDGET_PREFIX + _channel(chat))
@@ -102,3 +110,34 @@ class ChannelPolicy:
             await self._kv.delete(_BUDGET_PREFIX + _channel(chat))
         else:
             await self._kv.set(_BUDGET_PREFIX + _channel(chat), share, now=self._clock.now())
+
+
+_TZ_PREFIX = "channel_tz:"
+
+
+def check_timezone(name: str) -> str:
+    """The IANA zone name as given, or ValueError naming the expected form."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not a timezone: use an IANA name like Europe/Berlin or UTC"
+        ) from None
+    return name
+
+
+async def channel_timezone(kv: KVStore, chat: ChatRef, default: str) -> str:
+    """The channel's timezone for schedules (`settings tz`), else ``default`` (SCHEDULE_TZ)."""
+    return await kv.get(_TZ_PREFIX + _channel(chat)) or default
+
+
+async def set_channel_timezone(
+    kv: KVStore, chat: ChatRef, name: str | None, *, now: float
+) -> None:
+    """Set (a checked IANA name) or clear the channel's timezone."""
+    if name is None:
+        await kv.delete(_TZ_PREFIX + _channel(chat))
+    else:
+        await kv.set(_TZ_PREFIX + _channel(chat), check_timezone(name), now=now)

@@ -31,6 +31,7 @@ class Meter:
     on_usage: UsageListener | None = None
     cloud_max_tokens: int = 4096
     channel: ChatRef | None = None  # where the task runs (per-channel budget share)
+    purpose_prefix: str = ""  # "scheduled:" for scheduled runs, so `usage` shows them apart
 
 
 class MeteredLLM:
@@ -100,7 +101,7 @@ class MeteredLLM:
                 row = await m.recorder.record(
                     provider=self.provider,
                     model=self.model,
-                    purpose=self.purpose,
+                    purpose=m.purpose_prefix + self.purpose,
                     usage=event.usage,
                     task_id=m.task_id,
                     user=m.user,

@@ -111,6 +111,7 @@ class AgentRunner:
             on_usage,
             self._config.cloud_max_tokens,
             channel=task.chat,
+            purpose_prefix="scheduled:" if task.origin.startswith("job:") else "",
         )
         run = _TaskRun(self, task, card, meter, local_only)
         await card.start()

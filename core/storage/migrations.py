@@ -222,3 +222,43 @@ async def m006_access(conn: aiosqlite.Connection) -> None:
         CREATE INDEX access_audit_at ON access_audit(at);
         """
     )
+
+
+@migration
+async def m006_scheduled_jobs(conn: aiosqlite.Connection) -> None:
+    """Jobs scheduled from chat, and one row per run."""
+    await _script(conn,
+        """
+        CREATE TABLE scheduled_jobs (
+            id            TEXT PRIMARY KEY,
+            creator       TEXT NOT NULL,          -- platform:user id, runs as this user
+            creator_name  TEXT NOT NULL DEFAULT '',
+            platform      TEXT NOT NULL,
+            channel_id    TEXT NOT NULL,
+            kind          TEXT NOT NULL,          -- cron|interval|once
+            expr          TEXT NOT NULL,
+            describe      TEXT NOT NULL,
+            tz            TEXT NOT NULL,
+            task          TEXT NOT NULL,
+            status        TEXT NOT NULL,          -- active|paused|done|removed
+            pause_reason  TEXT NOT NULL DEFAULT '',
+            failures      INTEGER NOT NULL DEFAULT 0,   -- failed runs in a row
+            created_at    REAL NOT NULL,
+            last_fire_at  REAL,                   -- the last fire time claimed (run or skipped)
+            missed_note   TEXT NOT NULL DEFAULT ''      -- told in the thread of the next run
+        );
+        CREATE INDEX scheduled_jobs_channel ON scheduled_jobs(platform, channel_id, status);
+        CREATE INDEX scheduled_jobs_creator ON scheduled_jobs(creator, status);
+        CREATE TABLE job_runs (
+            id          INTEGER PRIMARY KEY,
+            job_id      TEXT NOT NULL,
+            fire_at     REAL NOT NULL,
+            started_at  REAL NOT NULL,
+            task_id     TEXT,
+            thread_id   TEXT,
+            status      TEXT NOT NULL,            -- running|done|failed|cancelled|skipped
+            note        TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX job_runs_job ON job_runs(job_id, fire_at);
+        """
+    )

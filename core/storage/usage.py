@@ -153,6 +153,7 @@ class UsageStore:
             "provider": "provider",
             "user": "COALESCE(user, '(unattended)')",
             "all": "'all'",
+            "origin": "CASE WHEN purpose LIKE 'scheduled:%' THEN 'scheduled jobs' ELSE 'chat' END",
         }[by]
         where, params = ("WHERE at >= ?", (since,)) if since is not None else ("", ())
         rows = await self._db.fetchall(

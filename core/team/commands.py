@@ -110,7 +110,11 @@ def access_commands(roster: Roster, pairing: Pairing | None) -> list[Command]:
 
 
 def settings_command(
-    channels: ChannelSettings, policy: ChannelPolicy, *, daily_budget_usd: float | None
+    channels: ChannelSettings,
+    policy: ChannelPolicy,
+    *,
+    daily_budget_usd: float | None,
+    default_tz: str = "UTC",
 ) -> Command:
     """`settings` shows this channel's settings; `settings <name> <value>` (admins) sets one."""
 
@@ -130,6 +134,7 @@ def settings_command(
             f"• `local-only` {'on' if local else 'off'}\n"
             f"• `budget` {budget}\n"
             f"• `tasks` {tasks} (who may start tasks here)\n"
+            f"• `tz` {await policy.timezone(ctx.chat, default_tz)} (for scheduled jobs)\n"
             "Admins change one with `settings <name> <value>`, e.g. `settings budget 25%`."
         )
 
@@ -140,6 +145,12 @@ def settings_command(
         if not ctx.is_admin:
             return "Only an admin can change this channel's settings."
         name, value = words[0].lower(), " ".join(words[1:]).strip().lower()
+        if name == "tz" and len(words) == 2:
+            try:
+                await policy.set_timezone(ctx.chat, None if value == "default" else words[1])
+            except ValueError as exc:
+                return str(exc)
+            return await show(ctx)
         if name == "local-only" and value in {"on", "off"}:
             await channels.set_local_only(ctx.chat, value == "on")
         elif name == "tasks" and value in TASK_POLICIES:
@@ -155,7 +166,7 @@ def settings_command(
         else:
             return (
                 "Usage: `settings local-only on|off`, `settings budget <25%|$2|off>`, "
-                "`settings tasks everyone|approvers`"
+                "`settings tasks everyone|approvers`, `settings tz <Europe/Berlin|default>`"
             )
         return await show(ctx)
 
