@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     ua.add_argument("user", help="platform:id, e.g. slack:U0123ABC")
     ua.add_argument("--as", dest="role", choices=["user", "approver"], default="user")
     users_sub.add_parser("revoke", help="revoke platform:id").add_argument("user")
+    jobs = sub.add_parser("jobs", help="jobs scheduled from chat: list, pause, resume, remove")
+    jobs_sub = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    jobs_sub.add_parser("list", help="every active or paused job")
+    for verb in ("pause", "resume", "remove"):
+        jobs_sub.add_parser(verb, help=f"{verb} job ID").add_argument("job_id")
     return p
 
 
@@ -118,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_matrix.run(settings, args)
         if args.command in ("pair", "users"):
             return asyncio.run(_access(settings, args))
+        if args.command == "jobs":
+            return asyncio.run(_jobs(settings, args))
     except ConfigError as exc:
         print(f"hearth: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -253,6 +260,14 @@ async def _access(settings: Settings, args: argparse.Namespace) -> int:
         extra.append(args.role)
     print(await access_cli(settings, args.command, args.action, *extra))
     return EXIT_OK
+
+
+async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.wiring import jobs_cli
+
+    ok, text = await jobs_cli(settings, args.action, getattr(args, "job_id", None))
+    print(text)
+    return EXIT_OK if ok else EXIT_FAIL
 
 
 if __name__ == "__main__":

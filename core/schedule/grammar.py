@@ -33,7 +33,7 @@ _UNITS = {
     "hour": 3600, "hours": 3600, "hr": 3600, "hrs": 3600, "h": 3600,
     "day": 86400, "days": 86400, "d": 86400,
 }  # fmt: skip
-_TIME = r"(?:noon|midnight|\d{1,2}(?::\d{2})?\s*(?:am|pm)?)"
+_TIME = r"(?:noon|midnight|\d{1,2}(?::\d{2})?(?:\s?(?:am|pm))?)"
 _QUOTED = re.compile(r"^([\"'`])(?P<cron>[^\"'`]+)\1\s*(?P<rest>.*)$", re.S)
 _INTERVAL = re.compile(r"^(?:(?P<n>\d+)\s*)?(?P<unit>[a-z]+)\b\s*(?P<rest>.*)$", re.S)
 _DAYSPEC = re.compile(
@@ -156,7 +156,7 @@ def parse_at(text: str, *, now: datetime, tz: ZoneInfo) -> ParsedJob:
 
 
 def _starts_with_time(rest: str) -> bool:
-    return bool(re.match(r"^(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:am|pm)?\b", rest))
+    return bool(re.match(rf"^(?:at\s+)?{_TIME}\b", rest))
 
 
 def _plural(unit: str) -> str:
