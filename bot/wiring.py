@@ -428,6 +428,21 @@ class _SchedulerService:
         self._core = core
         self._jobs_start: asyncio.Task[None] | None = None
 
+    @property
+    def jobs(self) -> JobService | None:
+        """The scheduled jobs (health, tests)."""
+        return self._core.jobs
+
+    @property
+    def jobs_started(self) -> bool:
+        """True once the jobs caught up after startup and their timers run."""
+        return (
+            self._jobs_start is not None
+            and self._jobs_start.done()
+            and self._core.jobs is not None
+            and not self._core.jobs.busy()
+        )
+
     async def start(self) -> None:
         settings = self._core.settings
 

@@ -249,6 +249,11 @@ class JobTimer:
         self._clock = clock
         self._after = after
         self._task: asyncio.Task[None] | None = None
+        self.due_at: float | None = None  # epoch seconds of the fire being waited for or run
+
+    def idle(self) -> bool:
+        """True while waiting for a fire time still in the future (or after the last one)."""
+        return self.due_at is None or self.due_at > self._clock.now()
 
     def start(self) -> None:
         """Begin waiting for the first fire time after ``after``."""
@@ -269,7 +274,9 @@ class JobTimer:
         while True:
             fire = next_fire(self._trigger, after)
             if fire is None:
+                self.due_at = None
                 return
+            self.due_at = fire.timestamp()
             while (delay := fire.timestamp() - self._clock.now()) > 0:
                 await self._clock.sleep(min(delay, self.SLICE))
             after = fire

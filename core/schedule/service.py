@@ -69,6 +69,7 @@ class JobService:
         self._timers: dict[str, JobTimer] = {}
         self._follows: set[asyncio.Task[None]] = set()
         self.started = False
+        self._starting = False
 
     # ---- values ---------------------------------------------------------------------------
 
@@ -96,6 +97,14 @@ class JobService:
     async def runs(self, job_id: str):
         """The last 5 runs of a job, newest first."""
         return await self._store.runs(job_id, limit=5)
+
+    def busy(self) -> bool:
+        """True while a run is being started or followed, or a due fire has not fired yet."""
+        return (
+            self._starting
+            or bool(self._follows)
+            or any(not timer.idle() for timer in self._timers.values())
+        )
 
     # ---- creating -------------------------------------------------------------------------
 
@@ -174,16 +183,19 @@ class JobService:
 
     async def start(self) -> int:
         """Catch up with runs missed while down, then start a timer per active job."""
-        self.started = True
+        self.started = self._starting = True
         now = self._now()
         started = 0
-        for job in await self._store.live():
-            if job.status != "active":
-                continue
-            after = await self._catch_up(job, now)
-            if after is not None:
-                self._start_timer(job, after)
-                started += 1
+        try:
+            for job in await self._store.live():
+                if job.status != "active":
+                    continue
+                after = await self._catch_up(job, now)
+                if after is not None:
+                    self._start_timer(job, after)
+                    started += 1
+        finally:
+            self._starting = False
         return started
 
     async def sync(self) -> None:

@@ -1,0 +1,175 @@
+"""Scheduled jobs from chat through the whole wiring on the loopback Slack, in virtual time.
+
+The FakeClock starts on Friday 2024-03-29 12:00 UTC (13:00 in Berlin); Europe/Berlin moves its
+clocks forward on Sunday 2024-03-31 at 02:00, so "every day at 9:00" must fire at 08:00 UTC
+before the change and 07:00 UTC after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.app import App
+from bot.config import Settings
+from bot.wiring import build_app
+from core.storage import MIGRATIONS, Database
+from core.storage.jobs import JobStore
+from tests.fakes.clock import FakeClock
+from tests.fakes.ollama import FakeOllama
+from tests.fakes.slack import FakeSlack, SlackMessage
+
+CHANNEL = "C0OPS"
+BERLIN = ZoneInfo("Europe/Berlin")
+START = datetime(2024, 3, 29, 12, 0, tzinfo=UTC).timestamp()
+HOUR = 3600.0
+JOB_ID = re.compile(r"Scheduled job `([0-9a-f]{6})`")
+
+
+class World:
+    """Slack, Ollama, the app and the virtual clock of one test."""
+
+    def __init__(self, slack: FakeSlack, ollama: FakeOllama, app: App, clock: FakeClock) -> None:
+        self.slack, self.ollama, self.app, self.clock = slack, ollama, app, clock
+
+    async def until(self, predicate: Callable[[], object], *, step: float = 0.2) -> None:
+        """Let the app work, moving virtual time in small steps, until ``predicate`` holds."""
+        async with asyncio.timeout(20):
+            while not predicate():
+                await asyncio.sleep(0.005)
+                self.clock.advance(step)
+
+    @property
+    def jobs(self):
+        return next(s for s in self.app.services if hasattr(s, "jobs")).jobs
+
+    async def advance(self, seconds: float) -> None:
+        """Jump virtual time forward, then let what became due run to its end."""
+        self.clock.advance(seconds)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait until no run is starting or running (tasks get virtual time in small steps)."""
+        pool = self.app.pool
+        async with asyncio.timeout(20):
+            while True:
+                await asyncio.sleep(0.005)
+                if pool.running_count() or pool.queue_depth():
+                    self.clock.advance(0.2)
+                elif not self.jobs.busy():
+                    return
+
+    async def say(self, text: str, user: str = "UANA") -> str:
+        """Mention hearth in the channel; returns its first reply in the thread."""
+        event = self.slack.mention(CHANNEL, user, text)
+        root = event["event"]["ts"]
+        await self.slack.send_envelope(event)
+        await self.until(lambda: self.slack.in_thread(CHANNEL, root))
+        return self.slack.in_thread(CHANNEL, root)[0].text
+
+    def headers(self, job_id: str) -> list[SlackMessage]:
+        """The top-level messages that start each run's thread, in order."""
+        return [
+            m
+            for m in self.slack.messages.values()
+            if m.channel == CHANNEL and m.thread_ts is None and f"job `{job_id}`" in m.text
+        ]
+
+    def thread(self, header: SlackMessage) -> list[str]:
+        return [m.text for m in self.slack.in_thread(CHANNEL, header.ts)]
+
+
+def _settings(tmp_path: Path, slack: FakeSlack, ollama: FakeOllama, **env: str) -> Settings:
+    return Settings.from_env(
+        {
+            "HEARTH_DATA_DIR": str(tmp_path / "data"),
+            "HEARTH_WORKSPACE": str(tmp_path / "ws"),
+            "OLLAMA_HOST": ollama.url,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_APP_TOKEN": slack.app_token,
+            "SLACK_API_URL": slack.base_url,
+            "ALLOWED_USERS": "slack:UANA",
+            "ADMINS": "slack:UBOSS",
+            "ADMIN_CHANNEL": "slack:C0ADMIN",
+            "VERIFICATION_ENABLED": "false",
+            "SCHEDULE_TZ": "Europe/Berlin",
+            **env,
+        }
+    )
+
+
+@asynccontextmanager
+async def world(
+    tmp_path: Path, clock: FakeClock | None = None, **env: str
+) -> AsyncIterator[World]:
+    clock = clock or FakeClock(START, auto_advance=False)
+    async with FakeSlack() as slack, FakeOllama(fallback_text="All fine.\nCONFIDENCE: 0.9") as ol:
+        (tmp_path / "ws").mkdir(exist_ok=True)
+        app = build_app(_settings(tmp_path, slack, ol, **env), console=False, clock=clock)
+        stop = asyncio.Event()
+        task = asyncio.create_task(app.run(stop))
+        w = World(slack, ol, app, clock)
+        try:
+            await app.ready.wait()
+            await slack.wait_socket()
+            yield w
+        finally:
+            stop.set()
+            await w.until(task.done)
+
+
+async def test_each_grammar_form_runs_at_the_right_times_across_dst(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        forms = {
+            "daily": "every day at 9:00 check the backups",
+            "weekday": "every weekday at 9 count the tickets",
+            "monday": "every monday 08:30 plan the week",
+            "hours": "every 6 hours check the disk",
+            "once": "at 17:00 tomorrow send the report",
+            "cron": 'every "0 9 * * 0" rotate the logs',
+        }
+        ids: dict[str, str] = {}
+        for name, text in forms.items():
+            reply = await w.say(text)
+            match = JOB_ID.search(reply)
+            assert match, reply
+            ids[name] = match[1]
+        daily_reply = await w.say(f"job {ids['daily']}")
+        assert "Next runs: Sat 2024-03-30 09:00, Sun 2024-03-31 09:00, Mon 2024-04-01 09:00" in (
+            daily_reply
+        )
+
+        end = START + 2 * 24 * HOUR + 20 * HOUR  # Monday 10:00 in Berlin
+        while w.clock.now() < end:
+            await w.advance(15 * 60)
+        headers = {name: len(w.headers(job_id)) for name, job_id in ids.items()}
+        threads = [w.thread(h) for h in w.headers(ids["daily"])]
+
+    fired = {name: await _fired(tmp_path, job_id) for name, job_id in ids.items()}
+    assert fired["daily"] == ["Sat 09:00", "Sun 09:00", "Mon 09:00"]
+    assert fired["weekday"] == ["Mon 09:00"]
+    assert fired["monday"] == ["Mon 08:30"]
+    assert fired["once"] == ["Sat 17:00"]
+    assert fired["cron"] == ["Sun 09:00"]
+    # Every 6 hours is elapsed time: from Fri 13:00 local, the DST night is one hour shorter.
+    assert fired["hours"][:5] == ["Fri 19:00", "Sat 01:00", "Sat 07:00", "Sat 13:00", "Sat 19:00"]
+    assert fired["hours"][5:7] == ["Sun 01:00", "Sun 08:00"]
+    # Each run is a task in a new thread of the channel, answered there.
+    assert headers == {name: len(times) for name, times in fired.items()}
+    assert all(any("All fine." in text for text in thread) for thread in threads)
+
+
+async def _fired(tmp_path: Path, job_id: str) -> list[str]:
+    """When each run of ``job_id`` was due, in Berlin time, oldest first."""
+    db = Database(tmp_path / "data" / "hearth.db", MIGRATIONS)
+    await db.start()
+    try:
+        runs = await JobStore(db).runs(job_id, limit=1000)
+    finally:
+        await db.close()
+    return [f"{datetime.fromtimestamp(r.fire_at, BERLIN):%a %H:%M}" for r in reversed(runs)]
