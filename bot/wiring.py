@@ -473,7 +473,10 @@ class _SchedulerService:
                 break
             await asyncio.sleep(0.05)
         assert self._core.jobs is not None
-        await self._core.jobs.start()
+        try:
+            await self._core.jobs.start()
+        except Exception:  # the app keeps running; the jobs' timers did not all start
+            log.exception("could not start the scheduled jobs")
 
     async def _access_sync(self) -> None:
         # The CLI (`hearth users`, `hearth pair`) writes from another process: pick it up.

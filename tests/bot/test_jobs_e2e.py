@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.config import Settings
-from bot.wiring import build_app
+from bot.wiring import build_app, jobs_cli
 from core.storage import MIGRATIONS, Database
 from core.storage.jobs import JobStore
 from tests.fakes.clock import FakeClock
-from tests.fakes.ollama import FakeOllama
+from tests.fakes.ollama import FakeOllama, ScriptedReply
 from tests.fakes.slack import FakeSlack, SlackMessage
 
 CHANNEL = "C0OPS"
@@ -77,7 +77,9 @@ class World:
         return [
             m
             for m in self.slack.messages.values()
-            if m.channel == CHANNEL and m.thread_ts is None and f"job `{job_id}`" in m.text
+            if m.channel == CHANNEL
+            and m.thread_ts is None
+            and m.text.startswith(f"⏰ Scheduled job `{job_id}`")
         ]
 
     def thread(self, header: SlackMessage) -> list[str]:
@@ -173,3 +175,104 @@ async def _fired(tmp_path: Path, job_id: str) -> list[str]:
     finally:
         await db.close()
     return [f"{datetime.fromtimestamp(r.fire_at, BERLIN):%a %H:%M}" for r in reversed(runs)]
+
+
+async def _make(w: World, text: str, user: str = "UANA") -> str:
+    reply = await w.say(text, user)
+    match = JOB_ID.search(reply)
+    assert match, reply
+    return match[1]
+
+
+def _in_channel(w: World, channel: str) -> list[str]:
+    return [m.text for m in w.slack.messages.values() if m.channel == channel]
+
+
+async def test_a_risky_step_asks_in_the_runs_thread_and_its_timeout_denies(
+    tmp_path: Path,
+) -> None:
+    build = tmp_path / "ws" / "build"
+    build.mkdir(parents=True)
+    async with world(tmp_path, SCHEDULE_APPROVAL_TIMEOUT="600") as w:
+        job_id = await _make(w, "every day at 9:00 clean the build dir")
+        w.ollama.queue_json({"subtasks": ["delete the build directory"]})
+        w.ollama.queue_tool_calls([("shell", {"command": "rm -r build"})])
+        w.ollama.queue_text("I could not delete it.\nCONFIDENCE: 0.9")
+        w.clock.advance(20 * HOUR + 60)  # Saturday 09:01 in Berlin
+        # Small steps: the run reaches its prompt long before the 10 minutes pass.
+        await w.until(lambda: any(m.buttons for m in w.slack.messages.values()), step=0.01)
+        [header] = w.headers(job_id)
+        [prompt] = [m for m in w.slack.messages.values() if m.buttons]
+        assert prompt.thread_ts == header.ts and "rm -r build" in prompt.block_text
+        w.clock.advance(601)  # nobody answers within SCHEDULE_APPROVAL_TIMEOUT
+        await w.settle()
+        assert not prompt.buttons and "expired after 10 min" in prompt.text + prompt.block_text
+    assert build.exists()  # a timeout is a denial: nothing ran
+
+
+async def test_three_failed_runs_pause_the_job_and_tell_the_creator(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        job_id = await _make(w, "every 2 hours check the disk")
+        w.ollama.fallback = ScriptedReply("error", status=500, message="model runner crashed")
+        for _ in range(4):
+            await w.advance(2 * HOUR)
+        told = [t for t in _in_channel(w, CHANNEL) if "failed 3 times in a row" in t]
+        assert len(w.headers(job_id)) == 3  # the fourth fire time found it paused
+        assert told and job_id in told[0]
+        listing = await w.say("jobs")
+        assert f"`{job_id}`" in listing and "paused (3 failed runs in a row)" in listing
+
+
+async def test_misfires_run_once_within_the_grace_and_are_skipped_after_it(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(START, auto_advance=False)
+    async with world(tmp_path, clock) as w:
+        job_id = await _make(w, "every day at 9:00 check the backups")
+    clock.advance(20 * HOUR + 30 * 60)  # down over Saturday 09:00; back at 09:30
+    async with world(tmp_path, clock) as w:
+        await w.until(lambda: w.jobs.started)
+        await w.settle()
+        assert len(w.headers(job_id)) == 1  # the missed run, once, at startup
+    clock.advance(26 * HOUR)  # down over Sunday 09:00; back at 12:30 (DST), past the 1 h grace
+    async with world(tmp_path, clock) as w:
+        await w.until(lambda: w.jobs.started)
+        await w.settle()
+        assert w.headers(job_id) == []  # skipped
+        await w.advance(21 * HOUR)  # Monday 09:30: 09:00 runs, and says what was skipped
+        [header] = w.headers(job_id)
+        assert any("were skipped while hearth was down" in t for t in w.thread(header))
+    fired = await _fired(tmp_path, job_id)
+    assert fired == ["Sat 09:00", "Sun 09:00", "Mon 09:00"]
+    ok, text = await jobs_cli(_settings(tmp_path, w.slack, w.ollama), "list", None)
+    assert ok and job_id in text and "active" in text
+
+
+async def test_revoking_the_creator_pauses_their_jobs_and_tells_the_admins(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path) as w:
+        assert "Allowed" in await w.say("allow <@UDEV>", "UBOSS")
+        refused = await w.say("every 2 minutes ping the router", "UDEV")
+        assert "at most every 5 minutes" in refused
+        job_id = await _make(w, "every day at 9:00 ping the router", "UDEV")
+        assert "Revoked" in await w.say("revoke <@UDEV>", "UBOSS")
+        await w.until(lambda: any(job_id in t for t in _in_channel(w, "C0ADMIN")))
+        [note] = [t for t in _in_channel(w, "C0ADMIN") if job_id in t]
+        assert "Paused 1 scheduled job(s) of `slack:UDEV`" in note
+        await w.advance(20 * HOUR)  # Saturday 09:00 passes
+        assert w.headers(job_id) == []
+        assert "paused" in await w.say(f"job {job_id}", "UBOSS")
+
+
+async def test_limits_and_management_from_chat(tmp_path: Path) -> None:
+    async with world(tmp_path, MAX_JOBS_PER_USER="1", ALLOWED_USERS="slack:UANA,slack:UBOB") as w:
+        job_id = await _make(w, "every monday 08:30 plan the week")
+        assert "MAX_JOBS_PER_USER" in await w.say("every day at 9 more")
+        assert "Only the job's creator or an admin" in await w.say(f"pause {job_id}", "UBOB")
+        assert "paused" in await w.say(f"pause {job_id}")
+        assert "resumed" in await w.say(f"resume {job_id}", "UBOSS")
+        assert "removed" in await w.say(f"unschedule {job_id}")
+        assert "No jobs in this channel" in await w.say("jobs")
+        bad = await w.say("every sometimes do it")
+        assert "I couldn't schedule that" in bad and "every day at 9:00" in bad
