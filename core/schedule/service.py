@@ -218,10 +218,12 @@ class JobService:
             timer.cancel()
         for timer in timers:
             await timer.wait_stopped()
-        for follow in list(self._follows):
-            follow.cancel()
         if self._follows:
-            await asyncio.gather(*self._follows, return_exceptions=True)
+            # The pool stops its tasks first: let the runs' results be recorded, briefly.
+            _, late = await asyncio.wait(set(self._follows), timeout=5)
+            for follow in late:
+                follow.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def _catch_up(self, job: JobRecord, now: datetime) -> datetime | None:
         """Run (or skip) what was missed; returns where the timer starts, None when done."""
