@@ -250,6 +250,7 @@ class JobTimer:
         self._after = after
         self._task: asyncio.Task[None] | None = None
         self.due_at: float | None = None  # epoch seconds of the fire being waited for or run
+        self._firing: asyncio.Future[object] | None = None
 
     def idle(self) -> bool:
         """True while waiting for a fire time still in the future (or after the last one)."""
@@ -268,6 +269,8 @@ class JobTimer:
         """Wait until the timer's task has ended."""
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._firing is not None:
+            await asyncio.gather(self._firing, return_exceptions=True)
 
     async def _loop(self) -> None:
         after = self._after
@@ -280,8 +283,10 @@ class JobTimer:
             while (delay := fire.timestamp() - self._clock.now()) > 0:
                 await self._clock.sleep(min(delay, self.SLICE))
             after = fire
+            # Shielded: cancelling the timer (pause, shutdown) never cuts a run half-started.
+            self._firing = asyncio.ensure_future(self._job(fire))
             try:
-                await self._job(fire)
+                await asyncio.shield(self._firing)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the next fire still happens

@@ -188,8 +188,8 @@ class JobService:
         started = 0
         try:
             for job in await self._store.live():
-                if job.status != "active":
-                    continue
+                if job.status != "active" or job.id in self._timers:
+                    continue  # a job made before start() already has its timer
                 after = await self._catch_up(job, now)
                 if after is not None:
                     self._start_timer(job, after)

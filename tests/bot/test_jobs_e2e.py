@@ -149,6 +149,7 @@ async def test_each_grammar_form_runs_at_the_right_times_across_dst(tmp_path: Pa
         end = START + 2 * 24 * HOUR + 20 * HOUR  # Monday 10:00 in Berlin
         while w.clock.now() < end:
             await w.advance(15 * 60)
+        usage = await w.say("usage")
         headers = {name: len(w.headers(job_id)) for name, job_id in ids.items()}
         threads = [w.thread(h) for h in w.headers(ids["daily"])]
 
@@ -164,6 +165,8 @@ async def test_each_grammar_form_runs_at_the_right_times_across_dst(tmp_path: Pa
     # Each run is a task in a new thread of the channel, answered there.
     assert headers == {name: len(times) for name, times in fired.items()}
     assert all(any("All fine." in text for text in thread) for thread in threads)
+    # Their model calls are counted apart in `usage`.
+    assert "scheduled jobs:" in usage
 
 
 async def _fired(tmp_path: Path, job_id: str) -> list[str]:
@@ -217,6 +220,8 @@ async def test_three_failed_runs_pause_the_job_and_tell_the_creator(tmp_path: Pa
         for _ in range(4):
             await w.advance(2 * HOUR)
         told = [t for t in _in_channel(w, CHANNEL) if "failed 3 times in a row" in t]
+        runs = await w.jobs.runs(job_id)
+        assert [r.status for r in runs] == ["failed"] * 3
         assert len(w.headers(job_id)) == 3  # the fourth fire time found it paused
         assert told and job_id in told[0]
         listing = await w.say("jobs")
@@ -274,5 +279,8 @@ async def test_limits_and_management_from_chat(tmp_path: Path) -> None:
         assert "resumed" in await w.say(f"resume {job_id}", "UBOSS")
         assert "removed" in await w.say(f"unschedule {job_id}")
         assert "No jobs in this channel" in await w.say("jobs")
+        assert "`tz` America/New_York" in await w.say("settings tz America/New_York", "UBOSS")
+        made = await w.say("every day at 7:00 make coffee", "UBOSS")
+        assert "(America/New_York)" in made and "Sat 2024-03-30 07:00" in made
         bad = await w.say("every sometimes do it")
         assert "I couldn't schedule that" in bad and "every day at 9:00" in bad
