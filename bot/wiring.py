@@ -309,6 +309,8 @@ def build_core(
 
     roster.on_lost_access(jobs_paused)
 
+    gate = Gate(roster, pairing=pairing, notifier=notifier, policy=policy)
+
     async def timezone_of(chat: ChatRef) -> str:
         return await policy.timezone(chat, settings.schedule_tz)
     failures = _FailureCounter(tasks, clock)
@@ -379,13 +381,13 @@ def build_core(
                 daily_budget_usd=settings.daily_budget_usd,
                 default_tz=settings.schedule_tz,
             ),
-            *job_commands(jobs, timezone_of, clock=clock),
+            *job_commands(jobs, timezone_of, may_start=gate.may_start, clock=clock),
             approvals_command(ApprovalHistory(db), clock=clock),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
         clock=clock,
         metrics=metrics,
-        gate=Gate(roster, pairing=pairing, notifier=notifier, policy=policy),
+        gate=gate,
     )
     return Core(
         settings,

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 from core.clock import SystemClock, utc
 from core.commands import Command, CommandContext
-from core.events import ChatRef
+from core.events import ChatRef, IncomingMessage
 from core.ports import Clock
 from core.schedule.grammar import EXAMPLES, ScheduleError, parse_at, parse_every
 from core.schedule.service import JobService
 from core.storage.jobs import JobRecord
 
 TimezoneOf = Callable[[ChatRef], Awaitable[str]]
+MayStart = Callable[[IncomingMessage], Awaitable[str | None]]
 
 
 def _when(moment: datetime) -> str:
@@ -22,12 +23,21 @@ def _when(moment: datetime) -> str:
 
 
 def job_commands(
-    jobs: JobService, timezone_of: TimezoneOf, *, clock: Clock | None = None
+    jobs: JobService,
+    timezone_of: TimezoneOf,
+    *,
+    may_start: MayStart | None = None,
+    clock: Clock | None = None,
 ) -> list[Command]:
-    """The job commands, bound to ``jobs``; ``timezone_of`` gives a channel's zone."""
+    """The job commands, bound to ``jobs``; ``timezone_of`` gives a channel's zone.
+
+    ``may_start`` applies the channel's task policy (`settings tasks approvers`) to new jobs.
+    """
     clock = clock or SystemClock()
 
     async def create(ctx: CommandContext, every: bool) -> str:
+        if may_start is not None and (refusal := await may_start(ctx.message)):
+            return refusal
         tz = await timezone_of(ctx.chat)
         try:
             if every:

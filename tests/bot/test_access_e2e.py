@@ -191,6 +191,10 @@ async def test_settings_tasks_approvers_and_the_approval_export(tmp_path: Path) 
         await until(lambda: slack.in_thread(CHANNEL, asked["event"]["ts"]))
         [no] = slack.in_thread(CHANNEL, asked["event"]["ts"])
         assert "only approvers may start tasks" in no.text
+        job = slack.mention(CHANNEL, "UANA", "every day at 9:00 check the backups")
+        await slack.send_envelope(job)
+        await until(lambda: slack.in_thread(CHANNEL, job["event"]["ts"]))
+        assert "only approvers" in slack.in_thread(CHANNEL, job["event"]["ts"])[0].text
 
         shown = slack.mention(CHANNEL, "UANA", "settings")
         await slack.send_envelope(shown)
