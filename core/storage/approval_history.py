@@ -1,10 +1,8 @@
-"""ApprovalHistory: read-only views of the approval audit trail (per channel, for export)."""
+"""ApprovalHistory: read-only views of the approval audit trail, per channel."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from core.storage.approvals import ApprovalEvent, ApprovalRecord, _record
+from core.storage.approvals import ApprovalRecord, _record
 from core.storage.db import Database
 
 
@@ -33,26 +31,3 @@ class ApprovalHistory:
             (platform, channel_id, limit),
         )
         return [_record(r) for r in rows]
-
-    async def since(self, since: float | None) -> list[ApprovalRecord]:
-        """Every approval requested since ``since`` (None = all), in request order."""
-        rows = await self._db.fetchall(
-            "SELECT * FROM approvals WHERE created_at >= ? ORDER BY created_at, rowid",
-            (since if since is not None else float("-inf"),),
-        )
-        return [_record(r) for r in rows]
-
-    async def events_of(self, ids: Sequence[str]) -> dict[str, list[ApprovalEvent]]:
-        """The audit lines of each approval in ``ids``, in order."""
-        out: dict[str, list[ApprovalEvent]] = {i: [] for i in ids}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = await self._db.fetchall(
-                "SELECT approval_id, at, actor, action, detail FROM approval_events "
-                f"WHERE approval_id IN ({marks}) ORDER BY at, id",
-                chunk,
-            )
-            for r in rows:
-                out[r[0]].append(ApprovalEvent(r[0], r[1], r[2], r[3], r[4]))
-        return out

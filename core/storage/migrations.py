@@ -225,7 +225,7 @@ async def m006_access(conn: aiosqlite.Connection) -> None:
 
 
 @migration
-async def m006_scheduled_jobs(conn: aiosqlite.Connection) -> None:
+async def m007_scheduled_jobs(conn: aiosqlite.Connection) -> None:
     """Jobs scheduled from chat, and one row per run."""
     await _script(conn,
         """

@@ -1,15 +1,11 @@
-"""The approval audit in view: `approvals` in chat and `hearth export approvals` as JSONL."""
+"""The approval audit in view: `approvals` in chat (the JSONL export is core.storage.audit)."""
 
 from __future__ import annotations
 
-import json
-from typing import TextIO
-
-from core.clock import SystemClock, utc
+from core.clock import SystemClock
 from core.commands import Command, CommandContext
 from core.ports import Clock
 from core.storage.approval_history import ApprovalHistory
-from core.storage.approvals import ApprovalRecord
 
 RECENT = 20
 
@@ -67,44 +63,3 @@ def approvals_command(history: ApprovalHistory, *, clock: Clock | None = None) -
         help="approvals waiting in this channel, or the last 20 decisions here",
         handler=handler,
     )
-
-
-def _iso(ts: float | None) -> str | None:
-    return utc(ts).isoformat() if ts is not None else None
-
-
-def approval_line(record: ApprovalRecord, events: list) -> dict[str, object]:
-    """One approval as an export object: request, command, who asked, who decided, times."""
-    return {
-        "id": record.id,
-        "task_id": record.task_id,
-        "kind": record.kind,
-        "tool": record.tool_name,
-        "command": record.command,
-        "cwd": record.cwd,
-        "reasons": list(record.reasons),
-        "requester": record.requester,
-        "requester_name": record.requester_name,
-        "chat": record.chat.key,
-        "outcome": record.status,
-        "decided_by": record.decided_by,
-        "decided_by_name": record.decided_by_name,
-        "reason": record.reason,
-        "requested_at": _iso(record.created_at),
-        "decided_at": _iso(record.decided_at),
-        "expires_at": _iso(record.expires_at),
-        "events": [
-            {"at": _iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
-            for e in events
-        ],
-    }
-
-
-async def export_approvals(history: ApprovalHistory, out: TextIO, *, since: float | None) -> int:
-    """Write every approval since ``since`` as JSONL, in request order; returns the count."""
-    records = await history.since(since)
-    events = await history.events_of([r.id for r in records])
-    for record in records:
-        out.write(json.dumps(approval_line(record, events[record.id]), ensure_ascii=False))
-        out.write("\n")
-    return len(records)

@@ -11,7 +11,8 @@ from core.commands import CommandContext
 from core.events import ApprovalResponse, ChatRef, Decision, IncomingMessage, MessageRef, User
 from core.storage.approval_history import ApprovalHistory
 from core.storage.approvals import ApprovalStore
-from core.team.approvals_view import approvals_command, export_approvals
+from core.storage.audit import export_approvals
+from core.team.approvals_view import approvals_command
 from tests.fakes.adapter import FakeAdapter
 from tests.fakes.clock import FakeClock
 
@@ -99,26 +100,26 @@ async def test_export_holds_every_decision_of_the_session_in_order(db) -> None:
     clock, adapter = FakeClock(auto_advance=False), FakeAdapter()
     ids, waiting = await _session(db, adapter, clock)
     out = io.StringIO()
-    count = await export_approvals(ApprovalHistory(db), out, since=None)
+    count = await export_approvals(db, out, since=None)
     waiting.cancel()
     await asyncio.gather(waiting, return_exceptions=True)
 
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert count == 4
     assert [x["id"] for x in lines] == ids
-    assert [(x["command"], x["outcome"], x["decided_by"]) for x in lines] == [
+    assert [(x["command"], x["status"], x["decided_by"]) for x in lines] == [
         ("systemctl restart nginx", "approved", OPS.qualified),
         ("rm -rf build", "denied", OPS.qualified),
         ("reboot", "expired", None),
         ("apt upgrade", "pending", None),
     ]
     assert all(x["requester"] == DEV.qualified and x["cwd"] == "/srv" for x in lines)
-    assert lines[0]["requested_at"] < lines[0]["decided_at"]
+    assert lines[0]["created_at"] < lines[0]["decided_at"]
     actions = [(e["actor"], e["action"]) for e in lines[1]["events"]]
     assert (DEV.qualified, "refused") in actions and actions[-1] == (OPS.qualified, "denied")
 
     since = io.StringIO()
-    await export_approvals(ApprovalHistory(db), since, since=clock.now() - 300)
+    await export_approvals(db, since, since=clock.now() - 300)
     assert [json.loads(x)["command"] for x in since.getvalue().splitlines()] == ["apt upgrade"]
 
 
