@@ -80,7 +80,7 @@ class MeteredLLM:
             await m.recorder.record(
                 provider=self.provider,
                 model=self.model,
-                purpose=self.purpose,
+                purpose=m.purpose_prefix + self.purpose,
                 usage=Usage(),
                 task_id=m.task_id,
                 user=m.user,
