@@ -60,6 +60,11 @@ class App:
         self.ready = asyncio.Event()
         self.restarts: dict[str, int] = dict.fromkeys(adapters, 0)
 
+    @property
+    def services(self) -> list[Service]:
+        """The services, in start order."""
+        return list(self._services)
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until ``stop`` is set or a finite adapter (the terminal) reaches its end."""
         stop = stop or asyncio.Event()

@@ -75,6 +75,25 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
     cli_matrix.add_parser(sub)
     cli_memory.add_parser(sub)
+    pair = _command(sub, "pair", "DM pairing requests: list, approve or reject")
+    pair_sub = pair.add_subparsers(dest="action", required=True, metavar="ACTION")
+    pair_sub.add_parser("list", help="codes waiting for an admin")
+    pa = pair_sub.add_parser("approve", help="allow the user who asked for CODE")
+    pa.add_argument("code")
+    pa.add_argument("--as", dest="role", choices=["user", "approver"], default="user")
+    pair_sub.add_parser("reject", help="decline CODE").add_argument("code")
+    users = _command(sub, "users", "who may use hearth: list, allow, revoke")
+    users_sub = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    users_sub.add_parser("list", help="everyone allowed, with role and source")
+    ua = users_sub.add_parser("allow", help="allow platform:id")
+    ua.add_argument("user", help="platform:id, e.g. slack:U0123ABC")
+    ua.add_argument("--as", dest="role", choices=["user", "approver"], default="user")
+    users_sub.add_parser("revoke", help="revoke platform:id").add_argument("user")
+    jobs = sub.add_parser("jobs", help="jobs scheduled from chat: list, pause, resume, remove")
+    jobs_sub = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    jobs_sub.add_parser("list", help="every active or paused job")
+    for verb in ("pause", "resume", "remove"):
+        jobs_sub.add_parser(verb, help=f"{verb} job ID").add_argument("job_id")
     return p
 
 
@@ -105,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_matrix.run(settings, args)
         if args.command == "memory":
             return cli_memory.run(settings, args)
+        if args.command in ("pair", "users"):
+            return asyncio.run(_access(settings, args))
+        if args.command == "jobs":
+            return asyncio.run(_jobs(settings, args))
     except ConfigError as exc:
         print(f"hearth: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -230,6 +253,24 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
             out.close()
     print(f"exported {count} {args.what}", file=sys.stderr)
     return EXIT_OK
+
+
+async def _access(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.wiring import access_cli
+
+    extra = [v for v in (getattr(args, "code", None), getattr(args, "user", None)) if v]
+    if getattr(args, "role", None):
+        extra.append(args.role)
+    print(await access_cli(settings, args.command, args.action, *extra))
+    return EXIT_OK
+
+
+async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.wiring import jobs_cli
+
+    ok, text = await jobs_cli(settings, args.action, getattr(args, "job_id", None))
+    print(text)
+    return EXIT_OK if ok else EXIT_FAIL
 
 
 if __name__ == "__main__":

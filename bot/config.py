@@ -142,6 +142,12 @@ class Settings:
     log_level: str = "INFO"
     memory_max_entries: int = 5000  # per scope
     memory_ttl_days: float = 180.0  # for task summaries
+    pairing: bool = True  # PAIRING: unknown DM senders get a code an admin approves
+    admin_channel: str | None = None  # "platform:channel" where admins are told
+    schedule_tz: str = "UTC"  # IANA zone for `every` / `at` (per channel: `settings tz`)
+    schedule_approval_timeout: float = 3600.0
+    schedule_misfire_grace: float = 3600.0
+    max_jobs_per_user: int = 10
     # The process environment that tool subprocesses start from (scrubbed of secrets there).
     child_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     # Likely typos in variable names ("did you mean …?"), shown at start and by the doctor.
@@ -260,6 +266,12 @@ class Settings:
             ),
             memory_max_entries=r.int("MEMORY_MAX_ENTRIES", 5000, minimum=1),
             memory_ttl_days=r.float("MEMORY_TTL_DAYS", 180.0, minimum=1.0),
+            pairing=r.bool("PAIRING", True),
+            admin_channel=r.channel("ADMIN_CHANNEL"),
+            schedule_tz=r.timezone("SCHEDULE_TZ", "UTC"),
+            schedule_approval_timeout=r.float("SCHEDULE_APPROVAL_TIMEOUT", 3600.0, minimum=1.0),
+            schedule_misfire_grace=r.float("SCHEDULE_MISFIRE_GRACE", 3600.0, minimum=0.0),
+            max_jobs_per_user=r.int("MAX_JOBS_PER_USER", 10, minimum=0),
         )
         return settings
 
@@ -509,6 +521,18 @@ class _Reader:
             raise ConfigError(
                 f"{name}={raw!r} is invalid: expected host:port, e.g. 127.0.0.1:8080"
             )
+        return raw
+
+    def timezone(self, name: str, default: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        raw = self.optional(name) or default
+        try:
+            ZoneInfo(raw)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{name}={raw!r} is invalid: expected an IANA timezone, e.g. Europe/Berlin or UTC"
+            ) from None
         return raw
 
     def cron(self, name: str) -> str | None:

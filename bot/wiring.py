@@ -3,10 +3,11 @@ more than which adapters are enabled."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -25,7 +26,7 @@ from core.agent_commands import agent_commands
 from core.approvals.broker import ApprovalBroker
 from core.approvals.commands import approval_commands
 from core.budget import Budget
-from core.channel_settings import ChannelSettings
+from core.channel_settings import ChannelPolicy, ChannelSettings, budget_cap_usd
 from core.clock import SystemClock
 from core.dispatch import Dispatcher
 from core.events import ChatRef
@@ -40,17 +41,30 @@ from core.memory.commands import memory_commands
 from core.metrics import Metrics
 from core.ports import ChatAdapter, Clock
 from core.redact import RedactingAdapter, Redactor
+from core.schedule.approvals import TimedApprovals
+from core.schedule.commands import job_commands
+from core.schedule.service import JobLimits, JobService
 from core.scheduler import Scheduler
 from core.storage import MIGRATIONS, Database
+from core.storage.access import AccessStore
+from core.storage.approval_history import ApprovalHistory
 from core.storage.approvals import ApprovalStore
 from core.storage.audit import export_approvals
+from core.storage.jobs import JobStore
 from core.storage.kv import KVStore
+from core.storage.pairing import PairingStore
 from core.storage.seen import SeenEventStore
 from core.storage.tasks import TaskStore
 from core.storage.ticks import TickStore
 from core.storage.usage import UsageStore
 from core.taskpool import TaskLimits, TaskPool
 from core.tasks import TaskContext
+from core.team.approvals_view import approvals_command
+from core.team.commands import access_commands, settings_command
+from core.team.gate import Gate
+from core.team.notify import AdminNotifier
+from core.team.pairing import Pairing
+from core.team.roster import Roster, task_stopper
 from core.tools.builtin import build_tools
 from core.tools.netrisk import Resolver, system_resolve
 from core.usage import UsageRecorder, UsageReporter
@@ -58,6 +72,7 @@ from core.usage import UsageRecorder, UsageReporter
 log = logging.getLogger(__name__)
 
 HOUR = 3600.0
+ACCESS_SYNC = 15.0  # seconds between picking up access changes made with the CLI
 
 
 def configure_logging(settings: Settings, *, console: bool) -> None:
@@ -90,9 +105,7 @@ def _platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
     if settings.discord:
         from adapters.discord import DiscordAdapter
 
-        adapters["discord"] = DiscordAdapter(
-            token=settings.discord.token, approvers=settings.effective_approvers
-        )
+        adapters["discord"] = DiscordAdapter(token=settings.discord.token)
     if settings.matrix:
         from adapters.matrix import MatrixAdapter
 
@@ -106,15 +119,32 @@ def _platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
             allowed_inviters=frozenset(u for u in inviters if u.startswith("matrix:")),
             device_id=m.device_id,
             trust=m.trust,  # type: ignore[arg-type]
+            accept_direct_invites=settings.pairing,
         )
     return adapters
 
 
 def _heartbeat_channel(settings: Settings) -> ChatRef | None:
-    if not settings.heartbeat_channel:
+    return _chat(settings.heartbeat_channel)
+
+
+def _chat(value: str | None) -> ChatRef | None:
+    if not value:
         return None
-    platform, _, channel = settings.heartbeat_channel.partition(":")
+    platform, _, channel = value.partition(":")
     return ChatRef(platform, channel)
+
+
+def _roster(
+    settings: Settings, db: Database, clock: Clock, extra_admins: frozenset[str] = frozenset()
+) -> Roster:
+    return Roster(
+        AccessStore(db),
+        allowed_users=settings.allowed_users,
+        admins=settings.admins | extra_admins,
+        approvers=settings.effective_approvers | extra_admins,
+        clock=clock,
+    )
 
 
 @dataclass
@@ -135,6 +165,9 @@ class Core:
     failures: _FailureCounter
     seen: SeenEventStore
     memory: TaskMemory | None = None
+    roster: Roster | None = None
+    pairing: Pairing | None = None
+    jobs: JobService | None = None
 
 
 def build_core(
@@ -156,10 +189,11 @@ def build_core(
     db = Database(settings.db_path, MIGRATIONS)
     tasks = TaskStore(db)
     admins = settings.admins | extra_admins
+    roster = _roster(settings, db, clock, extra_admins)
     broker = ApprovalBroker(
         adapters,
         ApprovalStore(db),
-        approvers=settings.effective_approvers | extra_admins,
+        approvers=roster.approvers,
         timeout=settings.approval_timeout,
         clock=clock,
         metrics=metrics,
@@ -169,14 +203,33 @@ def build_core(
     recorder = UsageRecorder(
         usage_store, cloud_model=settings.claude_model, clock=clock, metrics=metrics
     )
-    channels = ChannelSettings(KVStore(db), clock=clock)
+    kv = KVStore(db)
+    channels = ChannelSettings(kv, clock=clock)
     memory_store = memory_store_for(settings, clock=clock)
     task_memory = TaskMemory(memory_store)
+    policy = ChannelPolicy(kv, clock=clock)
+    notifier = AdminNotifier(
+        adapters, kv, admins=admins, admin_channel=_chat(settings.admin_channel), clock=clock
+    )
+    pairing = (
+        Pairing(PairingStore(db), roster, notifier, adapters, clock=clock)
+        if settings.pairing
+        else None
+    )
+
+    async def channel_cap(chat: ChatRef) -> float | None:
+        return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
 
     def tools_for(task: TaskContext):
+        # A scheduled run's approvals wait SCHEDULE_APPROVAL_TIMEOUT (nobody may be watching).
+        asker = (
+            TimedApprovals(broker, settings.schedule_approval_timeout)
+            if task.origin.startswith("job:")
+            else broker
+        )
         return build_tools(
             workspace=settings.workspace,
-            broker=broker,
+            broker=asker,
             secrets=settings.secrets,
             base_env=settings.child_env,
             shell_timeout=settings.subtask_timeout,
@@ -220,6 +273,7 @@ def build_core(
             daily_usd=settings.daily_budget_usd,
             user_daily_usd=settings.user_daily_budget_usd,
             clock=clock,
+            channel_cap=channel_cap,
         ),
         channels=channels,
         config=AgentConfig(
@@ -253,6 +307,31 @@ def build_core(
         clock=clock,
         metrics=metrics,
     )
+    roster.on_lost_access(task_stopper(pool))
+    jobs = JobService(
+        JobStore(db),
+        pool,
+        tasks,
+        adapters,
+        allowed=roster.allows,
+        tell_admins=notifier.tell_admins,
+        limits=JobLimits(
+            max_per_user=settings.max_jobs_per_user,
+            misfire_grace=settings.schedule_misfire_grace,
+            default_tz=settings.schedule_tz,
+        ),
+        clock=clock,
+    )
+
+    async def jobs_paused(user: str) -> int:
+        return await jobs.pause_for(user, "their creator lost access")
+
+    roster.on_lost_access(jobs_paused)
+
+    gate = Gate(roster, pairing=pairing, notifier=notifier, policy=policy)
+
+    async def timezone_of(chat: ChatRef) -> str:
+        return await policy.timezone(chat, settings.schedule_tz)
     failures = _FailureCounter(tasks, clock)
 
     def own_health() -> OwnHealth:
@@ -315,10 +394,20 @@ def build_core(
             *agent_commands(reporter, channels),
             heartbeat_command(heartbeat),
             *memory_commands(memory_store),
+            *access_commands(roster, pairing),
+            settings_command(
+                channels,
+                policy,
+                daily_budget_usd=settings.daily_budget_usd,
+                default_tz=settings.schedule_tz,
+            ),
+            *job_commands(jobs, timezone_of, may_start=gate.may_start, clock=clock),
+            approvals_command(ApprovalHistory(db), clock=clock),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
         clock=clock,
         metrics=metrics,
+        gate=gate,
     )
     return Core(
         settings,
@@ -334,6 +423,9 @@ def build_core(
         dispatcher,
         failures,
         seen,
+        roster=roster,
+        pairing=pairing,
+        jobs=jobs,
         memory=task_memory,
     )
 
@@ -372,6 +464,22 @@ class _SchedulerService:
     def __init__(self, scheduler: Scheduler, core: Core) -> None:
         self._scheduler = scheduler
         self._core = core
+        self._jobs_start: asyncio.Task[None] | None = None
+
+    @property
+    def jobs(self) -> JobService | None:
+        """The scheduled jobs (health, tests)."""
+        return self._core.jobs
+
+    @property
+    def jobs_started(self) -> bool:
+        """True once the jobs caught up after startup and their timers run."""
+        return (
+            self._jobs_start is not None
+            and self._jobs_start.done()
+            and self._core.jobs is not None
+            and not self._core.jobs.busy()
+        )
 
     async def start(self) -> None:
         settings = self._core.settings
@@ -388,9 +496,36 @@ class _SchedulerService:
         self._scheduler.every(6 * HOUR, prune_seen, name="prune-seen-events")
         if self._core.memory is not None:
             self._scheduler.every(24 * HOUR, self._core.memory.expire, name="memory-ttl")
+        self._scheduler.every(ACCESS_SYNC, self._access_sync, name="access-sync")
+        if self._core.jobs is not None:
+            self._jobs_start = asyncio.create_task(self._start_jobs(), name="jobs:start")
         if settings.heartbeat_digest_cron:
             self._scheduler.cron(settings.heartbeat_digest_cron, self._digest, name="digest")
         await self._scheduler.start()
+
+    async def _start_jobs(self) -> None:
+        # Catch-up runs post into chat: wait (bounded) until the platforms are connected.
+        deadline = asyncio.get_running_loop().time() + 30
+        adapters = self._core.adapters.values()
+        while not all(getattr(a, "connected", True) for a in adapters):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("starting scheduled jobs before every platform is connected")
+                break
+            await asyncio.sleep(0.05)
+        assert self._core.jobs is not None
+        try:
+            await self._core.jobs.start()
+        except Exception:  # the app keeps running; the jobs' timers did not all start
+            log.exception("could not start the scheduled jobs")
+
+    async def _access_sync(self) -> None:
+        # The CLI (`hearth users`, `hearth pair`) writes from another process: pick it up.
+        if self._core.roster is not None:
+            await self._core.roster.load()
+        if self._core.pairing is not None:
+            await self._core.pairing.sweep()
+        if self._core.jobs is not None:
+            await self._core.jobs.sync()
 
     async def _digest(self) -> None:
         text = await self._core.heartbeat.digest()
@@ -400,6 +535,11 @@ class _SchedulerService:
             await adapter.post(channel, text)
 
     async def stop(self) -> None:
+        if self._jobs_start is not None:
+            self._jobs_start.cancel()
+            await asyncio.gather(self._jobs_start, return_exceptions=True)
+        if self._core.jobs is not None:
+            await self._core.jobs.stop()
         await self._scheduler.stop()
         await self._core.heartbeat.close()
 
@@ -456,10 +596,17 @@ def build_app(
         dispatcher=core.dispatcher,
         pool=core.pool,
         services=services,
-        recoveries=[core.dispatcher.recover, core.broker.recover],
+        recoveries=[core.dispatcher.recover, core.broker.recover, _loader(core)],
         finite=frozenset({"console"}) if console else frozenset(),
         clock=core.clock,
     )
+
+
+def _loader(core: Core) -> Callable[[], Awaitable[int]]:
+    async def load() -> int:
+        return len(await core.roster.load()) if core.roster is not None else 0
+
+    return load
 
 
 async def heartbeat_once(settings: Settings) -> tuple[str, str]:
@@ -509,6 +656,7 @@ async def export(
     db = Database(settings.db_path, MIGRATIONS)
     await db.start()
     try:
+        since_ts = parse_since(since, now=SystemClock().now()) if since else None
         if what == "ticks":
             return await export_ticks(TickStore(db), out, labeled_only=labeled, since=since_ts)
         if what == "approvals":
@@ -540,13 +688,81 @@ async def export(
         await db.close()
 
 
+async def access_cli(settings: Settings, command: str, action: str, *args: str) -> str:
+    """`hearth pair …` and `hearth users …` against the database; returns what to print.
+
+    A running hearth picks the change up within ACCESS_SYNC seconds: it reloads the roster
+    (stopping the tasks of anyone revoked) and tells paired users the outcome.
+    """
+    from core.team.subjects import parse_subject
+
+    db = Database(settings.db_path, MIGRATIONS)
+    await db.start()
+    try:
+        clock = SystemClock()
+        roster = _roster(settings, db, clock)
+        await roster.load()
+        if command == "pair":
+            pairing = Pairing(
+                PairingStore(db), roster, AdminNotifier({}, KVStore(db), admins=frozenset()), {},
+                clock=clock,
+            )
+            if action == "list":
+                codes = await pairing.pending()
+                return "\n".join(f"{c.code}  {c.user}  {c.display_name}" for c in codes) or (
+                    "no pairing requests are waiting"
+                )
+            if action == "approve":
+                return await pairing.approve(args[0], role=args[1], actor="cli")
+            return await pairing.reject(args[0], actor="cli")
+        if action == "list":
+            return "\n".join(
+                f"{m.user}  {m.role}  {m.source}  {m.status}  {m.display_name}".rstrip()
+                for m in roster.members()
+            ) or "nobody is allowed yet"
+        subject = parse_subject(args[0], platform="")
+        if action == "allow":
+            return await roster.allow(subject, role=args[1], actor="cli")
+        return await roster.revoke(subject, actor="cli")
+    finally:
+        await db.close()
+
+
+async def jobs_cli(settings: Settings, action: str, job_id: str | None) -> tuple[bool, str]:
+    """`hearth jobs list|pause|resume|remove`; a running hearth follows within ACCESS_SYNC."""
+    db = Database(settings.db_path, MIGRATIONS)
+    await db.start()
+    try:
+        store = JobStore(db)
+        if action == "list":
+            lines = []
+            for job in await store.live():
+                runs = await store.runs(job.id, limit=1)
+                last = runs[0].status if runs else "not run yet"
+                lines.append(
+                    f"{job.id}  {job.status}  {job.channel.platform}:{job.channel.channel_id}  "
+                    f"{job.creator}  {job.describe} ({job.tz})  last: {last}  {job.task}"
+                )
+            return True, "\n".join(lines) or "no scheduled jobs"
+        job = await store.get(job_id or "")
+        if job is None or job.status not in ("active", "paused"):
+            return False, f"no live job {job_id!r} (see `hearth jobs list`)"
+        status = {"pause": "paused", "resume": "active", "remove": "removed"}[action]
+        await store.set_status(job.id, status, "from the command line")
+        return True, f"job {job.id} is {status}"
+    finally:
+        await db.close()
+
+
 __all__ = [
     "Core",
+    "access_cli",
     "build_app",
     "build_core",
     "configure_logging",
     "export",
     "heartbeat_once",
+    "jobs_cli",
     "memory_store_for",
     "usage_report",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core.clock import SystemClock
+from core.events import ChatRef
 from core.llm.prices import cost_usd
 from core.ports import Clock
 from core.storage.usage import UsageStore
@@ -44,8 +46,10 @@ class Budget:
         daily_usd: float | None,
         user_daily_usd: float | None,
         clock: Clock | None = None,
+        channel_cap: Callable[[ChatRef], Awaitable[float | None]] | None = None,
     ) -> None:
         self._store = store
+        self._channel_cap = channel_cap  # a channel's daily share (`settings budget`)
         self._daily = daily_usd
         self._user_daily = user_daily_usd
         self._clock = clock or SystemClock()
@@ -56,9 +60,26 @@ class Budget:
         """True when any cap is set."""
         return self._daily is not None or self._user_daily is not None
 
-    async def check(self, user: str | None, estimate: float) -> BudgetCheck:
+    async def check(
+        self, user: str | None, estimate: float, *, channel: ChatRef | None = None
+    ) -> BudgetCheck:
         """Refuse when ``estimate`` on top of today's spend would pass a cap."""
         since = day_start(self._clock.now())
+        if channel is not None and self._channel_cap is not None:
+            cap = await self._channel_cap(channel)
+            if cap is not None:
+                here = await self._store.spent_in_channel(
+                    since, platform=channel.platform, channel_id=channel.channel_id
+                )
+                if here + estimate > cap:
+                    return BudgetCheck(
+                        False,
+                        f"this channel's daily budget share (${cap:.2f}, `settings budget`) "
+                        f"would be passed: ${here:.4f} spent here today, this call could cost "
+                        f"up to ${estimate:.4f}",
+                        here,
+                        estimate,
+                    )
         spent = await self._store.spent_usd(since)
         if self._daily is not None and spent + estimate > self._daily:
             return BudgetCheck(

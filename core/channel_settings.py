@@ -32,3 +32,112 @@ class ChannelSettings:
             await self._kv.set(_key(chat), "on", now=self._clock.now())
         else:
             await self._kv.delete(_key(chat))
+
+
+_TASKS_PREFIX = "channel_tasks:"
+_BUDGET_PREFIX = "channel_budget:"
+TASK_POLICIES = ("everyone", "approvers")
+
+
+def _channel(chat: ChatRef) -> str:
+    return f"{chat.platform}:{chat.channel_id}"
+
+
+def parse_budget_share(text: str) -> str:
+    """``25%`` or ``$2`` / ``2`` (USD a day) as stored; ValueError with the expected forms."""
+    raw = text.strip().replace(" ", "")
+    try:
+        if raw.endswith("%"):
+            value = float(raw[:-1])
+            if not 0 < value <= 100:
+                raise ValueError
+            return f"{value:g}%"
+        value = float(raw.removeprefix("$"))
+        if value < 0:
+            raise ValueError
+        return f"{value:.2f}"
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a budget share: write a share of DAILY_BUDGET_USD like `25%`, "
+            "dollars a day like `$2`, or `off`"
+        ) from None
+
+
+def budget_cap_usd(share: str | None, daily_usd: float | None) -> float | None:
+    """The channel's daily cap in USD from its stored share (None = no channel cap)."""
+    if not share:
+        return None
+    if share.endswith("%"):
+        return None if daily_usd is None else daily_usd * float(share[:-1]) / 100
+    return float(share)
+
+
+class ChannelPolicy:
+    """Per-channel settings beyond local-only: who may start tasks, and a daily budget share."""
+
+    def __init__(self, kv: KVStore, *, clock: Clock | None = None) -> None:
+        self._kv = kv
+        self._clock = clock or SystemClock()
+
+    async def task_policy(self, chat: ChatRef) -> str:
+        """``everyone`` (allowed users, the default) or ``approvers``."""
+        return await self._kv.get(_TASKS_PREFIX + _channel(chat)) or "everyone"
+
+    async def set_task_policy(self, chat: ChatRef, policy: str) -> None:
+        """Set who may start tasks in the channel of ``chat``."""
+        if policy not in TASK_POLICIES:
+            raise ValueError(f"expected one of {', '.join(TASK_POLICIES)}")
+        if policy == "everyone":
+            await self._kv.delete(_TASKS_PREFIX + _channel(chat))
+        else:
+            await self._kv.set(_TASKS_PREFIX + _channel(chat), policy, now=self._clock.now())
+
+    async def timezone(self, chat: ChatRef, default: str = "UTC") -> str:
+        """The channel's timezone for schedules (`settings tz`)."""
+        return await channel_timezone(self._kv, chat, default)
+
+    async def set_timezone(self, chat: ChatRef, name: str | None) -> None:
+        """Set or clear (None) the channel's timezone."""
+        await set_channel_timezone(self._kv, chat, name, now=self._clock.now())
+
+    async def budget_share(self, chat: ChatRef) -> str | None:
+        """The stored share (``25%`` or dollars like ``2.00``), or None."""
+        return await self._kv.get(_BUDGET_PREFIX + _channel(chat))
+
+    async def set_budget_share(self, chat: ChatRef, share: str | None) -> None:
+        """Set (a value from parse_budget_share) or clear (None) the channel's budget share."""
+        if share is None:
+            await self._kv.delete(_BUDGET_PREFIX + _channel(chat))
+        else:
+            await self._kv.set(_BUDGET_PREFIX + _channel(chat), share, now=self._clock.now())
+
+
+_TZ_PREFIX = "channel_tz:"
+
+
+def check_timezone(name: str) -> str:
+    """The IANA zone name as given, or ValueError naming the expected form."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not a timezone: use an IANA name like Europe/Berlin or UTC"
+        ) from None
+    return name
+
+
+async def channel_timezone(kv: KVStore, chat: ChatRef, default: str) -> str:
+    """The channel's timezone for schedules (`settings tz`), else ``default`` (SCHEDULE_TZ)."""
+    return await kv.get(_TZ_PREFIX + _channel(chat)) or default
+
+
+async def set_channel_timezone(
+    kv: KVStore, chat: ChatRef, name: str | None, *, now: float
+) -> None:
+    """Set (a checked IANA name) or clear the channel's timezone."""
+    if name is None:
+        await kv.delete(_TZ_PREFIX + _channel(chat))
+    else:
+        await kv.set(_TZ_PREFIX + _channel(chat), check_timezone(name), now=now)

@@ -34,6 +34,18 @@ class ApprovalResolver(Protocol):
         ...
 
 
+class AccessGate(Protocol):
+    """Runtime access (core.team.gate.Gate): pairing codes, refusals, per-channel policy."""
+
+    async def admit(self, msg: IncomingMessage, adapter: ChatAdapter) -> bool:
+        """True when the author may go on; otherwise they were already answered."""
+        ...
+
+    async def may_start(self, msg: IncomingMessage) -> str | None:
+        """None when the author may start a task here, else why not."""
+        ...
+
+
 class Dispatcher:
     """Filters, authorizes and routes events: approvals inline, commands, steering, tasks."""
 
@@ -50,8 +62,10 @@ class Dispatcher:
         reaction_handlers: Sequence[ReactionHandler] = (),
         clock: Clock | None = None,
         metrics: Metrics | None = None,
+        gate: AccessGate | None = None,
     ) -> None:
         self._adapters = adapters
+        self._gate = gate
         self._pool = pool
         self._tasks = tasks
         self._seen = seen
@@ -155,7 +169,10 @@ class Dispatcher:
         addressed = msg.mentions_bot or msg.is_direct or running is not None
         if not addressed:
             return  # channel chatter in a thread we don't run: not for us
-        if not self._access.is_allowed(msg.author):
+        if self._gate is not None:
+            if not await self._gate.admit(msg, adapter):
+                return
+        elif not self._access.is_allowed(msg.author):
             log.info("refused %s", msg.author.qualified)
             await adapter.post(chat, self._access.refusal(msg.author))
             return
@@ -215,6 +232,9 @@ class Dispatcher:
     async def _start_task(self, msg: IncomingMessage, adapter: ChatAdapter) -> None:
         chat = msg.ref.chat
         user = msg.author
+        if self._gate is not None and (refusal := await self._gate.may_start(msg)):
+            await adapter.post(chat, refusal)
+            return
         limit = self._pool.limits.per_user
         if self._pool.count_for(user.qualified) >= limit:
             await adapter.post(

@@ -181,3 +181,113 @@ class Scheduler:
             self.runs[name] = self.runs.get(name, 0) + 1
             if task is not None:
                 self._running.discard(task)
+
+
+# ---- scheduled jobs from chat ------------------------------------------------------------------
+#
+# APScheduler 3's scheduler loop reads the wall clock itself (datetime.now), so an injected clock
+# cannot drive it; its triggers, though, are pure functions of time. Chat jobs therefore run on
+# JobTimer: APScheduler triggers say when, the app's clock waits (virtual time in tests).
+
+
+def schedule_trigger(kind: str, expr: str, *, timezone: tzinfo, start: datetime) -> object:
+    """The APScheduler trigger of a stored schedule (``cron``, ``interval`` or ``once``)."""
+    from apscheduler.triggers.date import DateTrigger
+
+    if kind == "cron":
+        return crontab_trigger(expr, timezone=timezone)
+    if kind == "interval":
+        return IntervalTrigger(seconds=float(expr), start_date=start, timezone=timezone)
+    if kind == "once":
+        return DateTrigger(run_date=datetime.fromisoformat(expr), timezone=timezone)
+    raise ConfigError(f"unknown schedule kind {kind!r}")
+
+
+def next_fire(trigger: object, after: datetime) -> datetime | None:
+    """The first fire time strictly after ``after`` (aware), or None when it never fires again."""
+    probe = after + timedelta(microseconds=1)
+    # Asked without a previous fire time, every trigger answers "the first time >= probe",
+    # except DateTrigger, which always answers its one date: past dates mean never again.
+    fire = trigger.get_next_fire_time(None, probe)  # type: ignore[attr-defined]
+    return fire if fire is not None and fire >= probe else None
+
+
+def upcoming(trigger: object, after: datetime, count: int = 3) -> list[datetime]:
+    """The next ``count`` fire times after ``after``."""
+    out: list[datetime] = []
+    moment = after
+    while len(out) < count:
+        fire = next_fire(trigger, moment)
+        if fire is None:
+            break
+        out.append(fire)
+        moment = fire
+    return out
+
+
+class JobTimer:
+    """Runs ``job(fire_time)`` at each fire time of a trigger, on the injected clock.
+
+    Sleeps in short slices and re-reads the wall clock, so a clock jump (or virtual time in
+    tests) is noticed within a slice. One task per timer; ``cancel()`` stops it.
+    """
+
+    SLICE = 60.0
+
+    def __init__(
+        self,
+        name: str,
+        trigger: object,
+        job: Callable[[datetime], Awaitable[object]],
+        *,
+        clock: Clock,
+        after: datetime,
+    ) -> None:
+        self.name = name
+        self._trigger = trigger
+        self._job = job
+        self._clock = clock
+        self._after = after
+        self._task: asyncio.Task[None] | None = None
+        self.due_at: float | None = None  # epoch seconds of the fire being waited for or run
+        self._firing: asyncio.Future[object] | None = None
+
+    def idle(self) -> bool:
+        """True while waiting for a fire time still in the future (or after the last one)."""
+        return self.due_at is None or self.due_at > self._clock.now()
+
+    def start(self) -> None:
+        """Begin waiting for the first fire time after ``after``."""
+        self._task = asyncio.create_task(self._loop(), name=f"job:{self.name}")
+
+    def cancel(self) -> None:
+        """Stop firing (a run already started finishes on its own)."""
+        if self._task is not None:
+            self._task.cancel()
+
+    async def wait_stopped(self) -> None:
+        """Wait until the timer's task has ended."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._firing is not None:
+            await asyncio.gather(self._firing, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        after = self._after
+        while True:
+            fire = next_fire(self._trigger, after)
+            if fire is None:
+                self.due_at = None
+                return
+            self.due_at = fire.timestamp()
+            while (delay := fire.timestamp() - self._clock.now()) > 0:
+                await self._clock.sleep(min(delay, self.SLICE))
+            after = fire
+            # Shielded: cancelling the timer (pause, shutdown) never cuts a run half-started.
+            self._firing = asyncio.ensure_future(self._job(fire))
+            try:
+                await asyncio.shield(self._firing)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next fire still happens
+                log.exception("scheduled job %s failed", self.name)

@@ -113,6 +113,14 @@ class TaskPool:
         handle.task = asyncio.create_task(self._run(handle), name=f"task:{ctx.task_id}")
         return ahead
 
+    async def wait(self, task_id: str) -> None:
+        """Return when the task has ended and its final status is stored."""
+        handle = self._handles.get(task_id)
+        if handle is not None and handle.task is not None:
+            await asyncio.wait({handle.task})
+        if self._writes:
+            await asyncio.wait(set(self._writes))
+
     def cancel(self, task_id: str, note: str) -> bool:
         """Cancel a queued or running task; ``note`` is told in its thread."""
         handle = self._handles.get(task_id)

@@ -23,6 +23,7 @@ class TaskContext:
     adapter: ChatAdapter
     is_direct: bool = False
     local_only: bool = False  # `local-only on` for this channel: never call the cloud
+    origin: str = ""  # "job:<id>" for a scheduled run (its usage is counted apart)
     steering: asyncio.Queue[str] = field(default_factory=asyncio.Queue, compare=False)
 
     def take_steering(self) -> list[str]:

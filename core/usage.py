@@ -147,6 +147,10 @@ class UsageReporter:
             lines.extend(f"  · {t.key}: {_fmt(t)}" for t in w.by_provider)
             users = [t for t in w.by_user if user is None or t.key == user]
             lines.extend(f"  · user {t.key}: {_fmt(t)}" for t in users)
+            since = {"today": day_start(self._clock.now()), "7 days": self._clock.now() - 7 * DAY}
+            for t in await self._store.totals(since.get(w.label), by="origin"):
+                if t.key == "scheduled jobs":
+                    lines.append(f"  · scheduled jobs: {_fmt(t)}")
         return "\n".join(lines)
 
 

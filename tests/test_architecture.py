@@ -78,6 +78,8 @@ def _adapter_rule(rel: Path, name: str) -> str | None:
         return f"{parts[0]} belongs in adapters/{sdk_owner[parts[0]]}/"
     if parts[0] in LLM_SDKS | {"aiosqlite", "chromadb", "apscheduler"}:
         return "adapters use core ports, not core's backends"
+    if name.startswith(("core.storage", "core.team")):
+        return "adapters use core ports, never stores or the access roster"
     return None
 
 
@@ -122,6 +124,7 @@ def test_rule_catches_a_violation() -> None:
     assert _core_rule(Path("core/x.py"), "discord")
     assert _adapter_rule(Path("adapters/slack/adapter.py"), "adapters.discord")
     assert _adapter_rule(Path("adapters/slack/adapter.py"), "slack_bolt") is None
+    assert _adapter_rule(Path("adapters/slack/adapter.py"), "core.team.roster")
 
 
 def _module_name(path: Path) -> str:

@@ -51,7 +51,6 @@ DEFAULT_CAPABILITIES = Capabilities(max_message_chars=2000, min_edit_interval=1.
 # "cannot execute action on this channel type", "invalid form body" for e.g. a DM message.
 _NO_THREAD_CODES = frozenset({50001, 50013, 50024, 50035})
 _THREAD_EXISTS = 160004
-_REFUSAL = "Only configured approvers can decide this request."
 
 
 def build_intents(*, message_content: bool = True) -> discord.Intents:
@@ -120,14 +119,12 @@ class DiscordAdapter:
         self,
         *,
         token: str,
-        approvers: frozenset[str] = frozenset(),
         capabilities: Capabilities | None = None,
         client_options: dict[str, Any] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.capabilities = capabilities or DEFAULT_CAPABILITIES
         self._token = token
-        self._approvers = approvers
         self._options = dict(client_options or {})
         self._clock: Clock = clock or SystemClock()
         self._client: _HearthClient | None = None
@@ -265,15 +262,8 @@ class DiscordAdapter:
     async def _on_click(
         self, interaction: discord.Interaction, approval_id: str, decision: Decision
     ) -> None:
-        user = to_user(interaction.user)
-        if self._approvers and user.qualified not in self._approvers:
-            # Answered here, within Discord's 3 s window; the broker would refuse anyway.
-            log.info("discord: %s is not an approver of %s", user.qualified, approval_id)
-            try:
-                await interaction.response.send_message(_REFUSAL, ephemeral=True)
-            except discord.HTTPException as exc:
-                log.warning("discord: could not answer interaction %s: %s", interaction.id, exc)
-            return
+        # Every click goes to the broker, which refuses non-approvers and records the attempt in
+        # the audit trail, as on the other platforms.
         try:
             # Acknowledge at once (type 6): the buttons stay until the broker closes the prompt.
             await interaction.response.defer()

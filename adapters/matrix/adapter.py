@@ -83,6 +83,7 @@ class MatrixAdapter:
         password: str | None,
         store_dir: Path,
         allowed_inviters: frozenset[str],
+        accept_direct_invites: bool = False,
         capabilities: Capabilities | None = None,
         client_config: nio.AsyncClientConfig | None = None,
         known_bots: frozenset[str] = frozenset(),
@@ -107,6 +108,8 @@ class MatrixAdapter:
         # Trust on first use covers the people allowed to invite (and so to use) hearth.
         self._crypto = CryptoKeeper(trust, allowed_inviters)
         self._allowed_inviters = allowed_inviters
+        # DM pairing: anyone may open a direct chat to ask for a pairing code.
+        self._accept_direct = accept_direct_invites
         # max_limit_exceeded=0: a 429 comes back to us (RateLimited) instead of nio sleeping
         # inside the call; max_timeouts bounds nio's silent retries on a dead connection.
         self._config = client_config or nio.AsyncClientConfig(
@@ -370,7 +373,10 @@ class MatrixAdapter:
                 if isinstance(e.source, Mapping)
             ]
             inviter = translate.invite_sender(states, self._user_id)
-            if inviter is None or f"matrix:{inviter}" not in self._allowed_inviters:
+            direct = self._accept_direct and translate.invite_is_direct(states, self._user_id)
+            if inviter is None or not (
+                direct or f"matrix:{inviter}" in self._allowed_inviters
+            ):
                 if room_id not in self._ignored_invites:
                     self._ignored_invites.add(room_id)
                     log.info(

@@ -271,6 +271,14 @@ def invite_sender(invite_state: Iterable[Mapping[str, Any]], bot_user_id: str) -
     return None
 
 
+def invite_is_direct(invite_state: Iterable[Mapping[str, Any]], bot_user_id: str) -> bool:
+    """True when the bot's invite marks the room as a direct chat (``is_direct``)."""
+    for event in invite_state:
+        if event.get("type") == "m.room.member" and event.get("state_key") == bot_user_id:
+            return _content(event).get("is_direct") is True
+    return False
+
+
 # ---------------------------------------------------------------- outbound
 
 

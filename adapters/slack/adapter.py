@@ -280,6 +280,14 @@ class SlackAdapter:
             if "already_reacted" not in str(e):
                 raise
 
+    async def open_direct(self, user_id: str) -> ChatRef:
+        """The DM with ``user_id`` (``conversations.open``), e.g. to tell an admin something."""
+        resp = await self._one_shot(
+            "conversations.open", lambda: self._client.conversations_open(users=user_id)
+        )
+        channel = resp.get("channel") or {}
+        return ChatRef(self.platform, str(channel.get("id") or ""))
+
     async def ask_approval(self, chat: ChatRef, request: ApprovalRequest) -> MessageRef:
         """Post the Block Kit prompt: command in a code block, cwd, task, requester, buttons."""
         text, blocks = translate.approval_prompt(request)

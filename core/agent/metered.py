@@ -10,6 +10,7 @@ from typing import Any
 from core.agent.context import message_chars
 from core.budget import Budget, estimate_cost
 from core.errors import BudgetExceeded, LLMError
+from core.events import ChatRef
 from core.llm.base import LLMClient, Message, StreamEvent, ToolSpec, TurnEnd, Usage
 from core.llm.prices import price_of
 from core.usage import UsageRecorder
@@ -29,6 +30,8 @@ class Meter:
     user: str | None
     on_usage: UsageListener | None = None
     cloud_max_tokens: int = 4096
+    channel: ChatRef | None = None  # where the task runs (per-channel budget share)
+    purpose_prefix: str = ""  # "scheduled:" for scheduled runs, so `usage` shows them apart
 
 
 class MeteredLLM:
@@ -66,7 +69,7 @@ class MeteredLLM:
             estimate = estimate_cost(
                 self.provider, self.model, estimate_tokens, m.cloud_max_tokens
             )
-            check = await m.budget.check(m.user, estimate)
+            check = await m.budget.check(m.user, estimate, channel=m.channel)
             if not check.allowed:
                 raise BudgetExceeded(check.reason)
         try:
@@ -77,7 +80,7 @@ class MeteredLLM:
             await m.recorder.record(
                 provider=self.provider,
                 model=self.model,
-                purpose=self.purpose,
+                purpose=m.purpose_prefix + self.purpose,
                 usage=Usage(),
                 task_id=m.task_id,
                 user=m.user,
@@ -98,7 +101,7 @@ class MeteredLLM:
                 row = await m.recorder.record(
                     provider=self.provider,
                     model=self.model,
-                    purpose=self.purpose,
+                    purpose=m.purpose_prefix + self.purpose,
                     usage=event.usage,
                     task_id=m.task_id,
                     user=m.user,

@@ -114,6 +114,8 @@ class AgentRunner:
             task.requester.qualified,
             on_usage,
             self._config.cloud_max_tokens,
+            channel=task.chat,
+            purpose_prefix="scheduled:" if task.origin.startswith("job:") else "",
         )
         run = _TaskRun(self, task, card, meter, local_only)
         await card.start()

@@ -13,7 +13,7 @@ import dataclasses
 import enum
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.approvals.payload import REACTION_DECISIONS, valid_id
@@ -72,6 +72,7 @@ class _Pending:
     refused: set[str] = field(default_factory=set)  # users already told they cannot decide
     stored: bool = False  # our decision reached storage first (another process may have won)
     deadline: float = 0.0  # on the clock's monotonic scale
+    timeout: float = 0.0  # seconds this request waits (APPROVAL_TIMEOUT or a scheduled run's)
 
 
 class ApprovalBroker:
@@ -82,7 +83,7 @@ class ApprovalBroker:
         adapters: Mapping[str, ChatAdapter],
         store: ApprovalStore,
         *,
-        approvers: frozenset[str],
+        approvers: Collection[str],
         timeout: float,
         clock: Clock,
         metrics: Metrics | None = None,
@@ -91,7 +92,8 @@ class ApprovalBroker:
         self._adapters = adapters
         self._secrets = Redactor(secrets, patterns=False)
         self._store = store
-        self._approvers = frozenset(approvers)
+        # Kept as given: a live view (the runtime roster) sees approvers added from chat.
+        self._approvers = approvers
         self._timeout = float(timeout)
         self._clock = clock
         self._metrics = metrics
@@ -101,7 +103,7 @@ class ApprovalBroker:
     @property
     def approvers(self) -> frozenset[str]:
         """Qualified ids (``platform:id``) of everyone who may decide."""
-        return self._approvers
+        return frozenset(self._approvers)
 
     @property
     def timeout(self) -> float:
@@ -127,12 +129,14 @@ class ApprovalBroker:
         tool_name: str = "shell",
         reasons: tuple[str, ...] = (),
         kind: str = "command",
+        timeout: float | None = None,
     ) -> ApprovalOutcome:
         """Ask for approval of exactly ``command`` in ``cwd``; returns when decided or expired.
 
         Cancelling the caller closes the prompt as cancelled. Posting failures deny.
         """
         now = self._clock.now()
+        timeout = self._timeout if timeout is None else float(timeout)
         request = ApprovalRequest(
             id=_new_id(),
             chat=chat,
@@ -142,12 +146,12 @@ class ApprovalBroker:
             requester=requester,
             tool_name=tool_name,
             reasons=tuple(reasons),
-            expires_at=utc(now + self._timeout),
+            expires_at=utc(now + timeout),
             kind=kind,
         )
         loop = asyncio.get_running_loop()
         pending = _Pending(
-            request, loop.create_future(), deadline=self._clock.monotonic() + self._timeout
+            request, loop.create_future(), deadline=self._clock.monotonic() + timeout
         )
         # A configured secret in what an approver would read: refused, never shown, and the
         # audit trail keeps only a masked copy.
@@ -162,11 +166,12 @@ class ApprovalBroker:
             if secret
             else request
         )
+        pending.timeout = timeout
         # Registered and stored before the prompt exists: a click that arrives while ask_approval
         # is still returning finds its request.
         self._pending[request.id] = pending
         try:
-            await self._store.add(stored, created_at=now, expires_at=now + self._timeout)
+            await self._store.add(stored, created_at=now, expires_at=now + timeout)
             if secret:
                 return await self._fail(
                     pending,
@@ -223,7 +228,7 @@ class ApprovalBroker:
         finally:
             expiry.cancel()
         if not pending.future.done():
-            reason = f"expired after {_duration(self._timeout)}"
+            reason = f"expired after {_duration(pending.timeout)}"
             outcome = self._claim(pending, Decision.DENY, None, reason)
             if outcome is not None:
                 await self._record(pending, outcome, "expired")

@@ -178,3 +178,87 @@ async def m004_heartbeat_ticks(conn: aiosqlite.Connection) -> None:
 async def m005_usage_errors(conn: aiosqlite.Connection) -> None:
     """Failed model calls are stored as errors (non-empty ``error``), not counted as calls."""
     await _script(conn, "ALTER TABLE usage ADD COLUMN error TEXT NOT NULL DEFAULT ''")
+
+
+@migration
+async def m006_access(conn: aiosqlite.Connection) -> None:
+    """Runtime allow-list, DM pairing codes and the access audit."""
+    await _script(conn,
+        """
+        CREATE TABLE access_users (
+            user         TEXT PRIMARY KEY,     -- platform:user id
+            role         TEXT NOT NULL,        -- user|approver
+            status       TEXT NOT NULL,        -- allowed|revoked
+            source       TEXT NOT NULL,        -- pairing|grant (env users live in .env)
+            display_name TEXT NOT NULL DEFAULT '',
+            changed_by   TEXT,
+            changed_at   REAL NOT NULL
+        );
+        CREATE TABLE pairing_codes (
+            code         TEXT PRIMARY KEY,
+            platform     TEXT NOT NULL,
+            user         TEXT NOT NULL,        -- platform:user id the code is bound to
+            display_name TEXT NOT NULL DEFAULT '',
+            channel_id   TEXT NOT NULL,        -- the DM the request came from
+            thread_id    TEXT,
+            status       TEXT NOT NULL,        -- pending|approved|rejected|expired
+            role         TEXT,
+            created_at   REAL NOT NULL,
+            expires_at   REAL NOT NULL,
+            decided_by   TEXT,
+            decided_at   REAL,
+            notified     INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX pairing_pending ON pairing_codes(platform, status, expires_at);
+        CREATE INDEX pairing_user ON pairing_codes(user, created_at);
+        CREATE TABLE access_audit (
+            id       INTEGER PRIMARY KEY,
+            at       REAL NOT NULL,
+            actor    TEXT,                     -- platform:user id, 'cli', or NULL for hearth
+            action   TEXT NOT NULL,            -- allow|revoke|pair-request|pair-approve|...
+            subject  TEXT NOT NULL,
+            detail   TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX access_audit_at ON access_audit(at);
+        """
+    )
+
+
+@migration
+async def m007_scheduled_jobs(conn: aiosqlite.Connection) -> None:
+    """Jobs scheduled from chat, and one row per run."""
+    await _script(conn,
+        """
+        CREATE TABLE scheduled_jobs (
+            id            TEXT PRIMARY KEY,
+            creator       TEXT NOT NULL,          -- platform:user id, runs as this user
+            creator_name  TEXT NOT NULL DEFAULT '',
+            platform      TEXT NOT NULL,
+            channel_id    TEXT NOT NULL,
+            kind          TEXT NOT NULL,          -- cron|interval|once
+            expr          TEXT NOT NULL,
+            describe      TEXT NOT NULL,
+            tz            TEXT NOT NULL,
+            task          TEXT NOT NULL,
+            status        TEXT NOT NULL,          -- active|paused|done|removed
+            pause_reason  TEXT NOT NULL DEFAULT '',
+            failures      INTEGER NOT NULL DEFAULT 0,   -- failed runs in a row
+            created_at    REAL NOT NULL,
+            last_fire_at  REAL,                   -- the last fire time claimed (run or skipped)
+            missed_note   TEXT NOT NULL DEFAULT ''      -- told in the thread of the next run
+        );
+        CREATE INDEX scheduled_jobs_channel ON scheduled_jobs(platform, channel_id, status);
+        CREATE INDEX scheduled_jobs_creator ON scheduled_jobs(creator, status);
+        CREATE TABLE job_runs (
+            id          INTEGER PRIMARY KEY,
+            job_id      TEXT NOT NULL,
+            fire_at     REAL NOT NULL,
+            started_at  REAL NOT NULL,
+            task_id     TEXT,
+            thread_id   TEXT,
+            status      TEXT NOT NULL,            -- running|done|failed|cancelled|skipped
+            note        TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX job_runs_job ON job_runs(job_id, fire_at);
+        """
+    )

@@ -138,12 +138,22 @@ class UsageStore:
             spent[""] = sum(float(total) for _, total in rows)
             self._since, self._spent = since, spent
 
+    async def spent_in_channel(self, since: float, *, platform: str, channel_id: str) -> float:
+        """Cloud spend since ``since`` by tasks started in one channel (any of its threads)."""
+        row = await self._db.fetchone(
+            "SELECT COALESCE(SUM(u.cost_usd), 0) FROM usage u JOIN tasks t ON t.id = u.task_id "
+            "WHERE u.at >= ? AND t.platform = ? AND t.channel_id = ?",
+            (since, platform, channel_id),
+        )
+        return float(row[0]) if row else 0.0
+
     async def totals(self, since: float | None, *, by: str) -> list[UsageTotal]:
         """Sums since ``since`` (None = all time) grouped ``by`` "provider", "user" or "all"."""
         column = {
             "provider": "provider",
             "user": "COALESCE(user, '(unattended)')",
             "all": "'all'",
+            "origin": "CASE WHEN purpose LIKE 'scheduled:%' THEN 'scheduled jobs' ELSE 'chat' END",
         }[by]
         where, params = ("WHERE at >= ?", (since,)) if since is not None else ("", ())
         rows = await self._db.fetchall(

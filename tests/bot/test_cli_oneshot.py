@@ -30,6 +30,7 @@ async def hearth(tmp_path: Path, *args: str, ollama: str, **extra: str) -> tuple
         "PYTHONPATH": str(ROOT),
         "HEARTH_DATA_DIR": str(tmp_path / "data"),
         "OLLAMA_HOST": ollama,
+        **extra,
     }
     env |= extra
     proc = await asyncio.create_subprocess_exec(
@@ -98,3 +99,19 @@ async def test_heartbeat_digest_prints_the_text_and_writes_the_picture(tmp_path:
         tmp_path, "heartbeat", "--digest", "--since", "yesterday", ollama="http://x"
     )
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--since" in err
+
+
+async def test_users_from_the_command_line(tmp_path: Path) -> None:
+    url = _closed_url()
+    admins = {"ADMINS": "slack:UBOSS"}
+    code, out, _ = await hearth(
+        tmp_path, "users", "allow", "slack:U1", "--as", "approver", ollama=url, **admins
+    )
+    assert code == 0 and "Allowed `slack:U1` as approver" in out
+    code, out, _ = await hearth(tmp_path, "users", "list", ollama=url, **admins)
+    assert out.splitlines() == [
+        "slack:U1  approver  grant  allowed",
+        "slack:UBOSS  admin  env  allowed",
+    ]
+    code, _, err = await hearth(tmp_path, "users", "allow", "bogus", ollama=url, **admins)
+    assert code == 2 and err.count("\n") == 1 and "platform:id" in err

@@ -79,6 +79,7 @@ def test_defaults_match_the_contract() -> None:
     assert not s.escalation_available
     assert (s.memory_max_entries, s.memory_ttl_days) == (5000, 180)
     assert s.memory_dir == Path("data/memory")
+    assert s.pairing and s.admin_channel is None
 
 
 def test_every_variable_is_parsed() -> None:
@@ -181,6 +182,8 @@ def test_approvers_fall_back_to_admins() -> None:
         ({"HEALTH_ADDR": "8080"}, "HEALTH_ADDR", "host:port"),
         ({"HEALTH_ADDR": "127.0.0.1:99999"}, "HEALTH_ADDR", "host:port"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT", "json, text"),
+        ({"PAIRING": "maybe"}, "PAIRING", "true or false"),
+        ({"ADMIN_CHANNEL": "#admins"}, "ADMIN_CHANNEL", "platform:channel"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, hint: str) -> None:
@@ -201,6 +204,11 @@ def test_dotenv_is_read_under_the_environment(tmp_path: Path) -> None:
     s = Settings.load({"PLANNER_MODEL": "from-env"}, dotenv=dotenv)
     assert s.executor_model == "from-dotenv"
     assert s.planner_model == "from-env"
+
+
+def test_pairing_and_admin_channel() -> None:
+    s = Settings.from_env({"PAIRING": "off", "ADMIN_CHANNEL": "Slack:C0ADMIN"})
+    assert not s.pairing and s.admin_channel == "slack:C0ADMIN"
 
 
 def test_env_example_lists_every_contract_variable() -> None:

@@ -6,7 +6,8 @@ The unmodified ``slack_sdk.AsyncWebClient(base_url=fake.base_url)`` and bolt's
 - ``POST /api/{method}`` (JSON or form bodies, ``Authorization: Bearer``): ``auth.test``,
   ``chat.postMessage`` (keeps message state, ``msg_too_long`` over 40 000 chars),
   ``chat.update`` (``message_not_found``, ``cant_update_message``), ``reactions.add``
-  (``already_reacted``), ``apps.connections.open`` (needs the ``xapp-`` token),
+  (``already_reacted``), ``conversations.open`` (one user: DM channel ``D<user>``),
+  ``apps.connections.open`` (needs the ``xapp-`` token),
   ``files.getUploadURLExternal`` + ``POST /upload/{id}`` + ``files.completeUploadExternal``
   (what ``files_upload_v2`` does; the file lands in ``files`` and its message); any other
   method answers ``unknown_method``. ``rate_limit(method, times, retry_after)`` makes the next
@@ -229,6 +230,12 @@ class FakeSlack:
 
     def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+
+    def _m_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": f"D{users}"}}
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")

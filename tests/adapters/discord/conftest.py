@@ -35,7 +35,6 @@ def make_adapter(**overrides: object) -> DiscordAdapter:
     """An adapter tuned for fast tests (tiny guild_ready_timeout and edit pacing)."""
     kwargs: dict = {
         "token": TOKEN,
-        "approvers": APPROVERS,
         "capabilities": FAST,
         "client_options": {"guild_ready_timeout": 0.05},
     }

@@ -73,10 +73,10 @@ async def test_approver_click_decides_through_the_broker(fake, db) -> None:
         outcome = await asyncio.wait_for(task, 5)
 
     assert outcome.approved and outcome.decided_by.id == ALICE["id"]
-    assert sink.answers == [Resolution.DECIDED]
-    assert fake.ephemeral_replies(refused) == [
-        "Only configured approvers can decide this request."
-    ]
+    assert sink.answers == [Resolution.NOT_ALLOWED, Resolution.DECIDED]
+    assert refused.callbacks == [{"type": 6}]
+    trail = [(e.actor, e.action) for e in await store.events(approval_id)]
+    assert (f"discord:{BOB['id']}", "refused") in trail
     assert not prompt.has_buttons
     assert prompt.content.endswith("✅ Approved by Alice")
     assert "systemctl restart nginx" in prompt.content

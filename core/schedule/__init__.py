@@ -1,0 +1,1 @@
+"""Scheduled tasks from chat: the `every`/`at` grammar, the job service, its commands."""

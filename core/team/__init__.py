@@ -1,0 +1,1 @@
+"""Who may use hearth at runtime: the roster, DM pairing, the gate, and their chat commands."""
