@@ -209,7 +209,7 @@ async def test_a_risky_step_asks_in_the_runs_thread_and_its_timeout_denies(
         assert prompt.thread_ts == header.ts and "rm -r build" in prompt.block_text
         w.clock.advance(601)  # nobody answers within SCHEDULE_APPROVAL_TIMEOUT
         await w.settle()
-        assert not prompt.buttons and "expired after 10 min" in prompt.text + prompt.block_text
+        assert not prompt.buttons and "Expired (after 10 min)" in prompt.text + prompt.block_text
     assert build.exists()  # a timeout is a denial: nothing ran
 
 

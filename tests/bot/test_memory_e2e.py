@@ -46,7 +46,7 @@ async def task(slack: FakeSlack, ollama: FakeOllama, channel: str, goal: str) ->
     chats = len(ollama.requests)
     ollama.queue_json({"subtasks": [goal]})
     ollama.queue_text("Done.\nCONFIDENCE: 0.9")
-    ollama.queue_text("Goal done.")  # the memory note
+    ollama.queue_note("Goal done.")  # the memory note
     await say(slack, slack.mention(channel, "UANA", goal), "✅ Done")
     await until(lambda: len(ollama.requests) == chats + 3)  # planner, executor, note
     return planner_prompts(ollama)[-1]

@@ -54,6 +54,15 @@ class ScriptedReply:
     chunk_delay: float = 0.0
 
 
+def _is_memory_note(body: Mapping[str, Any]) -> bool:
+    """A task-end memory note (core/agent/recollect.py's system prompt)."""
+    messages = body.get("messages") or []
+    first = messages[0] if messages else {}
+    return first.get("role") == "system" and str(first.get("content", "")).startswith(
+        "You write a short memory note"
+    )
+
+
 def _split_chunks(text: str, parts: int = 4) -> list[str]:
     """Split ``text`` into up to ``parts`` pieces on word boundaries (never empty pieces)."""
     if not text:
@@ -126,6 +135,9 @@ class FakeOllama(LoopbackServer):
         self.embed_error: tuple[int, str] | None = None  # (status, message) while set
         self.paths: list[str] = []  # "METHOD /path" of every request
         self.replies: list[ScriptedReply] = []
+        # The memory note a task writes when it ends runs in the background, so it must not
+        # take the next task's scripted reply: notes have a queue of their own.
+        self.note_replies: list[ScriptedReply] = []
         self.sizes: dict[str, int] = {}  # model -> bytes in /api/tags and /api/ps (default 2 GB)
         self.vram: dict[str, int] = {}  # loaded model -> size_vram in /api/ps (default its size)
 
@@ -213,7 +225,15 @@ class FakeOllama(LoopbackServer):
         names |= {m.removesuffix(":latest") for m in self.models}
         return model in names or f"{model}:latest" in names
 
+    def queue_note(self, text: str) -> None:
+        """Answer the next task-end memory note with ``text`` (otherwise: the fallback)."""
+        self.note_replies.append(ScriptedReply("text", text=text))
+
     def _next_reply(self, body: Mapping[str, Any]) -> ScriptedReply:
+        if _is_memory_note(body):
+            if self.note_replies:
+                return self.note_replies.pop(0)
+            return ScriptedReply("text", text=self.fallback_text)
         if self.replies:
             return self.replies.pop(0)
         if self.responder is not None:
