@@ -274,6 +274,10 @@ class Sandbox:
         for path in rw:
             args += ["--bind", str(path), str(path)]
         args += _hide_args(after)
+        # Sealed last: bwrap creates the mount points of the binds inside them first.
+        for path in [*before, *after]:
+            if path.is_dir():
+                args += ["--remount-ro", str(path)]
         args += ["--chdir", str(cwd), "--"]
         return [*self._rlimits(timeout), *args, *argv]
 
@@ -309,7 +313,7 @@ def _hide_args(paths: Sequence[Path]) -> list[str]:
     args: list[str] = []
     for p in paths:
         if p.is_dir():
-            args += ["--tmpfs", str(p), "--remount-ro", str(p)]
+            args += ["--tmpfs", str(p)]
         else:
             args += ["--ro-bind", "/dev/null", str(p)]
     return args
