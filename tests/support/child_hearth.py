@@ -22,7 +22,9 @@ from core.tools.shell import ShellTool
 
 class _Deny:
     async def request(self, **_kwargs: object) -> ApprovalOutcome:
-        return ApprovalOutcome(Decision.DENY, User("t", "judge", "Judge"), datetime.now(UTC))
+        return ApprovalOutcome(
+            decision=Decision.DENY, decided_by=User("t", "judge"), decided_at=datetime.now(UTC)
+        )
 
 
 async def _main(way: str, setting: str, workspace: Path, hide: str, command: str) -> str:

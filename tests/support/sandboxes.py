@@ -87,7 +87,9 @@ class DenyAll:
 
     async def request(self, **kwargs: object) -> ApprovalOutcome:
         self.asked.append(str(kwargs["command"]))
-        return ApprovalOutcome(Decision.DENY, User("t", "judge", "Judge"), datetime.now(UTC))
+        return ApprovalOutcome(
+            decision=Decision.DENY, decided_by=User("t", "judge"), decided_at=datetime.now(UTC)
+        )
 
 
 class ApproveAll(DenyAll):
@@ -95,4 +97,6 @@ class ApproveAll(DenyAll):
 
     async def request(self, **kwargs: object) -> ApprovalOutcome:
         self.asked.append(str(kwargs["command"]))
-        return ApprovalOutcome(Decision.APPROVE, User("t", "judge", "Judge"), datetime.now(UTC))
+        return ApprovalOutcome(
+            decision=Decision.APPROVE, decided_by=User("t", "judge"), decided_at=datetime.now(UTC)
+        )
