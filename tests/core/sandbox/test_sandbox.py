@@ -101,6 +101,18 @@ async def test_leftovers_are_killed_after_hearth_is_killed_and_restarted(
     w1, w2, w3, w4 = (unique_sleep() for _ in range(4))
     confined = f"setsid -f sleep {w1}; sleep {w2} & touch confined; sleep 60"
     host = f"setsid -f sleep {w3}; sleep {w4} & touch host; sleep 60"
+    try:
+        await _kill_hearth_then_recover(db_path, layout, confined, host, (w1, w2, w3, w4))
+    finally:
+        for word in (w1, w2, w3, w4):  # never leave a sleeper behind, pass or fail
+            for pid in running(word):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+
+
+async def _kill_hearth_then_recover(
+    db_path: Path, layout: Layout, confined: str, host: str, words: tuple[str, ...]
+) -> None:
+    w1, w2, w3, w4 = words
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -111,13 +123,13 @@ async def test_leftovers_are_killed_after_hearth_is_killed_and_restarted(
         host,
     )
     try:
-        for word in (w1, w2, w3, w4):
+        for word in words:
             assert await wait_running(word, 20), f"sleep {word} never started"
     finally:
         child.send_signal(signal.SIGKILL)  # hearth dies without cleaning up
         await child.wait()
     # Confined processes die with hearth (their PID namespace dies with bwrap's parent).
-    assert await wait_gone(w1) and await wait_gone(w2)
+    assert await wait_gone(w1) and await wait_gone(w2), "confined children outlived hearth"
     # The approved command's leftovers outlived it; the next start of hearth finds them.
     db = Database(db_path, MIGRATIONS)
     await db.start()
@@ -131,9 +143,6 @@ async def test_leftovers_are_killed_after_hearth_is_killed_and_restarted(
         assert await store.all() == []
     finally:
         await db.close()
-        for word in (w1, w2, w3, w4):  # never leave a sleeper behind, pass or fail
-            for pid in running(word):
-                os.kill(pid, signal.SIGKILL)
 
 
 async def test_recover_leaves_unrelated_processes_alone(db: Database, tmp_path: Path) -> None:
