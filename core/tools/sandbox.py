@@ -137,7 +137,7 @@ class Sandbox:
         self.setting = setting
         self.workspace = workspace.resolve()
         self.network = network
-        self._hide = _existing(hide)
+        self._hide = tuple(Path(p) for p in hide)
         self._limits = limits or Limits()
         self._reaper = Reaper(ledger)
         self._prlimit = shutil.which("prlimit")
@@ -169,14 +169,14 @@ class Sandbox:
 
     @property
     def hidden(self) -> tuple[Path, ...]:
-        """The paths unapproved commands see as empty."""
-        return self._hide
+        """The paths unapproved commands see as empty (those that exist now)."""
+        return _existing(self._hide)
 
     def describe(self) -> str:
         """One line for startup and ``hearth doctor``."""
         if self.mode == "bwrap":
             net = "network on" if self.network else "network off"
-            return f"sandbox: bwrap ({self.reason}; {net}; {len(self._hide)} paths hidden)"
+            return f"sandbox: bwrap ({self.reason}; {net}; {len(self.hidden)} paths hidden)"
         if self.mode == "off":
             return f"sandbox: off ({self.reason}); the risk classifier alone decides"
         return f"sandbox: none ({self.reason}); every shell command needs an approval"
@@ -268,8 +268,10 @@ class Sandbox:
                     args += ["--ro-bind", keep, keep]
         # A hidden folder that holds the workspace (the data dir does by default) is hidden
         # first and the workspace bound back into it; anything inside the workspace after.
-        before = [h for h in self._hide if any(_within(p, h) for p in rw)]
-        after = [h for h in self._hide if h not in before]
+        # Looked up per run: a folder created after startup (~/.ssh, the data dir) is hidden too.
+        hidden = _existing(self._hide)
+        before = [h for h in hidden if any(_within(p, h) for p in rw)]
+        after = [h for h in hidden if h not in before]
         args += _hide_args(before)
         for path in rw:
             args += ["--bind", str(path), str(path)]

@@ -172,12 +172,21 @@ async def test_shell_timeout_kills_the_whole_process_group(tmp_path: Path) -> No
 async def test_shell_checks_never_see_hearths_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
-    outcome = await run_shell("env", cwd=tmp_path, timeout=5)
-    assert outcome.exit_code == 0
-    assert "secret" not in outcome.output
-    assert "PATH=" in outcome.output
+    token, key = "xoxb-very-secret-123456", "sk-ant-secret-abcdef"
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token)
+    monkeypatch.setenv("DATABASE_URL", f"postgres://hearth:{token}@db/hearth")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    # The check looks through its whole environment and answers with its exit code, so the
+    # 400-character output tail cannot hide a leak; the output says what the env held.
+    command = (
+        f"env | grep -qF -e '{token}' -e '{key}' && exit 9; "
+        "printf '%2000s' | tr ' ' x; echo; env | cut -d= -f1 | sort | tr '\\n' ' '"
+    )
+    check = ShellCheck(name="env", command=command, severity="critical")
+    (res,) = (await prober(tmp_path, shell=(check,)).perceive()).results
+    assert res.values["exit_code"] == 0, res.summary
+    assert res.status == "ok"
+    assert "PATH" in res.summary
 
 
 async def test_ollama_models_available_loaded_and_missing(tmp_path: Path) -> None:
