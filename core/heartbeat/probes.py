@@ -253,9 +253,7 @@ async def probe_shell(
     check: ShellCheck, workspace: Path, sandbox: SandboxRunner | None = None
 ) -> ProbeResult:
     """Run the (low-risk) command, confined by the sandbox; exit code 0 is ok."""
-    outcome = await run_shell(
-        check.command, cwd=workspace, timeout=check.timeout, sandbox=sandbox
-    )
+    outcome = await run_shell(check.command, cwd=workspace, timeout=check.timeout, sandbox=sandbox)
     ok = outcome.exit_code == 0
     if outcome.timed_out:
         summary = f"timed out after {check.timeout:g}s"
