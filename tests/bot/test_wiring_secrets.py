@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.wiring import build_app
+from core.tools.sandbox import Sandbox
 from tests.bot.test_wiring_e2e import CHANNEL, _thread, until
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.slack import FakeSlack
@@ -33,6 +34,8 @@ async def test_a_configured_secret_inside_database_url_never_reaches_the_shell(
             # the operator's own variable, innocently named, holding the configured secret
             "DATABASE_URL": f"postgres://hearth:{token}@db.internal/hearth",
             "INNOCENT": "keep-me",
+            # About the environment, not the sandbox: without bwrap every command would ask.
+            "TOOL_SANDBOX": "auto" if Sandbox("auto", workspace=tmp_path).confines else "off",
         }
         settings = Settings.load(environ=environ, dotenv=tmp_path / "no.env")
         (tmp_path / "ws").mkdir()

@@ -33,6 +33,12 @@ def layout(tmp_path: Path) -> Layout:
     return make_layout(tmp_path)
 
 
+@pytest.fixture
+def any_layout(tmp_path: Path) -> Layout:
+    """The layout on any machine (for what holds without bubblewrap too)."""
+    return make_layout(tmp_path)
+
+
 def _ctx(layout: Layout) -> ToolContext:
     return ToolContext(
         task_id="t1", chat=ChatRef("t", "c"), requester=CTX_USER, workspace=layout.workspace
@@ -50,7 +56,8 @@ async def test_an_approved_command_writes_where_the_approver_allowed(layout: Lay
     assert layout.victim.read_text() == "approved\n"
 
 
-async def test_without_a_sandbox_every_command_needs_an_approval(layout: Layout) -> None:
+async def test_without_a_sandbox_every_command_needs_an_approval(any_layout: Layout) -> None:
+    layout = any_layout
     none = Sandbox("auto", workspace=layout.workspace, bwrap="/nonexistent/bwrap")
     assert none.mode == "none" and not none.confines
     broker = DenyAll()
@@ -63,7 +70,8 @@ async def test_without_a_sandbox_every_command_needs_an_approval(layout: Layout)
     assert not registry.is_low_risk(ToolCall("c2", "shell", {"command": "ls"}))
 
 
-async def test_sandbox_off_runs_low_risk_commands_unasked(layout: Layout) -> None:
+async def test_sandbox_off_runs_low_risk_commands_unasked(any_layout: Layout) -> None:
+    layout = any_layout
     off = Sandbox("off", workspace=layout.workspace)
     broker = DenyAll()
     registry = build_tools(workspace=layout.workspace, broker=broker, secrets=[], sandbox=off)
