@@ -45,7 +45,7 @@ async def test_everything_ok(tmp_path: Path) -> None:
 async def test_unreachable_ollama_is_one_line_with_the_fix(tmp_path: Path) -> None:
     url = _closed_url()
     checks = await run_doctor(_env(tmp_path, url), dotenv=tmp_path / "none")
-    failed = [c.line() for c in checks if not c.ok]
+    failed = [c.line() for c in checks if not c.ok and c.name != "sandbox"]  # machine-dependent
     assert len(failed) == 1
     assert failed[0].startswith("FAIL ollama: ")
     assert url in failed[0] and "fix: start it with `ollama serve`" in failed[0]
@@ -54,7 +54,7 @@ async def test_unreachable_ollama_is_one_line_with_the_fix(tmp_path: Path) -> No
 async def test_missing_model_says_which_pull_to_run(tmp_path: Path) -> None:
     async with FakeOllama(models=["gemma3:4b", "nomic-embed-text:latest"]) as fake:
         checks = await run_doctor(_env(tmp_path, fake.url), dotenv=tmp_path / "none")
-    failed = [c.line() for c in checks if not c.ok]
+    failed = [c.line() for c in checks if not c.ok and c.name != "sandbox"]  # machine-dependent
     assert failed == [
         "FAIL model qwen2.5:3b: not pulled (EXECUTOR_MODEL) — fix: run `ollama pull qwen2.5:3b` "
         "or change EXECUTOR_MODEL"
@@ -65,7 +65,7 @@ async def test_platform_without_admins_fails_access(tmp_path: Path) -> None:
     async with FakeOllama(models=["gemma3:4b", "qwen2.5:3b", "nomic-embed-text"]) as fake:
         env = _env(tmp_path, fake.url, DISCORD_TOKEN="x" * 30)
         checks = await run_doctor(env, dotenv=tmp_path / "none")
-    failed = [c.line() for c in checks if not c.ok]
+    failed = [c.line() for c in checks if not c.ok and c.name != "sandbox"]  # machine-dependent
     assert len(failed) == 1 and failed[0].startswith("FAIL access:")
     assert "ADMINS" in failed[0]
 
