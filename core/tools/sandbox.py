@@ -248,7 +248,7 @@ class Sandbox:
                 on_end=lambda pid: self._reaper.ended(pid, token),
             )
         finally:
-            if host:
+            if host or not self.confines:  # unconfined: children may have left the group
                 self._reaper.kill_marked(token)
 
     def _confined(

@@ -166,3 +166,23 @@ async def test_recover_leaves_unrelated_processes_alone(db: Database, tmp_path: 
     finally:
         bystander.kill()
         await bystander.wait()
+
+
+async def test_approved_commands_leave_nothing_behind_either(any_layout: Layout) -> None:
+    """On the host, a setsid child left its group; the environment marker still finds it."""
+    host = Sandbox("off", workspace=any_layout.workspace)
+    detached, background = unique_sleep(), unique_sleep()
+    try:
+        result = await host.run_host(
+            ["bash", "-c", f"setsid -f sleep {detached}; sleep {background} & echo started"],
+            cwd=any_layout.workspace,
+            env=ENV,
+            timeout=10,
+        )
+        assert result.stdout == "started\n"
+        assert await wait_gone(detached), "a setsid child outlived its approved command"
+        assert await wait_gone(background), "a background child outlived its approved command"
+    finally:
+        for word in (detached, background):
+            for pid in running(word):
+                os.kill(pid, signal.SIGKILL)
