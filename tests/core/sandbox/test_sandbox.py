@@ -67,7 +67,8 @@ async def test_without_a_sandbox_every_command_needs_an_approval(any_layout: Lay
     )
     assert broker.asked == ["echo hi > hi.txt"]
     assert result.is_error and not (layout.workspace / "hi.txt").exists()
-    assert not registry.is_low_risk(ToolCall("c2", "shell", {"command": "ls"}))
+    prepared = await registry.prepare(ToolCall("c2", "shell", {"command": "ls"}))
+    assert prepared.risk.level == "high" and not prepared.parallel
 
 
 async def test_sandbox_off_runs_low_risk_commands_unasked(any_layout: Layout) -> None:

@@ -89,11 +89,18 @@ async def test_a_locked_database(tmp_path: Path) -> None:
 async def test_a_read_only_database(tmp_path: Path) -> None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        pytest.skip("needs bubblewrap to mount the data dir read-only (root ignores modes)")
-    db = await _fresh(tmp_path)
-    _drop_side_files(tmp_path)
-    ro = [bwrap, "--bind", "/", "/", "--ro-bind", str(tmp_path), str(tmp_path)]
+        pytest.skip("needs bubblewrap to mount the database read-only (root ignores modes)")
+    db = tmp_path / "hearth.db"
+    _old_database(db)  # hearth must migrate it, which means writing
+    ro = [bwrap, "--bind", "/", "/", "--ro-bind", str(db), str(db)]
     ro += ["--dev", "/dev", "--proc", "/proc", "--"]
     code, _, err = await _hearth(tmp_path, *ro)
     assert code == 1
     _one_line(err, db, "read-only", "writable")
+
+
+def _old_database(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE older_hearth (x)")
+    conn.commit()
+    conn.close()
