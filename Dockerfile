@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # hearth: slim, non-root image; state lives in the /data volume (SQLite, memory, skills, workspace).
 #   docker build -t hearth .
-#   docker run --env-file .env -v hearth-data:/data -p 127.0.0.1:8080:8080 hearth
+#   docker run --env-file .env -v hearth-data:/data -p 127.0.0.1:8080:8080 \
+#     --security-opt seccomp=unconfined --security-opt apparmor=unconfined hearth
 ARG PYTHON_VERSION=3.11
 
 # ---- build: compile/install every dependency into a venv that is copied as a whole ----------
@@ -29,8 +30,10 @@ RUN pip install . \
 FROM python:${PYTHON_VERSION}-slim
 # tini: PID 1 that forwards SIGTERM so hearth's graceful shutdown runs (tasks told, DB closed).
 # curl: the HEALTHCHECK. git, procps: what the shell tool and heartbeat probes commonly need.
+# bubblewrap: the sandbox for every command that runs without a human's approval (it needs the
+# compose file's security_opt to create user namespaces; `hearth doctor` says if it works).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini ca-certificates curl git procps \
+ && apt-get install -y --no-install-recommends tini ca-certificates curl git procps bubblewrap \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 hearth \
  && useradd --system --uid 10001 --gid hearth --home-dir /data --no-create-home \

@@ -23,6 +23,7 @@ BENCHMARKS = (
     "footprint",
     "overhead",
     "classifier",
+    "sandbox",
     "throughput",
     "streaming",
     "agent",

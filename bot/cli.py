@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot import cli_matrix, cli_memory
 from bot.config import Settings, ensure_data_dir
+from bot.instance import AlreadyRunning, DataDirLock, harden_process
 from core.errors import ConfigError, HearthError
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -111,7 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"hearth: warning: {warning}", file=sys.stderr)
         ensure_data_dir(settings)
         if args.command in ("run", "chat"):
-            return asyncio.run(_serve(settings, console_only=args.command == "chat"))
+            harden_process()
+            # Before any recovery: a second hearth would expire the first one's approvals.
+            with DataDirLock(settings.data_dir):
+                return asyncio.run(_serve(settings, console_only=args.command == "chat"))
         if args.command == "heartbeat" and args.digest:
             return asyncio.run(_heartbeat_digest(settings, args))
         if args.command == "heartbeat":
@@ -130,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_jobs(settings, args))
     except ConfigError as exc:
         print(f"hearth: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except AlreadyRunning as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except HearthError as exc:
         print(f"hearth: {exc}", file=sys.stderr)

@@ -148,6 +148,11 @@ class Settings:
     schedule_approval_timeout: float = 3600.0
     schedule_misfire_grace: float = 3600.0
     max_jobs_per_user: int = 10
+    tool_sandbox: str = "auto"  # auto | bwrap | off
+    sandbox_network: bool = True
+    sandbox_hide: tuple[Path, ...] = ()
+    env_files: tuple[Path, ...] = ()  # the .env files read: hidden from sandboxed commands
+    home: Path | None = None  # HOME: its credential folders are hidden from sandboxed commands
     # The process environment that tool subprocesses start from (scrubbed of secrets there).
     child_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     # Likely typos in variable names ("did you mean …?"), shown at start and by the doctor.
@@ -210,7 +215,10 @@ class Settings:
         warnings = misspelled(from_file, where=str(path)) + misspelled(
             sorted(ours - set(from_file)), where="the environment"
         )
-        return replace(settings, child_env=process_env, warnings=tuple(warnings))
+        env_files = (path.resolve(),) if path.is_file() else ()
+        return replace(
+            settings, child_env=process_env, warnings=tuple(warnings), env_files=env_files
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -272,6 +280,12 @@ class Settings:
             schedule_approval_timeout=r.float("SCHEDULE_APPROVAL_TIMEOUT", 3600.0, minimum=1.0),
             schedule_misfire_grace=r.float("SCHEDULE_MISFIRE_GRACE", 3600.0, minimum=0.0),
             max_jobs_per_user=r.int("MAX_JOBS_PER_USER", 10, minimum=0),
+            tool_sandbox=r.choice("TOOL_SANDBOX", "auto", {"auto", "bwrap", "off"}),
+            sandbox_network=r.bool("SANDBOX_NETWORK", True),
+            sandbox_hide=tuple(
+                Path(p.strip()) for p in (r.optional("SANDBOX_HIDE") or "").split(",") if p.strip()
+            ),
+            home=_optional_path(r.optional("HOME")),
         )
         return settings
 

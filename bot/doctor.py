@@ -313,4 +313,28 @@ async def run_doctor(
     checks.append(_cloud(settings))
     checks += _heartbeat(settings)
     checks.append(await _memory(settings))
+    checks.append(_sandbox(settings))
     return checks
+
+
+def _sandbox(settings: Settings) -> Check:
+    from bot.wiring import build_sandbox
+
+    sandbox = build_sandbox(settings)
+    if sandbox.confines:
+        return Check(True, "sandbox", sandbox.describe().removeprefix("sandbox: "))
+    if sandbox.mode == "off":
+        return Check(
+            True,
+            "sandbox",
+            "TOOL_SANDBOX=off: low-risk commands run unconfined, the classifier alone decides",
+            warn=True,
+        )
+    return Check(
+        False,
+        "sandbox",
+        f"no OS sandbox ({sandbox.reason}): every shell command will need an approval",
+        "install bubblewrap (apt-get install bubblewrap); in Docker keep the compose file's "
+        "security_opt (seccomp and apparmor unconfined) so bwrap can start; or set "
+        "TOOL_SANDBOX=off to accept classifier-only protection",
+    )

@@ -53,6 +53,7 @@ from core.storage.audit import export_approvals
 from core.storage.jobs import JobStore
 from core.storage.kv import KVStore
 from core.storage.pairing import PairingStore
+from core.storage.processes import ProcessStore
 from core.storage.seen import SeenEventStore
 from core.storage.tasks import TaskStore
 from core.storage.ticks import TickStore
@@ -67,6 +68,7 @@ from core.team.pairing import Pairing
 from core.team.roster import Roster, task_stopper
 from core.tools.builtin import build_tools
 from core.tools.netrisk import Resolver, system_resolve
+from core.tools.sandbox import Sandbox, default_hidden
 from core.usage import UsageRecorder, UsageReporter
 
 log = logging.getLogger(__name__)
@@ -164,6 +166,7 @@ class Core:
     dispatcher: Dispatcher
     failures: _FailureCounter
     seen: SeenEventStore
+    sandbox: Sandbox
     memory: TaskMemory | None = None
     roster: Roster | None = None
     pairing: Pairing | None = None
@@ -217,6 +220,8 @@ def build_core(
         else None
     )
 
+    sandbox = build_sandbox(settings, ProcessStore(KVStore(db), clock))
+
     async def channel_cap(chat: ChatRef) -> float | None:
         return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
 
@@ -235,6 +240,8 @@ def build_core(
             shell_timeout=settings.subtask_timeout,
             http_transport=http_transport,
             resolve=resolve,
+            sandbox=sandbox,
+            owner=task.task_id,
         )
 
     cloud: Callable[[], LLMClient] | None = None
@@ -355,7 +362,13 @@ def build_core(
         )
     )
     heartbeat = Heartbeat(
-        prober=Prober(checks, workspace=settings.workspace, own_health=own_health, clock=clock),
+        prober=Prober(
+            checks,
+            workspace=settings.workspace,
+            own_health=own_health,
+            clock=clock,
+            sandbox=sandbox,
+        ),
         decider=ModelDecider(
             OllamaClient(
                 settings.ollama_host,
@@ -379,6 +392,7 @@ def build_core(
         redecide_every=settings.heartbeat_redecide_every,
         interval=settings.heartbeat_interval,
         kv=KVStore(db),
+        sandbox=sandbox,
     )
     reporter = UsageReporter(usage_store, clock=clock)
     seen = SeenEventStore(db)
@@ -423,11 +437,34 @@ def build_core(
         dispatcher,
         failures,
         seen,
+        sandbox,
         roster=roster,
         pairing=pairing,
         jobs=jobs,
         memory=task_memory,
     )
+
+
+def build_sandbox(settings: Settings, ledger: ProcessStore | None = None) -> Sandbox:
+    """The one Sandbox; it hides the data dir, .env files, HOME's credentials, SANDBOX_HIDE."""
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    sandbox = Sandbox(
+        settings.tool_sandbox,
+        workspace=settings.workspace,
+        hide=[
+            settings.data_dir,
+            *settings.env_files,
+            *default_hidden(settings.home),
+            *settings.sandbox_hide,
+        ],
+        network=settings.sandbox_network,
+        ledger=ledger,
+    )
+    if sandbox.confines:
+        log.info("%s", sandbox.describe())
+    else:
+        log.warning("%s", sandbox.describe())
+    return sandbox
 
 
 def memory_store_for(settings: Settings, *, clock: Clock | None = None) -> MemoryStore:
@@ -596,7 +633,12 @@ def build_app(
         dispatcher=core.dispatcher,
         pool=core.pool,
         services=services,
-        recoveries=[core.dispatcher.recover, core.broker.recover, _loader(core)],
+        recoveries=[
+            core.sandbox.recover,
+            core.dispatcher.recover,
+            core.broker.recover,
+            _loader(core),
+        ],
         finite=frozenset({"console"}) if console else frozenset(),
         clock=core.clock,
     )
@@ -759,6 +801,7 @@ __all__ = [
     "access_cli",
     "build_app",
     "build_core",
+    "build_sandbox",
     "configure_logging",
     "export",
     "heartbeat_once",

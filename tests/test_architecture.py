@@ -202,3 +202,26 @@ def test_adapters_take_only_the_neutral_approval_pieces() -> None:
             ):
                 problems.append(f"{path.relative_to(ROOT)}: {node.module}")
     assert problems == []
+
+
+_SPAWNERS = (
+    "create_subprocess_",
+    "subprocess.",
+    "os.system(",
+    "os.fork(",
+    "os.exec",
+    "os.posix_spawn",
+)
+_MAY_SPAWN = {"core/tools/process.py", "core/tools/sandbox.py"}
+
+
+def test_only_the_sandbox_starts_processes() -> None:
+    """Every tool, check and skill process goes through core/tools/sandbox.py."""
+    problems = []
+    for package in ("core", "adapters", "skills"):
+        for path in _modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            text = path.read_text(encoding="utf-8")
+            if rel not in _MAY_SPAWN and any(s in text for s in _SPAWNERS):
+                problems.append(f"{rel} starts a process itself (use core.tools.sandbox)")
+    assert problems == []

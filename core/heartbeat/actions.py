@@ -17,6 +17,7 @@ from typing import Any
 from core.events import ApprovalOutcome, MessageRef, User
 from core.heartbeat.shell import run_shell
 from core.ports import ApprovalRequester, ChatAdapter
+from core.tools.sandbox import SandboxRunner
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,10 @@ class ActionOffers:
         workspace: Path,
         timeout: float = 120.0,
         classify: Callable[[str], Any] | None = None,
+        sandbox: SandboxRunner | None = None,
     ) -> None:
         self._broker = broker
+        self._sandbox = sandbox
         self._adapters = adapters
         self._workspace = workspace
         self._timeout = timeout
@@ -94,7 +97,13 @@ class ActionOffers:
             return (
                 f"⛔ `{action}` was approved by {who} but is blocked and was not run ({reasons})."
             )
-        result = await run_shell(action, cwd=self._workspace, timeout=self._timeout)
+        result = await run_shell(
+            action,
+            cwd=self._workspace,
+            timeout=self._timeout,
+            sandbox=self._sandbox,
+            approved=True,
+        )
         status = "timed out" if result.timed_out else f"exit {result.exit_code}"
         body = f"\n```\n{result.output}\n```" if result.output and not result.timed_out else ""
         return f"▶️ Ran `{action}` (approved by {who}): {status}{body}"

@@ -34,6 +34,7 @@ from core.heartbeat.checks import (
 from core.heartbeat.shell import run_shell
 from core.heartbeat.values import OwnHealth, Perception, ProbeResult, worst
 from core.ports import Clock
+from core.tools.sandbox import SandboxRunner
 
 log = logging.getLogger(__name__)
 
@@ -248,9 +249,11 @@ async def probe_process(check: ProcessCheck) -> ProbeResult:
     )
 
 
-async def probe_shell(check: ShellCheck, workspace: Path) -> ProbeResult:
-    """Run the (low-risk) command; exit code 0 is ok."""
-    outcome = await run_shell(check.command, cwd=workspace, timeout=check.timeout)
+async def probe_shell(
+    check: ShellCheck, workspace: Path, sandbox: SandboxRunner | None = None
+) -> ProbeResult:
+    """Run the (low-risk) command, confined by the sandbox; exit code 0 is ok."""
+    outcome = await run_shell(check.command, cwd=workspace, timeout=check.timeout, sandbox=sandbox)
     ok = outcome.exit_code == 0
     if outcome.timed_out:
         summary = f"timed out after {check.timeout:g}s"
@@ -338,8 +341,10 @@ class Prober:
         own_health: Callable[[], OwnHealth] | None = None,
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        sandbox: SandboxRunner | None = None,
     ) -> None:
         self.checks = checks
+        self._sandbox = sandbox
         self._workspace = Path(workspace)
         self._own_health = own_health
         self._clock = clock or SystemClock()
@@ -368,7 +373,7 @@ class Prober:
             case ProcessCheck():
                 return probe_process(check)
             case ShellCheck():
-                return probe_shell(check, self._workspace)
+                return probe_shell(check, self._workspace, self._sandbox)
             case OwnCheck():
                 return self._own(check)
         raise TypeError(f"unknown check {check!r}")

@@ -35,6 +35,7 @@ from core.metrics import Metrics
 from core.ports import ApprovalRequester, ChatAdapter, Clock
 from core.storage.kv import KVStore
 from core.storage.ticks import TickStore
+from core.tools.sandbox import SandboxRunner
 from core.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class Heartbeat:
         redecide_every: int = 12,
         kv: KVStore | None = None,
         interval: float = 600.0,
+        sandbox: SandboxRunner | None = None,
     ) -> None:
         if decide_mode not in DECIDE_MODES:
             raise ValueError(f"decide_mode must be one of {DECIDE_MODES}, got {decide_mode!r}")
@@ -92,6 +94,7 @@ class Heartbeat:
                 workspace=self._workspace,
                 timeout=action_timeout,
                 classify=classify,
+                sandbox=sandbox,
             )
             if broker is not None
             else None

@@ -1,16 +1,15 @@
-"""Run a shell command for the heartbeat: own process group, no secrets, killed on timeout.
+"""Run a shell command for the heartbeat: through the sandbox, no secrets, killed on timeout.
 
-Used by shell checks (low risk by configuration) and by suggested actions a human approved.
+Used by shell checks (low risk by configuration, confined like any unapproved command) and by
+suggested actions a human approved (on the host, as approved).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import signal
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.tools.sandbox import Sandbox, SandboxRunner
 
 OUTPUT_TAIL = 400  # characters of shell output kept in a result
 # Deny by default: a child sees this environment and nothing of the bot's (no tokens, no keys).
@@ -30,35 +29,26 @@ class ShellOutcome:
     timed_out: bool = False
 
 
-async def run_shell(command: str, *, cwd: Path | str, timeout: float) -> ShellOutcome:
-    """Run ``command`` with bash in its own process group; kill the whole group on timeout."""
-    home = str(cwd)
-    proc = await asyncio.create_subprocess_exec(
-        "/bin/bash",
-        "-c",
-        command,
+async def run_shell(
+    command: str,
+    *,
+    cwd: Path | str,
+    timeout: float,
+    sandbox: SandboxRunner | None = None,
+    approved: bool = False,
+) -> ShellOutcome:
+    """Run ``command`` with bash: confined unless ``approved``; the whole tree dies after."""
+    home = Path(cwd)
+    runner = sandbox if sandbox is not None else Sandbox("auto", workspace=home)
+    start = runner.run_host if approved else runner.run
+    result = await start(
+        ["/bin/bash", "-c", command],
         cwd=home,
-        env={**SAFE_ENV, "HOME": home},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,  # own process group, so a timeout kills grandchildren too
+        env={**SAFE_ENV, "HOME": str(home)},
+        timeout=timeout,
+        owner="heartbeat",
     )
-    try:
-        async with asyncio.timeout(timeout):
-            out, _ = await proc.communicate()
-    except TimeoutError:
-        _kill_group(proc.pid)
-        with contextlib.suppress(ProcessLookupError):
-            await proc.wait()
+    if result.timed_out:
         return ShellOutcome(None, f"timed out after {timeout:g}s", timed_out=True)
-    except asyncio.CancelledError:
-        _kill_group(proc.pid)
-        raise
-    text = out.decode("utf-8", "replace").strip()
-    return ShellOutcome(proc.returncode, text[-OUTPUT_TAIL:])
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+    text = (result.stdout + result.stderr).strip()
+    return ShellOutcome(result.exit_code, text[-OUTPUT_TAIL:])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import aiosqlite
 
 from core.errors import StorageError
+from core.storage.explain import explain
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +41,12 @@ class Database:
 
     async def start(self) -> None:
         """Open the connection, set pragmas and migrate to the newest schema."""
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self._path, isolation_level=None)
+        try:
+            if self._path != ":memory:":
+                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = await aiosqlite.connect(self._path, isolation_level=None)
+        except (sqlite3.Error, OSError) as exc:
+            raise explain(self._path, exc) or StorageError(f"{self._path}: {exc}") from exc
         self._conn.row_factory = aiosqlite.Row
         try:
             await self._conn.execute("PRAGMA journal_mode=WAL")
@@ -51,8 +56,11 @@ class Database:
             await self._conn.execute("PRAGMA foreign_keys=ON")
             await self._conn.execute("PRAGMA busy_timeout=5000")
             await self._migrate()
-        except BaseException:
+        except BaseException as exc:
             await self.close()  # an open aiosqlite thread would keep the process alive
+            cause = exc.__cause__ if isinstance(exc, StorageError) else exc
+            if isinstance(cause, sqlite3.Error):
+                raise explain(self._path, cause) or StorageError(f"{self._path}: {exc}") from exc
             raise
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ from core.tools.http import HttpTool
 from core.tools.netrisk import Resolver, system_resolve
 from core.tools.registry import ToolRegistry, tool
 from core.tools.risk import Risk, classify
+from core.tools.sandbox import Sandbox, SandboxRunner
 from core.tools.shell import ShellTool
 
 _STALE_VARS = ("PWD", "OLDPWD", "SHLVL", "_")
@@ -30,6 +31,8 @@ def build_tools(
     http_timeout: float = 20.0,
     http_transport: httpx.AsyncBaseTransport | None = None,
     resolve: Resolver = system_resolve,
+    sandbox: SandboxRunner | None = None,
+    owner: str | None = None,
 ) -> ToolRegistry:
     """A registry with the built-in tools bound to ``workspace``.
 
@@ -37,16 +40,32 @@ def build_tools(
     gives a minimal PATH/LANG environment); every secret name and value is removed from it.
     High-risk shell commands and HTTP requests go to ``broker`` for approval; without a broker
     they are refused. ``http_transport`` and ``resolve`` keep tests off the network.
+    Low-risk shell commands run confined by ``sandbox`` (probed here when not given); when no
+    sandbox can confine them and the operator did not turn it off, every command is asked.
     """
     root = workspace.resolve()
     root.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in scrubbed_env(base_env, secrets).items() if k not in _STALE_VARS}
-    shell = ShellTool(root, env=env, timeout=shell_timeout)
-    files = FileTools(root)
-    http = HttpTool(timeout=http_timeout, transport=http_transport, resolve=resolve)
+    if sandbox is None:
+        sandbox = Sandbox("auto", workspace=root)
+    unconfined = _asks_for_everything(sandbox)
 
     def shell_risk(args: Mapping[str, Any]) -> Risk:
-        return classify(str(args["command"]), workspace=root)
+        risk = classify(str(args["command"]), workspace=root)
+        if unconfined and risk.level == "low":
+            return Risk("high", ("no OS sandbox: every shell command needs an approval",))
+        return risk
+
+    shell = ShellTool(
+        root,
+        env=env,
+        timeout=shell_timeout,
+        sandbox=sandbox,
+        approved=lambda command: shell_risk({"command": command}).needs_approval,
+        owner=owner,
+    )
+    files = FileTools(root)
+    http = HttpTool(timeout=http_timeout, transport=http_transport, resolve=resolve)
 
     return ToolRegistry(
         [
@@ -59,3 +78,8 @@ def build_tools(
         broker=broker,
         secrets=secrets,
     )
+
+
+def _asks_for_everything(sandbox: SandboxRunner) -> bool:
+    """True when nothing confines unapproved commands and TOOL_SANDBOX is not ``off``."""
+    return not sandbox.confines and sandbox.mode != "off"

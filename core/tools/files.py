@@ -3,48 +3,53 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import posixpath
 import stat
 from pathlib import Path
 
 from core.errors import ToolError
+from core.tools.beneath import walk
 
 MAX_READ_LINES = 400
 MAX_LINE_CHARS = 2000
 MAX_WRITE_BYTES = 2_000_000
 MAX_LIST_ENTRIES = 200
 _BINARY_PROBE = 8192
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def confine(workspace: Path, path: str) -> Path:
-    """``path`` resolved inside ``workspace``; raises ToolError for anything that escapes.
+def confine_lexically(workspace: Path, path: str) -> Path:
+    """``path`` inside ``workspace`` by its text alone (``..`` and absolute paths checked).
 
-    Relative paths are taken from the workspace; ``..``, absolute paths elsewhere, and
-    symlinks (anywhere along the path) that lead outside are refused.
+    No I/O: symlinks are dealt with while opening, one component at a time (core.tools.beneath).
     """
     if not isinstance(path, str) or not path.strip():
         raise ToolError("refused: empty path; give a path relative to the workspace")
     if "\x00" in path:
         raise ToolError("refused: the path contains a NUL byte")
     root = workspace.resolve()
-    joined = root / path.strip()
-    lexical = Path(posixpath.normpath(str(joined)))
+    lexical = Path(posixpath.normpath(str(root / path.strip())))
     if not lexical.is_relative_to(root):
         raise ToolError(
             f"refused: {path!r} is outside the workspace; use a path inside it, e.g. 'notes.txt'"
         )
-    resolved = joined.resolve(strict=False)
-    if not resolved.is_relative_to(root):
+    return lexical
+
+
+def confine(workspace: Path, path: str) -> Path:
+    """``path`` resolved inside ``workspace``; raises ToolError for anything that escapes.
+
+    For showing and planning only: the file tools never open what this returns by name.
+    """
+    lexical = confine_lexically(workspace, path)
+    resolved = lexical.resolve(strict=False)
+    if not resolved.is_relative_to(workspace.resolve()):
         raise ToolError(
             f"refused: {path!r} goes through a symlink that points outside the workspace"
         )
     return resolved
-
-
-def _display(workspace: Path, path: Path) -> str:
-    rel = path.relative_to(workspace.resolve())
-    return str(rel) if str(rel) != "." else "."
 
 
 class FileTools:
@@ -59,6 +64,7 @@ class FileTools:
         max_list_entries: int = MAX_LIST_ENTRIES,
     ) -> None:
         self.workspace = workspace
+        self._root = str(workspace.resolve())
         self._max_lines = max_read_lines
         self._max_write = max_write_bytes
         self._max_list = max_list_entries
@@ -71,20 +77,31 @@ class FileTools:
             offset_line: first line to show (1 = the start of the file).
             max_lines: how many lines to show at most.
         """
-        target = confine(self.workspace, path)
+        parts = self._parts(path)
         first = max(1, int(offset_line))
         count = max(1, min(int(max_lines), self._max_lines))
-        return await asyncio.to_thread(self._read, target, path, first, count)
+        return await asyncio.to_thread(self._read, parts, path, first, count)
 
-    def _read(self, target: Path, shown: str, first: int, count: int) -> str:
-        try:
-            fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            raise ToolError(f"no such file: {shown!r} (list_dir shows what exists)") from None
-        except IsADirectoryError:
-            raise ToolError(f"{shown!r} is a directory; use list_dir") from None
-        except OSError as exc:
-            raise ToolError(f"cannot read {shown!r}: {exc.strerror}") from None
+    def _parts(self, path: str) -> list[str]:
+        """The path's components below the workspace, checked lexically (no I/O)."""
+        target = confine_lexically(self.workspace, path)
+        rel = target.relative_to(self.workspace.resolve())
+        return [] if str(rel) == "." else list(rel.parts)
+
+    def _read(self, parts: list[str], shown: str, first: int, count: int) -> str:
+        with walk(self._root, parts, shown) as where:
+            if not where.name:
+                raise ToolError(f"{shown!r} is a directory; use list_dir")
+            try:
+                fd = os.open(where.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=where.parent_fd)
+            except FileNotFoundError:
+                raise ToolError(f"no such file: {shown!r} (list_dir shows what exists)") from None
+            except IsADirectoryError:
+                raise ToolError(f"{shown!r} is a directory; use list_dir") from None
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:  # swapped for a symlink since the walk read it
+                    raise ToolError(f"refused: {shown!r} became a symlink") from None
+                raise ToolError(f"cannot read {shown!r}: {exc.strerror}") from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise ToolError(f"{shown!r} is a directory or special file; use list_dir")
@@ -122,34 +139,38 @@ class FileTools:
             content: the full text to write.
             append: add to the end of the file instead of replacing it.
         """
-        target = confine(self.workspace, path)
-        rel = _display(self.workspace, target)
-        if ".git" in Path(rel).parts:
+        parts = self._parts(path)
+        if ".git" in parts:
             raise ToolError("refused: writing inside .git/ can make git run commands")
         data = content.encode("utf-8")
         if len(data) > self._max_write:
             raise ToolError(
                 f"refused: {len(data)} bytes is more than the {self._max_write} byte limit"
             )
-        await asyncio.to_thread(self._write, target, data, append, path)
+        rel = await asyncio.to_thread(self._write, parts, data, append, path)
         verb = "appended" if append else "wrote"
         return f"{verb} {len(data)} bytes to {rel}"
 
-    def _write(self, target: Path, data: bytes, append: bool, shown: str) -> None:
-        parent = target.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        # The parent may have been swapped for a symlink since confine(): check again.
-        if not parent.resolve().is_relative_to(self.workspace.resolve()):
-            raise ToolError(f"refused: {shown!r} leads outside the workspace")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
-        try:
-            fd = os.open(target, flags, 0o644)
-        except IsADirectoryError:
-            raise ToolError(f"{shown!r} is a directory") from None
-        except OSError as exc:
-            raise ToolError(f"cannot write {shown!r}: {exc.strerror}") from None
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+    def _write(self, parts: list[str], data: bytes, append: bool, shown: str) -> str:
+        # Parents are created and entered one at a time, never through a symlink that leaves.
+        with walk(self._root, parts, shown, make_dirs=True) as where:
+            if not where.name:
+                raise ToolError(f"{shown!r} is a directory")
+            if ".git" in where.parts:
+                raise ToolError("refused: writing inside .git/ can make git run commands")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            flags |= os.O_APPEND if append else os.O_TRUNC
+            try:
+                fd = os.open(where.name, flags, 0o644, dir_fd=where.parent_fd)
+            except IsADirectoryError:
+                raise ToolError(f"{shown!r} is a directory") from None
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise ToolError(f"refused: {shown!r} became a symlink") from None
+                raise ToolError(f"cannot write {shown!r}: {exc.strerror}") from None
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            return where.relative
 
     async def list_dir(self, path: str = ".") -> str:
         """List a workspace directory: type, size and name of each entry.
@@ -157,25 +178,40 @@ class FileTools:
         Args:
             path: directory relative to the workspace ("." is the workspace itself).
         """
-        target = confine(self.workspace, path)
-        return await asyncio.to_thread(self._list, target, path)
+        parts = self._parts(path)
+        return await asyncio.to_thread(self._list, parts, path)
 
-    def _list(self, target: Path, shown: str) -> str:
-        if not target.exists():
-            raise ToolError(f"no such directory: {shown!r}")
-        if not target.is_dir():
-            raise ToolError(f"{shown!r} is a file; use read_file")
-        entries = sorted(os.scandir(target), key=lambda e: e.name)
+    def _list(self, parts: list[str], shown: str) -> str:
+        with walk(self._root, parts, shown) as where:
+            if where.name:
+                try:
+                    fd = os.open(where.name, _DIR_FLAGS, dir_fd=where.parent_fd)
+                except FileNotFoundError:
+                    raise ToolError(f"no such directory: {shown!r}") from None
+                except NotADirectoryError:
+                    raise ToolError(f"{shown!r} is a file; use read_file") from None
+                except OSError as exc:
+                    raise ToolError(f"cannot list {shown!r}: {exc.strerror}") from None
+            else:
+                fd = os.dup(where.parent_fd)
+            try:
+                return self._entries(fd, where.relative)
+            finally:
+                os.close(fd)
+
+    def _entries(self, fd: int, shown: str) -> str:
+        entries = sorted(os.scandir(fd), key=lambda e: e.name)
         lines = []
         for entry in entries[: self._max_list]:
             if entry.is_symlink():
-                lines.append(f"l {'':>10}  {entry.name} -> {os.readlink(entry.path)}")
-            elif entry.is_dir():
+                target = os.readlink(entry.name, dir_fd=fd)
+                lines.append(f"l {'':>10}  {entry.name} -> {target}")
+            elif entry.is_dir(follow_symlinks=False):
                 lines.append(f"d {'':>10}  {entry.name}/")
             else:
                 size = entry.stat(follow_symlinks=False).st_size
                 lines.append(f"f {size:>10}  {entry.name}")
-        header = f"{_display(self.workspace, target)}: {len(entries)} entries"
+        header = f"{shown}: {len(entries)} entries"
         if len(entries) > self._max_list:
             lines.append(f"[{len(entries) - self._max_list} more entries not shown]")
         return "\n".join([header, *lines]) if lines else f"{header} (empty)"

@@ -26,6 +26,7 @@ from core.heartbeat.probes import Prober
 from core.heartbeat.shell import run_shell
 from core.heartbeat.values import OwnHealth
 from tests.fakes.ollama import FakeOllama
+from tests.support.procs import unique_sleep, wait_gone
 
 
 @pytest.fixture
@@ -159,28 +160,33 @@ async def test_shell_exit_codes_and_output_tail(tmp_path: Path) -> None:
 
 
 async def test_shell_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
-    pidfile = tmp_path / "child.pid"
-    outcome = await run_shell(f"sleep 30 & echo $! > {pidfile}; wait", cwd=tmp_path, timeout=0.3)
+    word = unique_sleep(30)
+    outcome = await run_shell(
+        f"sleep {word} & echo started > started; wait", cwd=tmp_path, timeout=0.5
+    )
     assert outcome.timed_out and outcome.exit_code is None
-    child = int(pidfile.read_text())
-    # The grandchild was killed with the group: gone, or a zombie awaiting its reaper.
-    for _ in range(50):
-        if not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie":
-            break
-        await asyncio.sleep(0.02)
-    else:
-        pytest.fail("the background sleep survived the timeout")
+    assert (tmp_path / "started").read_text() == "started\n"
+    assert await wait_gone(word), "the background sleep survived the timeout"
 
 
 async def test_shell_checks_never_see_hearths_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
-    outcome = await run_shell("env", cwd=tmp_path, timeout=5)
-    assert outcome.exit_code == 0
-    assert "secret" not in outcome.output
-    assert "PATH=" in outcome.output
+    token, key = "xoxb-very-secret-123456", "sk-ant-secret-abcdef"
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token)
+    monkeypatch.setenv("DATABASE_URL", f"postgres://hearth:{token}@db/hearth")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    # The check looks through its whole environment and answers with its exit code, so the
+    # 400-character output tail cannot hide a leak; the output says what the env held.
+    command = (
+        f"env | grep -qF -e '{token}' -e '{key}' && exit 9; "
+        "printf '%2000s' | tr ' ' x; echo; env | cut -d= -f1 | sort | tr '\\n' ' '"
+    )
+    check = ShellCheck(name="env", command=command, severity="critical")
+    (res,) = (await prober(tmp_path, shell=(check,)).perceive()).results
+    assert res.values["exit_code"] == 0, res.summary
+    assert res.status == "ok"
+    assert "PATH" in res.summary
 
 
 async def test_ollama_models_available_loaded_and_missing(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from core.tools.base import ToolContext
 from core.tools.builtin import build_tools
 from core.tools.registry import Tool, ToolRegistry, tool
 from core.tools.risk import Risk
+from core.tools.sandbox import Sandbox
 
 SECRET = "xoxb-registry-secret-123456"
 ANA = User("fake", "U1", "Ana")
@@ -57,7 +58,14 @@ def ws(tmp_path: Path) -> Path:
 
 
 def _registry(ws: Path, broker: RecordingBroker | None) -> ToolRegistry:
-    return build_tools(workspace=ws, broker=broker, secrets=[SECRET], shell_timeout=10)
+    # These test the registry and the classifier: confined when bwrap works here, otherwise
+    # classifier-only (without a sandbox every command would ask; that has its own test).
+    sandbox = Sandbox("auto", workspace=ws)
+    if not sandbox.confines:
+        sandbox = Sandbox("off", workspace=ws)
+    return build_tools(
+        workspace=ws, broker=broker, secrets=[SECRET], shell_timeout=10, sandbox=sandbox
+    )
 
 
 async def test_blocked_is_refused_without_asking(ws: Path) -> None:

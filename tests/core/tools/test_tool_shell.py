@@ -10,6 +10,7 @@ import pytest
 
 from core.tools.environment import scrubbed_env
 from core.tools.shell import ShellTool, run_shell
+from tests.support.procs import unique_sleep, wait_gone
 
 SECRET = "xoxb-1234567890-SUPERSECRET"
 
@@ -78,18 +79,42 @@ async def test_background_leftovers_are_killed_after_exit(tmp_path: Path) -> Non
 
 
 async def test_cancelling_the_task_kills_the_group(tmp_path: Path) -> None:
+    word = unique_sleep()
     task = asyncio.create_task(
-        run_shell("sleep 60 & echo $! > bg.pid; wait", cwd=tmp_path, env=_env(), timeout=30)
+        run_shell(
+            f"sleep {word} & echo started > started; wait", cwd=tmp_path, env=_env(), timeout=30
+        )
     )
-    pid_file = tmp_path / "bg.pid"
-    for _ in range(200):
-        if pid_file.exists() and pid_file.read_text().strip():
+    started = tmp_path / "started"
+    for _ in range(500):
+        if started.exists() and started.read_text().strip():
             break
         await asyncio.sleep(0.01)
+    assert started.exists(), "the command never started"
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await _gone(int(pid_file.read_text()))
+    # Fail fast: a leftover child holding the pipes would keep the task from ending.
+    async with asyncio.timeout(2):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert await wait_gone(word, 2.0), "the background child outlived the cancelled task"
+
+
+@pytest.mark.parametrize("ticks", [0, 1, 2, 3, 5, 8])
+async def test_cancelling_while_the_process_starts_leaves_nothing(
+    tmp_path: Path, ticks: int
+) -> None:
+    """The spawn race: a cancellation while the pipes are connected still kills the group."""
+    word = unique_sleep()
+    task = asyncio.create_task(
+        run_shell(f"sleep {word} & wait", cwd=tmp_path, env=_env(), timeout=30)
+    )
+    for _ in range(ticks):
+        await asyncio.sleep(0)
+    task.cancel()
+    async with asyncio.timeout(2):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert await wait_gone(word, 2.0), "a child started during the cancellation survived"
 
 
 async def test_output_is_capped_keeping_head_and_tail(tmp_path: Path) -> None:
