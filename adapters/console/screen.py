@@ -12,6 +12,7 @@ from typing import TextIO
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import ANSI
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input.vt100 import Vt100Input
 from prompt_toolkit.patch_stdout import patch_stdout
 from rich.console import Console, RenderableType
 from rich.markdown import Markdown
@@ -104,6 +105,19 @@ class PipeInput:
         yield
 
 
+class _StaysRaw(Vt100Input):
+    """The terminal's input, kept in raw mode while output is printed above the prompt.
+
+    prompt_toolkit prints above a running prompt through ``run_in_terminal``, which switches the
+    terminal to cooked mode meanwhile (for code that reads a line). hearth only writes there,
+    and a cooked terminal swallows a Ctrl-D as its own end-of-file (and echoes typed keys):
+    a key pressed while an answer is printed would be lost.
+    """
+
+    def cooked_mode(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
 class PromptInput:
     """prompt_toolkit: line editing, history, a prompt that stays below the output."""
 
@@ -115,7 +129,9 @@ class PromptInput:
             with contextlib.suppress(OSError):
                 history.parent.mkdir(parents=True, exist_ok=True)
                 store = FileHistory(str(history))
-        self._session: PromptSession[str] = PromptSession(history=store)
+        self._session: PromptSession[str] = PromptSession(
+            history=store, input=_StaysRaw(sys.stdin)
+        )
 
     async def read(self, message: Callable[[], str]) -> str | None:
         """The next line; None when woken; EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C.
