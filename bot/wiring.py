@@ -342,6 +342,7 @@ def build_core(
             default_tz=settings.schedule_tz,
         ),
         clock=clock,
+        threads=threads,
     )
 
     async def jobs_paused(user: str) -> int:

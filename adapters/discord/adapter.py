@@ -27,7 +27,7 @@ from adapters.discord.translate import (
     to_reaction,
     to_user,
 )
-from core.approvals import unpack_payload
+from core.approvals.payload import unpack_payload
 from core.clock import SystemClock
 from core.errors import MessageTooLong, PlatformError
 from core.events import (
