@@ -70,9 +70,6 @@ class Leg(Protocol):
     async def prompt_text(self, ref: MessageRef) -> str:
         """The visible text of an approval prompt (with its outcome once closed)."""
 
-    def shows_user(self, user: User) -> str:
-        """How a prompt names ``user`` on this platform."""
-
     async def click(self, ref: MessageRef, approval_id: str, who: User) -> None:
         """``who`` presses Approve (or reacts ✅) on the prompt."""
 
@@ -146,9 +143,6 @@ class SlackLeg:
     async def prompt_text(self, ref: MessageRef) -> str:
         message = self.fake.messages[ref.message_id]
         return html.unescape(message.block_text)  # Slack shows &amp; as &
-
-    def shows_user(self, user: User) -> str:
-        return f"<@{user.id}>"  # Slack renders the mention as the person's name
 
     async def click(self, ref: MessageRef, approval_id: str, who: User) -> None:
         message = self.fake.messages[ref.message_id]
@@ -228,9 +222,6 @@ class DiscordLeg:
     async def prompt_text(self, ref: MessageRef) -> str:
         return str(self.fake.messages[ref.message_id].content)
 
-    def shows_user(self, user: User) -> str:
-        return user.display_name
-
     async def click(self, ref: MessageRef, approval_id: str, who: User) -> None:
         from tests.fakes.discord import ALICE, BOB
 
@@ -239,11 +230,12 @@ class DiscordLeg:
         self.last_click = await self.fake.click(ref.message_id, custom, user=user)
 
     async def refused(self, chat: ChatRef, who: User) -> bool:
-        # Discord answers a stranger's click privately (an ephemeral reply to the interaction).
+        # Told in the thread, or privately (an ephemeral reply to the interaction).
         record = getattr(self, "last_click", None)
-        return record is not None and any(
+        private = record is not None and any(
             "approvers" in text for text in self.fake.ephemeral_replies(record)
         )
+        return private or any("only approvers" in t for t in await self.texts(chat))
 
     async def rate_limit_next_edits(self) -> None:
         self.fake.edit_429 = [(0.3, False)] * 5  # not retried by discord.py itself
@@ -252,13 +244,12 @@ class DiscordLeg:
 @asynccontextmanager
 async def discord_leg(tmp_path: Path) -> AsyncIterator[DiscordLeg]:
     from adapters.discord import DEFAULT_CAPABILITIES, DiscordAdapter
-    from tests.fakes.discord import ALICE, TOKEN, FakeDiscord
+    from tests.fakes.discord import TOKEN, FakeDiscord
 
     async with FakeDiscord() as fake:
         sink = Sink()
         adapter = DiscordAdapter(
             token=TOKEN,
-            approvers=frozenset({f"discord:{ALICE['id']}"}),
             capabilities=caps(DEFAULT_CAPABILITIES),
             client_options={"guild_ready_timeout": 0.05},
             api_url=f"{fake.url}/api/v10",
@@ -341,9 +332,6 @@ class MatrixLeg:
     async def prompt_text(self, ref: MessageRef) -> str:
         await self._settle()
         return str(self.human.content_of(ref.message_id).get("body", ""))
-
-    def shows_user(self, user: User) -> str:
-        return user.display_name
 
     async def click(self, ref: MessageRef, approval_id: str, who: User) -> None:
         client = self.human if who.id == self.human.user_id else self.other
@@ -449,9 +437,6 @@ class ConsoleLeg:
 
     async def prompt_text(self, ref: MessageRef) -> str:
         return self.out.getvalue()
-
-    def shows_user(self, user: User) -> str:
-        return user.display_name
 
     async def click(self, ref: MessageRef, approval_id: str, who: User) -> None:
         self.stdin.feed_data(b"y\n")
