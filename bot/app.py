@@ -12,12 +12,20 @@ from core.dispatch import Dispatcher
 from core.ports import ChatAdapter, Clock
 from core.storage import Database
 from core.taskpool import TaskPool
+from core.thread import Threads
 
 log = logging.getLogger(__name__)
 
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
 HEALTHY_RUN = 60.0  # an adapter that ran this long before crashing restarts from the start
+# Shutdown stays within 5 s (systemd and Docker kill later): tasks get SHUTDOWN_GRACE to end,
+# then are cancelled and given CANCEL_WAIT to tell their threads; queued edits get EDIT_DRAIN;
+# adapters get ADAPTER_CLOSE to close their sessions properly (Discord close code 1000).
+SHUTDOWN_GRACE = 0.5
+CANCEL_WAIT = 1.0
+EDIT_DRAIN = 0.7
+ADAPTER_CLOSE = 1.5
 
 
 class Service(Protocol):
@@ -45,7 +53,8 @@ class App:
         services: Sequence[Service] = (),
         recoveries: Sequence[Callable[[], Awaitable[int]]] = (),
         finite: frozenset[str] = frozenset(),
-        shutdown_grace: float = 30.0,
+        shutdown_grace: float = SHUTDOWN_GRACE,
+        threads: Threads | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.db = db
@@ -56,6 +65,7 @@ class App:
         self._recoveries = list(recoveries)
         self._finite = finite  # adapters whose normal end (EOF) ends the app
         self._grace = shutdown_grace
+        self._threads = threads
         self._clock = clock or SystemClock()
         self.ready = asyncio.Event()
         self.restarts: dict[str, int] = dict.fromkeys(adapters, 0)
@@ -88,10 +98,15 @@ class App:
         finally:
             # Reverse order: tasks first (their threads are told while adapters are still up),
             # then adapters, services, and the database last.
-            await self.pool.shutdown(self._grace)
+            await self.pool.shutdown(self._grace, cancel_wait=CANCEL_WAIT)
+            if self._threads is not None:
+                await self._threads.drain(EDIT_DRAIN)
             for task in adapter_tasks:
                 task.cancel()
-            await asyncio.gather(*adapter_tasks, return_exceptions=True)
+            if adapter_tasks:
+                _, stuck = await asyncio.wait(adapter_tasks, timeout=ADAPTER_CLOSE)
+                for task in stuck:
+                    log.warning("%s did not stop in %.1fs", task.get_name(), ADAPTER_CLOSE)
             for service in reversed(started):
                 try:
                     await service.stop()

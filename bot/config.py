@@ -80,9 +80,11 @@ class SlackSettings:
 
 @dataclass(frozen=True, slots=True)
 class DiscordSettings:
-    """Discord bot token."""
+    """Discord bot token, and where its REST API and gateway are (a proxy or a test fake)."""
 
     token: str = field(repr=False)
+    api_url: str | None = None  # REST base, e.g. http://127.0.0.1:8081/api/v10
+    gateway_url: str | None = None  # gateway websocket, e.g. ws://127.0.0.1:8081/
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ class Settings:
     approval_timeout: float = 1800.0
     max_concurrent_tasks: int = 4
     max_tasks_per_user: int = 2
+    stream_answers: str = "live"  # live | final
     slack: SlackSettings | None = None
     discord: DiscordSettings | None = None
     matrix: MatrixSettings | None = None
@@ -254,6 +257,7 @@ class Settings:
             approval_timeout=r.float("APPROVAL_TIMEOUT", 1800.0, minimum=1.0),
             max_concurrent_tasks=r.int("MAX_CONCURRENT_TASKS", 4, minimum=1),
             max_tasks_per_user=r.int("MAX_TASKS_PER_USER", 2, minimum=1),
+            stream_answers=r.choice("STREAM_ANSWERS", "live", {"live", "final"}),
             slack=_slack(r),
             discord=_discord(r),
             matrix=_matrix(r),
@@ -372,7 +376,20 @@ def _slack(r: _Reader) -> SlackSettings | None:
 
 def _discord(r: _Reader) -> DiscordSettings | None:
     token = r.optional("DISCORD_TOKEN")
-    return DiscordSettings(token=token) if token else None
+    if not token:
+        return None
+    return DiscordSettings(
+        token=token,
+        api_url=r.optional_url("DISCORD_API_URL"),
+        gateway_url=_ws_url(r, "DISCORD_GATEWAY_URL"),
+    )
+
+
+def _ws_url(r: _Reader, name: str) -> str | None:
+    raw = r.optional(name)
+    if raw is not None and not raw.startswith(("ws://", "wss://")):
+        raise ConfigError(f"{name}={raw!r} is invalid: expected a ws:// or wss:// URL")
+    return raw
 
 
 def _matrix(r: _Reader) -> MatrixSettings | None:

@@ -39,6 +39,7 @@ from core.llm.ollama import OllamaClient
 from core.memory import MemoryStore
 from core.memory.commands import memory_commands
 from core.metrics import Metrics
+from core.outbox import Outbox
 from core.ports import ChatAdapter, Clock
 from core.redact import RedactingAdapter, Redactor
 from core.schedule.approvals import TimedApprovals
@@ -66,6 +67,7 @@ from core.team.gate import Gate
 from core.team.notify import AdminNotifier
 from core.team.pairing import Pairing
 from core.team.roster import Roster, task_stopper
+from core.thread import Threads
 from core.tools.builtin import build_tools
 from core.tools.netrisk import Resolver, system_resolve
 from core.tools.sandbox import Sandbox, default_hidden
@@ -107,7 +109,11 @@ def _platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
     if settings.discord:
         from adapters.discord import DiscordAdapter
 
-        adapters["discord"] = DiscordAdapter(token=settings.discord.token)
+        adapters["discord"] = DiscordAdapter(
+            token=settings.discord.token,
+            api_url=settings.discord.api_url,
+            gateway_url=settings.discord.gateway_url,
+        )
     if settings.matrix:
         from adapters.matrix import MatrixAdapter
 
@@ -171,6 +177,8 @@ class Core:
     roster: Roster | None = None
     pairing: Pairing | None = None
     jobs: JobService | None = None
+    threads: Threads | None = None
+    outbox: Outbox | None = None
 
 
 def build_core(
@@ -193,6 +201,10 @@ def build_core(
     tasks = TaskStore(db)
     admins = settings.admins | extra_admins
     roster = _roster(settings, db, clock, extra_admins)
+    threads = Threads(
+        adapters, clock=clock, metrics=metrics, live=settings.stream_answers == "live"
+    )
+    outbox = Outbox(adapters, clock=clock)
     broker = ApprovalBroker(
         adapters,
         ApprovalStore(db),
@@ -201,6 +213,8 @@ def build_core(
         clock=clock,
         metrics=metrics,
         secrets=settings.secrets,
+        threads=threads,
+        outbox=outbox,
     )
     usage_store = UsageStore(db)
     recorder = UsageRecorder(
@@ -328,6 +342,7 @@ def build_core(
             default_tz=settings.schedule_tz,
         ),
         clock=clock,
+        threads=threads,
     )
 
     async def jobs_paused(user: str) -> int:
@@ -419,6 +434,8 @@ def build_core(
             approvals_command(ApprovalHistory(db), clock=clock),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
+        threads=threads,
+        outbox=outbox,
         clock=clock,
         metrics=metrics,
         gate=gate,
@@ -442,6 +459,8 @@ def build_core(
         pairing=pairing,
         jobs=jobs,
         memory=task_memory,
+        threads=threads,
+        outbox=outbox,
     )
 
 
@@ -616,7 +635,10 @@ def build_app(
     )
     if console:
         term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
-    services: list[Service] = [_SchedulerService(Scheduler(clock=core.clock), core)]
+    services: list[Service] = [
+        core.outbox,  # restart notices, delivered once each platform is connected
+        _SchedulerService(Scheduler(clock=core.clock), core),
+    ]
     if core.memory is not None:
         services.append(core.memory)
     if settings.health_addr:
@@ -640,6 +662,7 @@ def build_app(
             _loader(core),
         ],
         finite=frozenset({"console"}) if console else frozenset(),
+        threads=core.threads,
         clock=core.clock,
     )
 

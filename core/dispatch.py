@@ -12,18 +12,37 @@ from core.builtin_commands import builtin_commands
 from core.clock import SystemClock
 from core.commands import Command, CommandContext
 from core.errors import HearthError
-from core.events import ApprovalResponse, Event, IncomingMessage, Reaction
+from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, Reaction
 from core.metrics import Metrics
+from core.outbox import Outbox
 from core.ports import ChatAdapter, Clock
 from core.storage.seen import SeenEventStore
 from core.storage.tasks import TaskStore
 from core.taskpool import TaskPool
 from core.tasks import TaskContext
+from core.thread import Threads
 
 log = logging.getLogger(__name__)
 
 STOP_WORDS = frozenset({"stop", "cancel", "abort"})
 ReactionHandler = Callable[[Reaction], Awaitable[bool]]
+
+
+INTERRUPTED = (
+    "⚠️ hearth restarted while this task was running, so it was interrupted. "
+    "Ask again if you still need it."
+)
+
+
+class _Post:
+    """A notice for the outbox: post ``text`` into ``chat``."""
+
+    def __init__(self, chat: ChatRef, text: str) -> None:
+        self.chat = chat
+        self.text = text
+
+    async def __call__(self, adapter: ChatAdapter) -> None:
+        await adapter.post(self.chat, self.text)
 
 
 class ApprovalResolver(Protocol):
@@ -60,6 +79,8 @@ class Dispatcher:
         broker: ApprovalResolver | None = None,
         commands: Sequence[Command] = (),
         reaction_handlers: Sequence[ReactionHandler] = (),
+        threads: Threads | None = None,
+        outbox: Outbox | None = None,
         clock: Clock | None = None,
         metrics: Metrics | None = None,
         gate: AccessGate | None = None,
@@ -74,6 +95,8 @@ class Dispatcher:
         self._reaction_handlers = list(reaction_handlers)
         self._clock = clock or SystemClock()
         self._metrics = metrics or Metrics()
+        self._threads = threads or Threads(adapters, clock=self._clock, metrics=self._metrics)
+        self._outbox = outbox  # None: restart notices are posted at once (tests)
         all_commands = [*builtin_commands(self._command_list, pool, tasks), *commands]
         self._commands: dict[str, Command] = {}
         for command in all_commands:
@@ -110,18 +133,21 @@ class Dispatcher:
             log.exception("failed to handle %s", type(event).__name__)
 
     async def recover(self) -> int:
-        """On startup: mark tasks left running as interrupted and tell their threads."""
+        """On startup: mark tasks left running as interrupted and tell their threads.
+
+        With an outbox the notices wait until each platform is connected, and are retried.
+        """
         interrupted = await self._tasks.interrupt_active(self._clock.now())
         for record in interrupted:
+            notice = _Post(record.chat, INTERRUPTED)
+            if self._outbox is not None:
+                self._outbox.put(record.chat.platform, f"interrupted task {record.id}", notice)
+                continue
             adapter = self._adapters.get(record.chat.platform)
             if adapter is None:
                 continue
             try:
-                await adapter.post(
-                    record.chat,
-                    "⚠️ hearth restarted while this task was running, so it was interrupted. "
-                    "Ask again if you still need it.",
-                )
+                await notice(adapter)
             except Exception:
                 log.warning("could not tell %s about the restart", record.chat.key, exc_info=True)
         return len(interrupted)
@@ -248,7 +274,7 @@ class Dispatcher:
             goal=msg.text.strip(),
             chat=chat,
             requester=user,
-            adapter=adapter,
+            thread=self._threads.open(chat),
             is_direct=msg.is_direct,
         )
         try:

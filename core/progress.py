@@ -2,7 +2,8 @@
 
 Shows the plan steps (✅ done, ⏳ running, ❌ failed, ◻️ pending), the current tool, whether
 the local model or Claude is working, tokens and cost. Updates are coalesced: at most one
-edit per ``capabilities.min_edit_interval``; ``RateLimited`` postpones the next edit.
+edit per ``capabilities.min_edit_interval``, through the chat's ``EditPacer`` (shared with
+the answer and approval prompts), which also owns rate-limit handling.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import logging
 from enum import StrEnum
 
 from core.clock import SystemClock
-from core.errors import PlatformError, RateLimited
+from core.errors import PlatformError
 from core.events import ChatRef, MessageRef
 from core.metrics import Metrics
+from core.pacer import EditPacer
 from core.ports import ChatAdapter, Clock
 
 log = logging.getLogger(__name__)
-
-MAX_FAILED_EDITS = 5
 
 
 class StepState(StrEnum):
@@ -28,6 +28,7 @@ class StepState(StrEnum):
     PENDING = "◻️"
     RUNNING = "⏳"
     DONE = "✅"
+    WARNED = "⚠️"  # finished, but something it needed was not approved
     FAILED = "❌"
 
 
@@ -42,13 +43,16 @@ class ProgressCard:
         title: str,
         clock: Clock | None = None,
         metrics: Metrics | None = None,
+        pacer: EditPacer | None = None,
     ) -> None:
         self._adapter = adapter
         self._chat = chat
         self._title = " ".join(title.split())
         self._clock = clock or SystemClock()
         self._metrics = metrics or Metrics()
-        self._interval = adapter.capabilities.min_edit_interval
+        self._pacer = pacer or EditPacer(
+            adapter, key=chat.key, clock=self._clock, metrics=self._metrics
+        )
         self._limit = adapter.capabilities.max_message_chars
         self.steps: list[str] = []
         self.states: list[StepState] = []
@@ -57,25 +61,20 @@ class ProgressCard:
         self.tokens: dict[str, int] = {}
         self.cost_usd = 0.0
         self.status = "⏳ Working on"
+        self.detail = ""  # why it ended so, under the steps (a failure's reason)
         self.ref: MessageRef | None = None
-        self._shown = ""
-        self._next_allowed = float("-inf")
         self._closed = False
-        self._failed_edits = 0
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> MessageRef | None:
-        """Post the card and start the edit loop; a failed post leaves the task running."""
+        """Post the card; a failed post leaves the task running (without a card)."""
         text = self.render()
         try:
             self.ref = await self._adapter.post(self._chat, text)
-            self._shown = text
+            self._pacer.wrote(self.ref, text)
             self._metrics.inc("hearth_chat_posts_total", platform=self._chat.platform)
         except PlatformError as exc:
             log.warning("could not post the progress card in %s: %s", self._chat.key, exc)
-        self._next_allowed = self._clock.monotonic() + self._interval
-        self._task = asyncio.create_task(self._loop(), name=f"progress:{self._chat.key}")
+        self._touch()  # updates made while the post was in flight
         return self.ref
 
     def set_plan(self, steps: list[str]) -> None:
@@ -116,57 +115,28 @@ class ProgressCard:
         if self.tokens:
             usage = " · ".join(f"{who}: {n:,} tokens" for who, n in self.tokens.items())
             lines.append(f"{usage} · ${self.cost_usd:.4f}")
+        if self.detail and self._closed:
+            lines.append(self.detail)
         text = "\n".join(lines)
         if len(text) > self._limit:
             text = text[: self._limit - 1] + "…"
         return text
 
-    async def close(self, status: str) -> None:
-        """Show the final status (e.g. "✅ Done") and wait until the last edit is made."""
+    def close_soon(self, status: str, detail: str = "") -> asyncio.Future[bool] | None:
+        """Queue the final status; the future is True once it is shown (None: no card)."""
         self.status = status
+        self.detail = detail
         self._closed = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
+        if self.ref is None:
+            return None
+        return self._pacer.edit(self.ref, self.render())
+
+    async def close(self, status: str, detail: str = "") -> None:
+        """Show the final status (e.g. "✅ Done") and wait until the last edit is made."""
+        done = self.close_soon(status, detail)
+        if done is not None:
+            await done
 
     def _touch(self) -> None:
-        if not self._closed:
-            self._wake.set()
-
-    async def _loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            delay = self._next_allowed - self._clock.monotonic()
-            if delay > 0:
-                await self._clock.sleep(delay)  # updates meanwhile are coalesced
-            final = self._closed
-            shown = await self._flush()
-            if final and (shown or self._failed_edits > MAX_FAILED_EDITS):
-                return
-
-    async def _flush(self) -> bool:
-        """Edit the card if its text changed; False when the edit failed (retry is armed)."""
-        text = self.render()
-        if self.ref is None or text == self._shown:
-            return True
-        try:
-            await self._adapter.edit(self.ref, text)
-        except RateLimited as exc:
-            self._next_allowed = self._clock.monotonic() + exc.retry_after
-            self._failed_edits += 1
-            if self._failed_edits <= MAX_FAILED_EDITS:
-                self._wake.set()
-            return False
-        except PlatformError as exc:
-            log.warning("progress card edit failed in %s: %s", self._chat.key, exc)
-            self._failed_edits += 1
-            self._next_allowed = self._clock.monotonic() + max(self._interval, 1.0)
-            if self._failed_edits <= MAX_FAILED_EDITS:
-                self._wake.set()
-            return False
-        self._failed_edits = 0
-        self._shown = text
-        self._metrics.inc("hearth_chat_edits_total", platform=self._chat.platform)
-        self._next_allowed = self._clock.monotonic() + self._interval
-        return True
+        if not self._closed and self.ref is not None:
+            self._pacer.edit(self.ref, self.render(), draft=True)

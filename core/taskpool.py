@@ -127,11 +127,16 @@ class TaskPool:
         if handle is None or handle.task is None or handle.task.done():
             return False
         handle.cancel_note = note
+        handle.ctx.thread.stop_note = note
         handle.task.cancel()
         return True
 
-    async def shutdown(self, grace: float) -> None:
-        """Stop accepting work, wait up to ``grace`` seconds, then cancel what still runs."""
+    async def shutdown(self, grace: float, *, cancel_wait: float = 10.0) -> None:
+        """Stop accepting work, wait up to ``grace`` seconds, then cancel what still runs.
+
+        Cancelled tasks get ``cancel_wait`` seconds to tell their threads; one still busy then
+        is cancelled again, so shutdown stays bounded.
+        """
         self._closing = True
         tasks = [h.task for h in self._handles.values() if h.task is not None]
         if tasks:
@@ -142,7 +147,11 @@ class TaskPool:
                         handle.ctx.task_id, "hearth is shutting down; this task was stopped."
                     )
             if pending:
-                await asyncio.wait(pending, timeout=10)
+                _, late = await asyncio.wait(pending, timeout=cancel_wait)
+                for task in late:
+                    task.cancel()
+                if late:
+                    await asyncio.wait(late, timeout=cancel_wait)
         if self._writes:
             await asyncio.wait(set(self._writes), timeout=10)
 
@@ -169,7 +178,7 @@ class TaskPool:
             except Exception as exc:
                 log.exception("task %s failed", ctx.task_id)
                 result = _describe(exc)
-                await self._tell(ctx, f"❌ Task failed: {result}")
+                await self._tell(ctx, f"❌ Failed: {result}")
             finally:
                 if holding:
                     self._slots.release()
@@ -188,7 +197,7 @@ class TaskPool:
 
     async def _tell(self, ctx: TaskContext, text: str) -> None:
         try:
-            await ctx.adapter.post(ctx.chat, text)
+            await ctx.thread.say(text)
         except Exception:
             log.warning("could not tell %s: %s", ctx.chat.key, text, exc_info=True)
 

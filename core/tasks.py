@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from core.events import ChatRef, User
-from core.ports import ChatAdapter
+from core.thread import TaskThread
 
 TASK_STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 
@@ -20,7 +20,7 @@ class TaskContext:
     goal: str
     chat: ChatRef  # the task's thread; everything the task posts goes here
     requester: User
-    adapter: ChatAdapter
+    thread: TaskThread  # the one way a task shows anything in its chat
     is_direct: bool = False
     local_only: bool = False  # `local-only on` for this channel: never call the cloud
     origin: str = ""  # "job:<id>" for a scheduled run (its usage is counted apart)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import math
 from collections import OrderedDict
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from adapters.discord.translate import (
     to_reaction,
     to_user,
 )
+from core.approvals.payload import unpack_payload
 from core.clock import SystemClock
 from core.errors import MessageTooLong, PlatformError
 from core.events import (
@@ -97,6 +97,21 @@ class _HearthClient(discord.Client):
         """Someone added a reaction (cached message or not)."""
         await self._adapter._on_reaction(payload)
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A click on an approval button that is no longer on its message (a stale client
+        view of a closed prompt): discord.py cannot route it, so it is answered here."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: Any = interaction.data or {}
+        custom_id = data.get("custom_id")
+        parsed = unpack_payload(custom_id) if isinstance(custom_id, str) else None
+        if parsed is None or interaction.message is None:
+            return
+        view = discord.ui.View.from_message(interaction.message, timeout=None)
+        if any(getattr(i, "custom_id", None) == custom_id for i in view.walk_children()):
+            return  # the button is there: ApprovalButton handles the click
+        await self._adapter._on_click(interaction, *parsed)
+
     async def handle_approval_click(
         self, interaction: discord.Interaction, approval_id: str, decision: Decision
     ) -> None:
@@ -109,8 +124,9 @@ class DiscordAdapter:
 
     A top-level mention's task lives in a public thread started from that message (thread id
     = message id); where threads cannot be created it lives in replies to the message instead.
-    Edits are paced per channel (``capabilities.min_edit_interval``); discord.py itself handles
-    Discord's rate-limit buckets, and a 429 that still reaches us becomes ``RateLimited``.
+    The core paces edits (one pacer per chat); discord.py itself handles Discord's rate-limit
+    buckets, and a 429 that still reaches us becomes ``RateLimited``. ``api_url`` and
+    ``gateway_url`` point discord.py at a Discord-compatible server, a proxy or a test fake.
     """
 
     platform = PLATFORM
@@ -122,8 +138,12 @@ class DiscordAdapter:
         capabilities: Capabilities | None = None,
         client_options: dict[str, Any] | None = None,
         clock: Clock | None = None,
+        api_url: str | None = None,
+        gateway_url: str | None = None,
     ) -> None:
         self.capabilities = capabilities or DEFAULT_CAPABILITIES
+        self._api_url = api_url.rstrip("/") if api_url else None
+        self._gateway_url = gateway_url
         self._token = token
         self._options = dict(client_options or {})
         self._clock: Clock = clock or SystemClock()
@@ -141,8 +161,6 @@ class DiscordAdapter:
         self._locations: _Recent[str, str] = _Recent()  # bot message id -> channel holding it
         self._prompts: _Recent[str, str] = _Recent()  # prompt message id -> prompt text
         self._chat_locks: _Recent[str, asyncio.Lock] = _Recent()
-        self._pace_locks: _Recent[str, asyncio.Lock] = _Recent()
-        self._last_edit: _Recent[str, float] = _Recent()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -159,6 +177,7 @@ class DiscordAdapter:
         """
         if self._client is not None:
             raise RuntimeError("DiscordAdapter.run is already running")
+        self._redirect()
         self._sink = sink
         try:
             while True:
@@ -184,6 +203,15 @@ class DiscordAdapter:
         finally:
             self._client = None
             self._sink = None
+
+    def _redirect(self) -> None:
+        # discord.py keeps its endpoints as class attributes: one Discord server per process.
+        if self._api_url:
+            discord.http.Route.BASE = self._api_url
+        if self._gateway_url:
+            import yarl
+
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self._gateway_url)
 
     def _new_client(self) -> _HearthClient:
         options: dict[str, Any] = {
@@ -367,23 +395,10 @@ class DiscordAdapter:
             return [chat.thread_id, chat.channel_id]
         return [chat.channel_id]
 
-    async def _pace(self, channel_id: str) -> None:
-        # Per channel, not per message: a progress card and an answer share one budget.
-        interval = self.capabilities.min_edit_interval
-        if interval <= 0:
-            return
-        async with _lock(self._pace_locks, channel_id):
-            last = self._last_edit.get(channel_id, -math.inf)
-            wait = last + interval - self._clock.monotonic()
-            if wait > 0:
-                await self._clock.sleep(wait)
-            self._last_edit[channel_id] = self._clock.monotonic()
-
     async def _edit(self, ref: MessageRef, action: str, **fields: Any) -> None:
         client = self._require_client()
         homes = self._homes(ref)
         for i, home in enumerate(homes):
-            await self._pace(home)
             message = client.get_partial_messageable(int(home)).get_partial_message(
                 int(ref.message_id)
             )

@@ -9,6 +9,22 @@ _CONFIDENCE = re.compile(
     r"^\W*confidence\W*[:=]?\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<pct>%)?\W*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# A note at the very end, inline or on its own line: "(confidence: 0.95)", "Confidence: 90%",
+# "CONFIDENCE=0.9", "**Confidence level:** 0.8".
+_NOTE_BODY = (
+    r"[(\[]?[*_\s]*confidence(?:[ \t]+(?:level|score))?[*_\s]*[:=]?[*_\s]*"
+    r"(?P<value>\d+(?:\.\d+)?)[ \t]*(?P<pct>%)?[*_\s]*[)\]]?"
+)
+_TRAILING = re.compile(r"(?P<note>" + _NOTE_BODY + r")[\s.]*\Z", re.IGNORECASE)
+_MEMO_LINE = re.compile(r"^[ \t]*(?:MEMO|NOTE)[ \t]*:.*(?:\n|\Z)", re.IGNORECASE | re.MULTILINE)
+# What may still grow into a hidden note at the end of a draft.
+_NOTE_WORDS = ("confidence", "memo", "note")
+_PARTIAL_NOTE = re.compile(
+    r"[*_\s]*(?:level|score)?[*_\s]*[:=]?[*_\s]*(?:\d+(?:\.\d*)?)?[ \t]*%?[*_\s]*[)\]]?[\s.]*",
+    re.IGNORECASE,
+)
+_OPENING = re.compile(r"(?<=\s)[(\[*_]+\s*\Z")
+_WORD_START = re.compile(r"(?:^|(?<=[\s(\[*_]))[(\[*_]*[A-Za-z]")
 # Substrings that mean "this did not work", whatever the model claims.
 FAILURE_SIGNALS: tuple[str, ...] = (
     "unhealthy",
@@ -31,18 +47,62 @@ _REFUSALS = re.compile(
 )
 
 
+def _value(match: re.Match[str]) -> float:
+    value = float(match.group("value"))
+    if match.group("pct") or value > 1.0:
+        value /= 100.0
+    return min(1.0, max(0.0, value))
+
+
 def parse_confidence(text: str) -> tuple[str, float | None]:
-    """The answer without its ``CONFIDENCE: x`` line, and x in [0, 1] (None when absent)."""
+    """The answer without its confidence note, and the note's value in [0, 1] (None: absent).
+
+    The note is found at the end of the answer, inline or on its own line, in any case
+    ("(confidence: 0.95)", "Confidence: 90%", "CONFIDENCE=0.9"), else on a line of its own.
+    """
+    trailing = _TRAILING.search(text.rstrip())
+    if trailing is not None:
+        return text[: trailing.start()].rstrip(" \t\n*_-—–,;:"), _value(trailing)
     matches = list(_CONFIDENCE.finditer(text))
     if not matches:
         return text.strip(), None
     last = matches[-1]
-    value = float(last.group("value"))
-    if last.group("pct") or value > 1.0:
-        value /= 100.0
-    value = min(1.0, max(0.0, value))
     stripped = (text[: last.start()] + text[last.end() :]).strip()
-    return stripped, value
+    return stripped, _value(last)
+
+
+def strip_notes(text: str) -> str:
+    """The answer as a reader sees it: no MEMO lines, no confidence note."""
+    return parse_confidence(_MEMO_LINE.sub("", text))[0]
+
+
+def visible_draft(text: str) -> str:
+    """What of a half-written answer may be shown: notes hidden, a note in the making held back.
+
+    A trailing fragment that could still become a confidence note or a MEMO line ("(conf",
+    "Confidence: 0.") is held back until more text shows it is not one.
+    """
+    text = _MEMO_LINE.sub("", text)
+    trailing = _TRAILING.search(text.rstrip())
+    if trailing is not None:
+        text = text[: trailing.start()]
+    line_start = text.rfind("\n") + 1
+    line = text[line_start:]
+    for match in _WORD_START.finditer(line):
+        fragment = line[match.start() :].lstrip("([*_").lower()
+        word = re.match(r"[a-z]*", fragment)
+        assert word is not None
+        rest = fragment[word.end() :]
+        at_line_start = not line[: match.start()].strip()
+        candidates = _NOTE_WORDS if at_line_start else _NOTE_WORDS[:1]
+        if not rest and any(k.startswith(word.group()) for k in candidates):
+            return text[: line_start + match.start()].rstrip(" ")
+        if word.group() in candidates and _PARTIAL_NOTE.fullmatch(rest):
+            return text[: line_start + match.start()].rstrip(" ")
+        if at_line_start and word.group() in ("memo", "note") and rest.lstrip().startswith(":"):
+            return text[:line_start]
+    opening = _OPENING.search(text)
+    return text[: opening.start()] if opening is not None else text
 
 
 def failure_signals(outputs: Iterable[str]) -> list[str]:

@@ -14,8 +14,15 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from core.agent.confidence import assess, failure_signals, is_refusal, parse_confidence
+from core.agent.confidence import (
+    assess,
+    failure_signals,
+    is_refusal,
+    parse_confidence,
+    visible_draft,
+)
 from core.agent.config import AgentConfig
 from core.agent.context import ContextWatchdog, message_chars
 from core.agent.guards import (
@@ -53,8 +60,19 @@ COMMIT_NOW = (
 )
 _MEMO = re.compile(r"^\s*(?:MEMO|NOTE)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 WRITE_TOOLS = frozenset({"write_file", "edit_file", "append_file"})
+NOT_RUN = "Not run:"  # how a tool result starts when an approval was denied or expired
 
 ActivityListener = Callable[[str], None]
+
+
+class LiveSink(Protocol):
+    """Where the model's text goes while it is written (the live answer)."""
+
+    def delta(self, text: str) -> None:
+        """More text of the current round."""
+
+    def end_round(self, *, answer: bool) -> None:
+        """The round ended: with the answer, or with tool calls (its text was narration)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +97,7 @@ class SubtaskResult:
     compressions: int
     provider: str
     model: str
+    denied: int = 0  # tool calls not run because their approval was denied or expired
 
 
 @dataclass
@@ -102,8 +121,10 @@ class Executor:
         config: AgentConfig,
         on_activity: ActivityListener | None = None,
         memos: Sequence[str] = (),
+        live: LiveSink | None = None,
     ) -> None:
         self._llm = llm
+        self._live = live
         self._tools = tools
         self._config = config
         self._on_activity = on_activity
@@ -118,6 +139,7 @@ class Executor:
         self.prompt_sizes: list[int] = []  # server prompt tokens per call (bench, tests)
         self.prompt_tokens = 0  # running totals, readable after a timeout
         self.completion_tokens = 0
+        self.denied = 0
 
     def _activity(self, text: str) -> None:
         if self._on_activity is not None:
@@ -180,6 +202,8 @@ class Executor:
             if not calls and not forced:
                 calls = recover_tool_calls(text, names)
                 recovered = bool(calls)
+            if self._live is not None:
+                self._live.end_round(answer=bool(forced or not calls))
             if forced or not calls:
                 answer_text = text
                 break
@@ -195,6 +219,9 @@ class Executor:
                     breaker.record(result.is_error)
                 outputs.append(result.output)
                 status = "FAILED" if result.is_error else "ok"
+                if result.is_error and result.output.startswith(NOT_RUN):
+                    self.denied += 1
+                    status = "NOT APPROVED"
                 self.tool_log.append(f"{call.name}({short_args(call.arguments)}) → {status}")
                 if call.name in WRITE_TOOLS and not result.is_error:
                     path = call.arguments.get("path")
@@ -232,6 +259,7 @@ class Executor:
             compressions=self.watchdog.compressions,
             provider=self._llm.provider,
             model=self._llm.model,
+            denied=self.denied,
         )
 
     def _calibrate(self, prompt_tokens: int, chars: int) -> None:
@@ -249,12 +277,15 @@ class Executor:
         async for event in self._llm.stream(messages, system=system, tools=tools):
             if isinstance(event, TextDelta):
                 parts.append(event.text)
+                if self._live is not None:
+                    self._live.delta(event.text)
+                    continue
                 written = sum(map(len, parts))
                 if written - shown >= PREVIEW_EVERY:
-                    # The answer itself is posted once checked; meanwhile the progress card
-                    # shows it being written, so a slow local model never looks stuck.
+                    # Without a live answer the card shows it being written, so a slow local
+                    # model never looks stuck; notes meant for hearth are never shown.
                     shown = written
-                    self._activity(f"✍️ writing: …{_preview(''.join(parts))}")
+                    self._activity(f"✍️ writing: …{_preview(visible_draft(''.join(parts)))}")
             elif isinstance(event, TurnEnd):
                 end = event
         if end is None:

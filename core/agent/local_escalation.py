@@ -28,6 +28,9 @@ async def bigger_local(
     big = MeteredLLM(llm, run.meter, purpose="escalate_local")
     label = f"↗ local ({big.model})"
     run.card.step(i, StepState.RUNNING, label)
+    await run.retire(
+        f"↪️ Replaced: retried on {big.model} ({trigger.detail}); the new answer follows below."
+    )
     await run.say(f"↗ Retrying step {i + 1} on {big.model} (local): {trigger.detail}")
     att = await run.attempt(big, subtask, list(earlier))
     ex = att.executor
@@ -45,4 +48,5 @@ async def bigger_local(
         answer=att.result.answer,
         by=label,
         confidence=att.result.confidence,
+        denied=att.result.denied,
     )

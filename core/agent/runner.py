@@ -17,11 +17,12 @@ from core.agent.escalation import (
     verifier_trigger,
 )
 from core.agent.executor import Executor, SubtaskResult
+from core.agent.live import LiveAnswer
 from core.agent.local_escalation import bigger_local
 from core.agent.metered import Meter, MeteredLLM
 from core.agent.planner import Planner
 from core.agent.recollect import TaskEnd
-from core.agent.summary import StepOutcome, Summarizer
+from core.agent.summary import StepOutcome, Summarizer, plain_answer
 from core.agent.verifier import Verifier
 from core.budget import Budget
 from core.channel_settings import ChannelSettings
@@ -32,7 +33,6 @@ from core.llm.prices import cost_usd
 from core.metrics import Metrics
 from core.ports import Clock
 from core.progress import ProgressCard, StepState
-from core.render import StreamRenderer
 from core.storage.usage import EscalationRow
 from core.tasks import TaskContext
 from core.tools.base import ToolContext, ToolRunner
@@ -99,9 +99,8 @@ class AgentRunner:
         local_only = task.local_only
         if not local_only and self._channels is not None:
             local_only = await self._channels.is_local_only(task.chat)
-        card = ProgressCard(
-            task.adapter, task.chat, title=task.goal, clock=self._clock, metrics=self._metrics
-        )
+        thread = task.thread
+        card = thread.card(task.goal)
 
         async def on_usage(provider: str, model: str, usage: Usage, cost: float) -> None:
             who = "local" if cost == 0 else "Claude"
@@ -121,34 +120,29 @@ class AgentRunner:
         await card.start()
         try:
             outcomes = await run.steps()
-            answer = StreamRenderer(
-                task.adapter, task.chat, clock=self._clock, metrics=self._metrics
-            )
-            summarizer = Summarizer(MeteredLLM(self._executor_llm, meter, purpose="summary"))
-            async with answer:
-                await summarizer.write(task.goal, outcomes, answer)
+            await run.answer(outcomes)
         except asyncio.CancelledError:
             self._ended(run, "cancelled")
-            await card.close("⏹ Stopped")
+            note = thread.stop_note or "Stopped."
+            await asyncio.shield(run.abort(f"⏹ {note}"))
+            await card.close(f"⏹ {note.rstrip('.')}")
             raise
         except BaseException as exc:
             self._ended(run, "failed", error=f"{type(exc).__name__}: {exc}")
-            await card.close("❌ Failed")
+            await run.abort("⚠️ Response interrupted.")
+            await card.close("❌ Failed")  # the pool posts why as the last line
             raise
         failed = sum(not o.ok for o in outcomes)
         self._ended(run, "failed" if failed == len(outcomes) else "done")
         escalated = sum(o.by.startswith("Claude") for o in outcomes)
-        if failed == len(outcomes):
-            status = "❌ Could not finish"
-        elif failed:
-            status = "⚠️ Finished with problems"
-        else:
-            status = "✅ Done"
-        await card.close(status)
+        await card.close(*final_status(outcomes))
         await run.post_budget_warnings()
         line = f"{len(outcomes) - failed}/{len(outcomes)} steps done"
         if escalated:
             line += f", {escalated} by Claude"
+        denied = sum(o.denied for o in outcomes)
+        if denied:
+            line += f", {_commands(denied)} not approved"
         if failed == len(outcomes):
             raise TaskFailed(line)  # the thread already shows why; the task is stored as failed
         return line
@@ -171,6 +165,31 @@ class AgentRunner:
             self._remember(run.task, end)
         except Exception:
             log.exception("could not schedule the memory note of %s", run.task.task_id)
+
+
+def _commands(n: int) -> str:
+    return f"{n} command was" if n == 1 else f"{n} commands were"
+
+
+def _short(text: str, width: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def final_status(outcomes: list[StepOutcome]) -> tuple[str, str]:
+    """The card's honest status and detail line: what happened, not just that it ended.
+
+    Why a task failed is its last message (the answer says it), so the card does not repeat it.
+    """
+    failed = [o for o in outcomes if not o.ok]
+    denied = sum(o.denied for o in outcomes)
+    if outcomes and len(failed) == len(outcomes):
+        return "❌ Failed", ""
+    if failed:
+        return "⚠️ Finished with problems", f"⚠️ {len(failed)} of {len(outcomes)} steps failed."
+    if denied:
+        return f"⚠️ Done, {_commands(denied)} not approved", ""
+    return "✅ Done", ""
 
 
 class _TaskRun:
@@ -199,13 +218,40 @@ class _TaskRun:
         self.memos: list[str] = []
         self.memories: list[str] = []  # recalled memory, quoted, for planner and executor
         self.outcomes: list[StepOutcome] = []  # so far: a cancelled task's note uses them
+        self.live_mode = False  # the answer streams as the model writes it (one-step plans)
+        self.live: LiveAnswer | None = None  # the current attempt's live answer
+        self.cloud_labels: dict[int, str] = {}  # step -> "Claude: tokens, $" for the card
 
     async def say(self, text: str) -> None:
         """Post a short note in the task's thread (escalations, retries, budget)."""
-        try:
-            await self.task.adapter.post(self.task.chat, text)
-        except PlatformError as exc:
-            log.warning("could not post a note in %s: %s", self.task.chat.key, exc)
+        await self.task.thread.say(text)
+
+    async def retire(self, note: str) -> None:
+        """The answer shown for the last attempt is not kept: say so where it stands."""
+        live, self.live = self.live, None
+        if live is not None:
+            await live.replace(note)
+
+    async def abort(self, tail: str) -> None:
+        """End a live answer cut short by a stop or an error."""
+        live, self.live = self.live, None
+        if live is not None:
+            try:
+                await live.abort(tail)
+            except PlatformError as exc:
+                log.warning("could not end the answer in %s: %s", self.task.chat.key, exc)
+
+    async def answer(self, outcomes: list[StepOutcome]) -> None:
+        """Seal the live answer, or stream the answer (a summary for several steps)."""
+        live, self.live = self.live, None
+        if live is not None and len(outcomes) == 1 and outcomes[0].ok:
+            await live.finish(plain_answer(outcomes))
+            return
+        if live is not None:
+            await live.replace("↪️ Replaced: this answer was not kept; see below.")
+        summarizer = Summarizer(MeteredLLM(self.r._executor_llm, self.meter, purpose="summary"))
+        async with self.task.thread.stream() as out:
+            await summarizer.write(self.task.goal, outcomes, out)
 
     async def steps(self) -> list[StepOutcome]:
         """Plan, then run each step in order."""
@@ -224,15 +270,22 @@ class _TaskRun:
         self.card.set_activity("planning")
         plan = await planner.plan(self.task.goal, memories=memories)
         self.card.set_plan(plan)
+        # Multi-step plans stream their summary; a one-step plan streams the step itself.
+        self.live_mode = self.task.thread.live and len(plan) == 1
         outcomes = self.outcomes
         for i, subtask in enumerate(plan):
             self.card.step(i, StepState.RUNNING, "local")
             outcome = await self.step(i, subtask, plan, outcomes)
             outcomes.append(outcome)
-            label = "Claude" if outcome.by.startswith("Claude") else "local"
-            if outcome.by.startswith("↗"):
+            label = "local"
+            if outcome.by.startswith("Claude"):
+                label = self.cloud_labels.get(i, "Claude")
+            elif outcome.by.startswith("↗"):
                 label = outcome.by  # the bigger local model finished it
-            self.card.step(i, StepState.DONE if outcome.ok else StepState.FAILED, label)
+            state = StepState.DONE if outcome.ok else StepState.FAILED
+            if outcome.ok and outcome.denied:
+                state = StepState.WARNED  # an action it needed was not approved
+            self.card.step(i, state, label)
         return outcomes
 
     def _earlier(self, outcomes: list[StepOutcome]) -> list[str]:
@@ -248,8 +301,15 @@ class _TaskRun:
     ) -> _Attempt:
         """One executor run under SUBTASK_TIMEOUT; model failures become triggers."""
         cfg = self.r._config
+        await self.retire("↪️ Replaced: this answer was not kept; a new one follows below.")
+        self.live = LiveAnswer(self.task.thread) if self.live_mode else None
         ex = Executor(
-            llm, self.tools, config=cfg, on_activity=self.card.set_activity, memos=self.memos
+            llm,
+            self.tools,
+            config=cfg,
+            on_activity=self.card.set_activity,
+            memos=self.memos,
+            live=self.live,
         )
         try:
             async with asyncio.timeout(cfg.subtask_timeout):
@@ -286,6 +346,7 @@ class _TaskRun:
                 answer=att.result.answer,
                 by=f"local ({local.model})",
                 confidence=att.result.confidence,
+                denied=att.result.denied,
             )
         assert att.trigger is not None
         if self.r._local_escalation is not None and cfg.escalation_enabled:
@@ -311,6 +372,10 @@ class _TaskRun:
         )
         if verdict.passed:
             return att
+        await self.retire(
+            f"↪️ Replaced: the verifier rejected this answer ({_short(verdict.reason)}); "
+            "a new one follows below."
+        )
         await self.say(
             f"🔁 Step {i + 1}: the verifier rejected the result ({verdict.reason}); "
             "retrying once with that feedback."
@@ -348,6 +413,7 @@ class _TaskRun:
             cfg, has_cloud=self.r._cloud is not None, local_only=self.local_only
         )
         if blocked is not None:
+            await self.retire(f"↪️ Replaced: not kept ({_short(trigger.detail)}).")
             await self._record(trigger, "-", "disabled", 0, 0, 0.0)
             failure = (
                 f"could not be completed by the local model ({trigger.detail}), and {blocked}. "
@@ -358,6 +424,10 @@ class _TaskRun:
         assert self.r._cloud is not None
         cloud = MeteredLLM(self.r._cloud(), self.meter, purpose="escalate")
         self.card.step(i, StepState.RUNNING, "Claude")
+        await self.retire(
+            f"↪️ Replaced: escalated to Claude ({_short(trigger.detail)}); "
+            "the new answer follows below."
+        )
         await self.say(f"↗ Escalating step {i + 1} to Claude ({cloud.model}): {trigger.detail}")
         try:
             att = await self.attempt(cloud, subtask, outcomes)
@@ -376,13 +446,19 @@ class _TaskRun:
             await self._record(
                 trigger, cloud.model, "done", ex.prompt_tokens, ex.completion_tokens, cost
             )
-            await self.say(f"✓ Claude finished step {i + 1}: {tokens:,} tokens, ${cost:.4f}")
+            done = f"Claude: {tokens:,} tokens, ${cost:.4f}"
+            if self.live is not None and self.live.started:
+                # The answer is already standing in the thread: a note now would come after it.
+                self.cloud_labels[i] = done
+            else:
+                await self.say(f"✓ Claude finished step {i + 1}: {tokens:,} tokens, ${cost:.4f}")
             return StepOutcome(
                 subtask=subtask,
                 ok=True,
                 answer=att.result.answer,
                 by=f"Claude ({cloud.model})",
                 confidence=att.result.confidence,
+                denied=att.result.denied,
             )
         why = att.trigger.detail if att.trigger else "no result"
         await self._record(

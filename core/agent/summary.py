@@ -28,6 +28,7 @@ class StepOutcome:
     by: str  # "local (qwen2.5:3b)" or "Claude (claude-opus-4-6)"
     confidence: float = 0.0
     failure: str = ""  # the honest explanation when not ok
+    denied: int = 0  # commands it wanted that were not approved
 
 
 class TextSink(Protocol):

@@ -13,6 +13,7 @@ import dataclasses
 import enum
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -29,9 +30,11 @@ from core.events import (
     User,
 )
 from core.metrics import Metrics
+from core.outbox import Outbox
 from core.ports import ChatAdapter, Clock
 from core.redact import Redactor
 from core.storage.approvals import ApprovalRecord, ApprovalStore
+from core.thread import Threads
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +91,15 @@ class ApprovalBroker:
         clock: Clock,
         metrics: Metrics | None = None,
         secrets: Sequence[str] = (),
+        threads: Threads | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self._adapters = adapters
         self._secrets = Redactor(secrets, patterns=False)
+        # Prompts are posted and closed through the chat's TaskThread, in line with its edits.
+        self._threads = threads or Threads(adapters, clock=clock, metrics=metrics)
+        self._outbox = outbox  # None: restart closures are made at once (tests)
+        self._explained: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._store = store
         # Kept as given: a live view (the runtime roster) sees approvers added from chat.
         self._approvers = approvers
@@ -186,11 +195,10 @@ class ApprovalBroker:
                     f"approver in full (limit {MAX_SHOWN_COMMAND}); split it into shorter "
                     "commands and write files with write_file",
                 )
-            adapter = self._adapters.get(chat.platform)
-            if adapter is None:
+            if chat.platform not in self._adapters:
                 return await self._fail(pending, f"no adapter for platform {chat.platform!r}")
             try:
-                pending.prompt = await adapter.ask_approval(chat, request)
+                pending.prompt = await self._threads.open(chat).ask_approval(request)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the platform's failure must deny, not crash the task
@@ -317,13 +325,12 @@ class ApprovalBroker:
 
     async def _close(self, pending: _Pending, outcome: ApprovalOutcome) -> None:
         """Edit the prompt to show the outcome; a platform failure is logged, not raised."""
-        if pending.prompt is None:
-            return
-        adapter = self._adapters.get(pending.prompt.chat.platform)
-        if adapter is None:
+        if pending.prompt is None or pending.prompt.chat.platform not in self._adapters:
             return
         try:
-            await adapter.close_approval(pending.prompt, outcome)
+            thread = self._threads.open(pending.prompt.chat)
+            if not await thread.close_approval(pending.prompt, outcome):
+                log.error("could not close approval prompt %s", pending.request.id)
         except asyncio.CancelledError:
             raise
         except Exception:  # the decision stands even if the prompt cannot be edited
@@ -332,8 +339,31 @@ class ApprovalBroker:
     # ---- decisions ---------------------------------------------------------------------------
 
     async def resolve(self, response: ApprovalResponse) -> bool:
-        """Apply a click (or ``approve <id>``); True only when it decided the approval."""
-        return await self.answer(response) is Resolution.DECIDED
+        """Apply a click; True only when it decided the approval.
+
+        A click on an approval that is unknown, expired or already decided is answered in the
+        prompt's thread (once per user and approval), so it never seems to do nothing.
+        """
+        resolution = await self.answer(response)
+        if resolution in (Resolution.UNKNOWN, Resolution.CLOSED):
+            await self._explain(response)
+        return resolution is Resolution.DECIDED
+
+    async def _explain(self, response: ApprovalResponse) -> None:
+        key = (response.approval_id, response.user.qualified)
+        if response.prompt is None or key in self._explained:
+            return
+        self._explained[key] = None
+        while len(self._explained) > 10_000:
+            self._explained.popitem(last=False)
+        record = await self.lookup(response.approval_id)
+        # The stored prompt knows its thread (a reaction after a restart only knows the room).
+        where = record.prompt.chat if record and record.prompt else response.prompt.chat
+        if where.platform not in self._adapters:
+            return
+        text = closed_note(response.approval_id, record)
+        thread = self._threads.open(where)
+        await thread.say(text)
 
     async def answer(
         self, response: ApprovalResponse, *, notify: bool = True, reason: str = ""
@@ -422,8 +452,20 @@ class ApprovalBroker:
         key = (reaction.target.chat.platform, reaction.target.message_id)
         approval_id = self._by_prompt.get(key)
         if approval_id is None:
-            # A prompt closed earlier (or by a restart) consumes the reaction harmlessly.
-            return await self._store.find_by_prompt(*key) is not None
+            # A prompt closed earlier (or by a restart): the reaction is answered, not run.
+            record = await self._store.find_by_prompt(*key)
+            if record is None or reaction.user.is_bot:
+                return record is not None
+            await self._explain(
+                ApprovalResponse(
+                    approval_id=record.id,
+                    decision=decision,
+                    user=reaction.user,
+                    prompt=reaction.target,
+                    event_id=reaction.event_id,
+                )
+            )
+            return True
         await self.answer(
             ApprovalResponse(
                 approval_id=approval_id,
@@ -459,22 +501,81 @@ class ApprovalBroker:
             outcome = ApprovalOutcome(
                 decision=Decision.DENY, decided_by=None, decided_at=utc(now), reason=RESTART_REASON
             )
+            if self._outbox is not None:
+                # Delivered once the platform is connected, retried until it is.
+                if record.prompt is not None:
+                    self._outbox.put(
+                        record.chat.platform,
+                        f"close stale approval {record.id}",
+                        _ClosePrompt(record.prompt, outcome),
+                    )
+                self._outbox.put(
+                    record.chat.platform,
+                    f"stale approval {record.id}",
+                    _Post(record.chat, restart_note(record)),
+                )
+                continue
             adapter = self._adapters.get(record.chat.platform)
             if adapter is None:
                 continue
             try:
                 if record.prompt is not None:
                     await adapter.close_approval(record.prompt, outcome)
-                await adapter.post(
-                    record.chat,
-                    f"hearth restarted while approval {record.id} (`{record.command}`) was "
-                    "waiting, so it was closed and nothing was run. Ask again to retry.",
-                )
+                await adapter.post(record.chat, restart_note(record))
             except asyncio.CancelledError:
                 raise
             except Exception:  # one unreachable chat must not stop the others being closed
                 log.exception("could not close stale approval %s", record.id)
         return closed
+
+
+def restart_note(record: ApprovalRecord) -> str:
+    """What a thread is told about an approval a restart closed."""
+    return (
+        f"hearth restarted while approval {record.id} (`{record.command}`) was "
+        "waiting, so it was closed and nothing was run. Ask again to retry."
+    )
+
+
+def closed_note(approval_id: str, record: ApprovalRecord | None) -> str:
+    """The answer to a click on an approval that can no longer be decided."""
+    if record is None:
+        return (
+            f"Approval `{approval_id}` is unknown here (it may come from an older hearth), "
+            "so nothing was run. Ask again if it is still needed."
+        )
+    if record.reason == RESTART_REASON:
+        return (
+            f"Approval `{record.id}` expired when hearth restarted, so nothing was run. "
+            "Ask again if it is still needed."
+        )
+    if record.status == "expired" or record.decided_by is None:
+        why = record.reason or record.status
+        return f"Approval `{record.id}` is closed ({why}), so nothing was run."
+    who = record.decided_by_name or record.decided_by
+    return f"Approval `{record.id}` was already decided: {record.status} by {who}."
+
+
+class _ClosePrompt:
+    """An outbox notice: show the outcome on a prompt and remove its buttons."""
+
+    def __init__(self, prompt: MessageRef, outcome: ApprovalOutcome) -> None:
+        self.prompt = prompt
+        self.outcome = outcome
+
+    async def __call__(self, adapter: ChatAdapter) -> None:
+        await adapter.close_approval(self.prompt, self.outcome)
+
+
+class _Post:
+    """An outbox notice: post ``text`` into ``chat``."""
+
+    def __init__(self, chat: ChatRef, text: str) -> None:
+        self.chat = chat
+        self.text = text
+
+    async def __call__(self, adapter: ChatAdapter) -> None:
+        await adapter.post(self.chat, self.text)
 
 
 def refusal_note(user: User) -> str:

@@ -26,6 +26,7 @@ from core.storage.jobs import JobRecord, JobStore
 from core.storage.tasks import TaskStore
 from core.taskpool import TaskPool
 from core.tasks import TaskContext
+from core.thread import Threads
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class JobService:
         tell_admins: Callable[[str], Awaitable[int]],
         limits: JobLimits | None = None,
         clock: Clock | None = None,
+        threads: Threads | None = None,
     ) -> None:
         self._store = store
         self._pool = pool
@@ -66,6 +68,7 @@ class JobService:
         self._tell_admins = tell_admins
         self._limits = limits or JobLimits()
         self._clock = clock or SystemClock()
+        self._threads = threads or Threads(adapters, clock=self._clock)
         self._timers: dict[str, JobTimer] = {}
         self._follows: set[asyncio.Task[None]] = set()
         self.started = False
@@ -317,7 +320,7 @@ class JobService:
                 goal=job.task,
                 chat=thread,
                 requester=User(platform, uid, job.creator_name),
-                adapter=adapter,
+                thread=self._threads.open(thread),
                 origin=f"job:{job.id}",
             )
             await self._store.run_started(run_id, task_id=ctx.task_id, thread_id=thread.thread_id)

@@ -75,7 +75,7 @@ class SlowRunner:
         except asyncio.CancelledError:
             self.log.append("task cancelled")
             raise
-        await task.adapter.post(task.chat, "finished")
+        await task.thread.say("finished")
         self.log.append("task finished")
         return "ok"
 

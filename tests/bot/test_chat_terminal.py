@@ -137,8 +137,11 @@ async def test_ctrl_c_at_an_approval_denies_and_cancels_then_twice_exits_130(
         child.sendline("clean up the build dir")
         await expect(child, "Approve? [y/N]")
         child.sendcontrol("c")
-        await expect(child, "❌ Rejected by")
-        await expect(child, "Ctrl-C again within 2 s quits")
+        # The prompt's closing edit is paced with the task's other edits: either may come first.
+        either = ["❌ Rejected by", "Ctrl-C again within 2 s quits"]
+        seen: set[int] = set()
+        while len(seen) < 2:
+            seen.add(await child.expect_exact(either, async_=True))
         child.sendcontrol("c")
         assert await exit_code(child) == 130
     assert build.exists()
@@ -155,6 +158,7 @@ async def test_two_tasks_at_once_with_labels_then_ctrl_d_waits(tmp_path: Path) -
         child.sendline("a quick question")
         # b answered while a still runs; styles may sit between the label and the text.
         await child.expect(r"\[b\][^\n]*The quick answer\.", async_=True)
+        await expect(child, "✅ Done: a quick question")  # the answer streams live, then b ends
         child.sendcontrol("d")
         await expect(child, "waiting for 1 task (Ctrl-C to stop it)")
         child.sendcontrol("c")

@@ -39,6 +39,9 @@ FULL = {
     "SLACK_APP_TOKEN": "xapp-1-2-3",
     "SLACK_API_URL": "http://127.0.0.1:1234/api",
     "DISCORD_TOKEN": "discord-token-abc",
+    "DISCORD_API_URL": "http://127.0.0.1:8081/api/v10",
+    "DISCORD_GATEWAY_URL": "ws://127.0.0.1:8081/gw/",
+    "STREAM_ANSWERS": "final",
     "MATRIX_HOMESERVER": "https://matrix.example.org",
     "MATRIX_USER_ID": "@hearth:example.org",
     "MATRIX_ACCESS_TOKEN": "syt_matrix_token",
@@ -76,6 +79,7 @@ def test_defaults_match_the_contract() -> None:
     assert s.heartbeat_channel is None and s.heartbeat_interval == 600
     assert s.heartbeat_decide == "on_change" and s.heartbeat_digest_cron is None
     assert s.health_addr is None
+    assert s.stream_answers == "live"
     assert not s.escalation_available
     assert (s.memory_max_entries, s.memory_ttl_days) == (5000, 180)
     assert s.memory_dir == Path("data/memory")
@@ -108,6 +112,9 @@ def test_every_variable_is_parsed() -> None:
     assert (s.max_concurrent_tasks, s.max_tasks_per_user) == (8, 3)
     assert s.slack and s.slack.socket_mode and s.slack.api_url == "http://127.0.0.1:1234/api/"
     assert s.discord and s.discord.token == "discord-token-abc"
+    assert s.discord.api_url == "http://127.0.0.1:8081/api/v10"
+    assert s.discord.gateway_url == "ws://127.0.0.1:8081/gw/"
+    assert s.stream_answers == "final"
     assert s.matrix and s.matrix.user_id == "@hearth:example.org"
     assert s.platforms == ("slack", "discord", "matrix")
     assert s.heartbeat_channel == "slack:C0OPS" and s.heartbeat_interval == 300
@@ -184,6 +191,9 @@ def test_approvers_fall_back_to_admins() -> None:
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT", "json, text"),
         ({"PAIRING": "maybe"}, "PAIRING", "true or false"),
         ({"ADMIN_CHANNEL": "#admins"}, "ADMIN_CHANNEL", "platform:channel"),
+        ({"STREAM_ANSWERS": "sometimes"}, "STREAM_ANSWERS", "final, live"),
+        ({"DISCORD_TOKEN": "t", "DISCORD_API_URL": "discord.com"}, "DISCORD_API_URL", "http://"),
+        ({"DISCORD_TOKEN": "t", "DISCORD_GATEWAY_URL": "http://x"}, "DISCORD_GATEWAY_URL", "ws://"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, hint: str) -> None:

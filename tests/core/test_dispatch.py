@@ -64,7 +64,7 @@ class BlockingRunner:
             self.cancelled.append(task.task_id)
             raise
         self.steering += task.take_steering()
-        await task.adapter.post(task.chat, f"done: {task.goal}")
+        await task.thread.say(f"done: {task.goal}")
         return "ok"
 
 
@@ -258,7 +258,7 @@ async def test_failed_task_is_reported_in_one_line(tmp_path: Path) -> None:
         await h.dispatcher.handle(mention("boom", msg_id="1"))
         await wait_for(lambda: not h.pool.active() and adapter.calls)
         assert (await h.tasks.counts()) == {"failed": 1}
-    assert adapter.texts() == ["❌ Task failed: RuntimeError: model server exploded"]
+    assert adapter.texts() == ["❌ Failed: RuntimeError: model server exploded"]
 
 
 async def test_restart_marks_running_tasks_interrupted_and_tells_the_thread(

@@ -134,6 +134,7 @@ class FakeDiscord:
         self.bodies: list[tuple[str, str, dict[str, Any]]] = []  # (method, path, JSON body)
         self.identify: list[dict[str, Any]] = []  # IDENTIFY payloads received
         self.resumes = 0  # RESUME (op 6) received
+        self.close_codes: list[int | None] = []  # how each gateway session was closed
         self.edit_429: list[tuple[float, bool]] = []  # scripted (retry_after, via) for edits
         self.rate_limited: int = 0  # 429s answered
         # Edits allowed per channel per window (limit, seconds), announced in X-RateLimit-*.
@@ -509,6 +510,7 @@ class FakeDiscord:
         finally:
             if ws in self.sessions:
                 self.sessions.remove(ws)
+            self.close_codes.append(ws.close_code)
         return ws
 
     async def _on_identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:

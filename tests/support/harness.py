@@ -15,7 +15,6 @@ from core.commands import Command
 from core.dispatch import Dispatcher
 from core.metrics import Metrics
 from core.ports import ChatAdapter, Clock
-from core.render import StreamRenderer
 from core.storage import MIGRATIONS, Database
 from core.storage.approvals import ApprovalStore
 from core.storage.seen import SeenEventStore
@@ -38,9 +37,7 @@ class StreamingRunner:
     async def run(self, task: TaskContext) -> str:
         """Stream the chunks, yielding between them so edits interleave realistically."""
         self.seen.append(task)
-        async with StreamRenderer(
-            task.adapter, task.chat, clock=self.clock, metrics=self.metrics
-        ) as out:
+        async with task.thread.stream() as out:
             for chunk in self.chunks:
                 out.append(chunk)
                 await (self.clock or SystemClock()).sleep(0)
@@ -67,7 +64,7 @@ class ApprovalRunner:
         )
         self.outcomes.append(outcome)
         verdict = "approved" if outcome.approved else f"not run ({outcome.reason or 'denied'})"
-        await task.adapter.post(task.chat, f"`{self.command}`: {verdict}")
+        await task.thread.say(f"`{self.command}`: {verdict}")
         return verdict
 
 

@@ -10,6 +10,7 @@ from core.errors import MessageTooLong, RateLimited
 from core.events import ChatRef, IncomingMessage
 from core.ports import Capabilities
 from core.render import CURSOR, StreamRenderer
+from core.thread import TaskThread
 from tests.adapters.discord.conftest import make_adapter, running
 from tests.fakes.clock import FakeClock
 from tests.fakes.discord import GENERAL_ID, FakeDiscord
@@ -108,22 +109,20 @@ async def test_too_long_is_refused_before_any_request(fake, sink) -> None:
     assert fake.messages[ref.message_id].content == "x" * 2000
 
 
-async def test_edits_are_paced_per_channel(fake, sink) -> None:
+async def test_edits_are_paced_by_the_chat_pacer_not_the_adapter(fake, sink) -> None:
     clock = FakeClock()
     caps = Capabilities(max_message_chars=2000, min_edit_interval=1.0, buttons=True)
     async with running(make_adapter(capabilities=caps, clock=clock), sink) as adapter:
-        a = await adapter.post(ChatRef("discord", GENERAL_ID), "a")
-        b = await adapter.post(ChatRef("discord", GENERAL_ID), "b")
-        dm = await adapter.post(
-            ChatRef("discord", fake.dm_channel({"id": "7", "username": "u"})), "c"
-        )
+        chat = ChatRef("discord", GENERAL_ID)
+        a = await adapter.post(chat, "a")
+        b = await adapter.post(chat, "b")
         await adapter.edit(a, "a1")
-        await adapter.edit(b, "b1")  # same channel: waits out the interval
-        await adapter.edit(dm, "c1")  # another channel: no wait
-        clock.advance(5)
-        await adapter.edit(a, "a2")  # interval long over: no wait
-    assert clock.sleeps == [pytest.approx(1.0)]
-    assert [fake.messages[r.message_id].content for r in (a, b, dm)] == ["a2", "b1", "c1"]
+        await adapter.edit(b, "b1")
+        assert clock.sleeps == []  # the adapter keeps only Discord's own 429 handling
+        thread = TaskThread(adapter, chat, clock)
+        await asyncio.gather(thread.pacer.edit(a, "a2"), thread.pacer.edit(b, "b2"))
+    assert clock.sleeps == [pytest.approx(1.0)]  # one pace for both messages of the chat
+    assert [fake.messages[r.message_id].content for r in (a, b)] == ["a2", "b2"]
 
 
 async def test_tight_edit_bucket_slows_but_loses_nothing(fake, sink) -> None:

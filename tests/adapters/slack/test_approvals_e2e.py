@@ -95,11 +95,18 @@ async def test_approver_click_approves(
     assert outcome.decided_by.id == APPROVER
     assert prompt.buttons == []  # the prompt was rewritten without buttons
     assert f"✅ Approved by {APPROVER.lower()}" in prompt.block_text
-    # a late second click changes nothing and posts nothing
+    # a late second click changes nothing, but is answered (once) so it never seems ignored
     posts = len(fake.calls_of("chat.postMessage"))
-    await slack.deliver(fake.button_click(APPROVER, prompt, approve.replace("approve", "deny")))
+    late = approve.replace("approve", "deny")
+    await slack.deliver(fake.button_click(APPROVER, prompt, late))
     await sink.wait_handled(2)
-    assert len(fake.calls_of("chat.postMessage")) == posts
+    assert len(fake.calls_of("chat.postMessage")) == posts + 1
+    note = fake.in_thread("C1", chat.thread_id or "")[-1]
+    assert "was already decided: approved by" in note.text
+    await slack.deliver(fake.button_click(APPROVER, prompt, late))
+    await slack.deliver(fake.button_click(APPROVER, prompt, approve))
+    await sink.wait_handled(4)
+    assert len(fake.calls_of("chat.postMessage")) == posts + 1  # one answer per user
     assert f"✅ Approved by {APPROVER.lower()}" in prompt.block_text
 
 

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from core.approvals.broker import ApprovalBroker
-from core.render import StreamRenderer
 from core.tasks import TaskContext
 from tests.adapters.slack.conftest import FAST, RunningSlack, Starter
 from tests.fakes.slack import FakeSlack, SlackMessage
@@ -32,7 +31,7 @@ class PacedRunner:
     async def run(self, task: TaskContext) -> str:
         self.seen.append(task)
         try:
-            async with StreamRenderer(task.adapter, task.chat) as out:
+            async with task.thread.stream() as out:
                 for chunk in self.chunks:
                     out.append(chunk)
                     await asyncio.sleep(self.pause)

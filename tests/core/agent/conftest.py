@@ -21,6 +21,7 @@ from core.storage import Database
 from core.storage.kv import KVStore
 from core.storage.usage import UsageStore
 from core.tasks import TaskContext
+from core.thread import TaskThread
 from core.usage import UsageRecorder
 from tests.fakes.adapter import FakeAdapter
 from tests.fakes.clock import FakeClock
@@ -55,6 +56,7 @@ class Rig:
     with_cloud: bool = True
     recall: Recall | None = None
     remember: Remember | None = None
+    live: bool = True
 
     def runner(self) -> AgentRunner:
         """A runner over the rig's parts (built late so tests can tweak them first)."""
@@ -86,7 +88,14 @@ class Rig:
     def task(self, goal: str = "check the config", **kw: object) -> TaskContext:
         """A task in the rig's thread."""
         return TaskContext(
-            task_id="t1", goal=goal, chat=CHAT, requester=ANA, adapter=self.adapter, **kw
+            task_id="t1",
+            goal=goal,
+            chat=CHAT,
+            requester=ANA,
+            thread=TaskThread(
+                self.adapter, CHAT, self.clock, metrics=self.metrics, live=self.live
+            ),
+            **kw,
         )
 
     async def run(self, goal: str = "check the config", **kw: object) -> str:

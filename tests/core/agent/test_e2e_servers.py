@@ -30,7 +30,7 @@ from tests.fakes.ollama import FakeOllama
 from tests.support.harness import core_harness
 
 ANA = User("fake", "ana", "Ana")
-FINAL = ("✅ Done:", "❌ Could not finish:", "⚠️ Finished with problems:")
+FINAL = ("✅ Done:", "❌ Failed:", "⚠️ Finished with problems:", "⚠️ Done,")
 
 
 def mention(text: str, msg_id: str) -> IncomingMessage:
@@ -151,8 +151,11 @@ async def test_escalation_to_claude_with_tool_use(world: World, tmp_path: Path) 
         await h.dispatcher.handle(mention("what port?", "200"))
         await finished(world.adapter, h)
     texts = world.adapter.texts()
-    assert texts[1] == "↗ Escalating step 1 to Claude (claude-opus-4-6): confidence 0.20 < 0.60"
-    assert texts[2] == "✓ Claude finished step 1: 2,060 tokens, $0.0115"
+    # The local answer streamed live, then was marked replaced; Claude's streams below it.
+    assert texts[1].startswith("↪️ Replaced: escalated to Claude (confidence 0.20 < 0.60)")
+    assert not any("I am not sure" in t for t in texts)
+    assert texts[2] == "↗ Escalating step 1 to Claude (claude-opus-4-6): confidence 0.20 < 0.60"
+    assert "— Claude: 2,060 tokens, $0.0115" in texts[0]
     assert texts[-1] == "Port 8080 (from app.toml)."
     second = world.anthropic.requests[1]["messages"]
     assert second[-1]["content"][0]["type"] == "tool_result"
@@ -177,7 +180,7 @@ async def test_claude_overloaded_mid_stream_is_an_honest_failure(
         await h.dispatcher.handle(mention("what port?", "300"))
         await finished(world.adapter, h)
     texts = world.adapter.texts()
-    assert texts[0].startswith("❌ Could not finish")
+    assert texts[0].startswith("❌ Failed:")
     assert any("overloaded_error: Overloaded (mid-stream)" in t for t in texts)
     assert "The po" not in texts[-1]  # a half answer is never shown as the answer
 
@@ -228,7 +231,9 @@ async def test_a_bigger_local_model_is_tried_before_claude_and_stops_there(
     assert world.anthropic.requests == []  # the local success stops there
     texts = world.adapter.texts()
     assert texts[0].startswith("✅ Done") and "↗ local (qwen2.5:14b)" in texts[0]
-    assert texts[1] == "↗ Retrying step 1 on qwen2.5:14b (local): confidence 0.20 < 0.60"
+    # The unsure local answer streamed live, then was marked replaced above the retry.
+    assert texts[1].startswith("↪️ Replaced: retried on qwen2.5:14b")
+    assert texts[2] == "↗ Retrying step 1 on qwen2.5:14b (local): confidence 0.20 < 0.60"
     assert texts[-1] == "Port 8080."
     (row,) = await world.usage.escalations()
     assert (row.model, row.outcome, row.cost_usd) == ("qwen2.5:14b", "done", 0)

@@ -1,0 +1,118 @@
+"""Outbox: restart notices wait for the platform to connect, are retried, expire after a day."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.approvals import RESTART_REASON, ApprovalBroker
+from core.clock import utc
+from core.errors import PlatformError
+from core.events import ApprovalRequest, ApprovalResponse, ChatRef, Decision, User
+from core.outbox import Outbox
+from core.storage import Database
+from core.storage.approvals import ApprovalStore
+from tests.fakes.adapter import FakeAdapter
+from tests.fakes.clock import FakeClock
+
+CHAT = ChatRef("fake", "C1", "T1")
+ANA = User("fake", "ana", "Ana")
+
+
+class FlakyAdapter(FakeAdapter):
+    """Not connected until told; its first posts fail."""
+
+    def __init__(self, failures: int = 0) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def post(self, chat, text):
+        if self.failures:
+            self.failures -= 1
+            self.calls.append(("post-failed", "", text))
+            raise PlatformError("discord adapter is not connected")
+        return await super().post(chat, text)
+
+
+async def _post(adapter, text: str) -> None:  # type: ignore[no-untyped-def]
+    await adapter.post(CHAT, text)
+
+
+async def test_notices_wait_for_the_connection_and_are_retried() -> None:
+    adapter = FlakyAdapter(failures=2)
+    clock = FakeClock()
+    outbox = Outbox({"fake": adapter}, clock=clock)
+    outbox.put("fake", "restart notice", lambda a: _post(a, "hearth restarted"))
+    await outbox.start()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert adapter.calls == []  # not connected: nothing tried yet
+    adapter.connected = True
+    await asyncio.wait_for(outbox.wait_empty(), 5)
+    await outbox.stop()
+    assert [op for op, _, _ in adapter.calls] == ["post-failed", "post-failed", "post"]
+    assert adapter.texts() == ["hearth restarted"]
+    assert outbox.delivered == 1
+
+
+async def test_a_notice_older_than_a_day_is_dropped() -> None:
+    adapter = FlakyAdapter(failures=10_000)
+    adapter.connected = True
+    clock = FakeClock()
+    outbox = Outbox({"fake": adapter}, clock=clock)
+    outbox.put("fake", "restart notice", lambda a: _post(a, "hearth restarted"))
+    await outbox.start()
+    await asyncio.wait_for(outbox.wait_empty(), 5)
+    await outbox.stop()
+    assert outbox.dropped == 1 and outbox.delivered == 0
+    assert clock.monotonic() - 1000.0 >= 24 * 3600  # it kept trying for a day of (fake) time
+
+
+async def test_a_click_on_a_prompt_closed_by_a_restart_is_answered(db: Database) -> None:
+    adapter = FakeAdapter()
+    adapter.connected = True
+    store = ApprovalStore(db)
+    clock = FakeClock()
+    # What a killed process leaves behind: a pending approval whose prompt is in the thread.
+    request = ApprovalRequest(
+        id="Ab3dE9xY",
+        chat=CHAT,
+        command="rm -r build",
+        cwd="/w",
+        task_id="t1",
+        requester=ANA,
+        expires_at=utc(clock.now() + 60),
+    )
+    await store.add(request, created_at=clock.now(), expires_at=clock.now() + 60)
+    prompt = await adapter.ask_approval(CHAT, request)
+    await store.set_prompt(request.id, prompt, at=clock.now())
+
+    outbox = Outbox({"fake": adapter}, clock=clock)
+    broker = ApprovalBroker(
+        {"fake": adapter},
+        store,
+        approvers=frozenset({ANA.qualified}),
+        timeout=60,
+        clock=clock,
+        outbox=outbox,
+    )
+    assert await broker.recover() == 1
+    assert adapter.closed == []  # nothing is sent before the outbox runs
+    await outbox.start()
+    await asyncio.wait_for(outbox.wait_empty(), 5)
+    await outbox.stop()
+    assert adapter.messages[prompt.message_id].buttons is False  # the old prompt shows expired
+    assert adapter.closed[0][1].reason == RESTART_REASON
+    assert "hearth restarted while approval Ab3dE9xY" in adapter.texts()[-1]
+
+    click = ApprovalResponse(
+        approval_id=request.id, decision=Decision.APPROVE, user=ANA, prompt=prompt
+    )
+    assert not await broker.resolve(click)
+    assert adapter.texts()[-1].startswith("Approval `Ab3dE9xY` expired when hearth restarted")
+    assert not await broker.resolve(click)  # the same person again: no second note
+    assert sum("expired when hearth restarted" in t for t in adapter.texts()) == 1
+    unknown = ApprovalResponse(
+        approval_id="Zz9yX8wV", decision=Decision.APPROVE, user=ANA, prompt=prompt
+    )
+    assert not await broker.resolve(unknown)
+    assert adapter.texts()[-1].startswith("Approval `Zz9yX8wV` is unknown here")
