@@ -153,6 +153,8 @@ class Settings:
     sandbox_hide: tuple[Path, ...] = ()
     env_files: tuple[Path, ...] = ()  # the .env files read: hidden from sandboxed commands
     home: Path | None = None  # HOME: its credential folders are hidden from sandboxed commands
+    skills_dirs: tuple[Path, ...] = ()  # SKILLS_DIRS: more folders of skills
+    skill_match_threshold: float = 0.85  # SKILL_MATCH_THRESHOLD: request ↔ example similarity
     # The process environment that tool subprocesses start from (scrubbed of secrets there).
     child_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     # Likely typos in variable names ("did you mean …?"), shown at start and by the doctor.
@@ -286,6 +288,12 @@ class Settings:
                 Path(p.strip()) for p in (r.optional("SANDBOX_HIDE") or "").split(",") if p.strip()
             ),
             home=_optional_path(r.optional("HOME")),
+            skills_dirs=tuple(
+                Path(p.strip())
+                for p in (r.optional("SKILLS_DIRS") or "").replace(os.pathsep, ",").split(",")
+                if p.strip()
+            ),
+            skill_match_threshold=r.float("SKILL_MATCH_THRESHOLD", 0.85, minimum=0.5, maximum=1.0),
         )
         return settings
 

@@ -45,6 +45,12 @@ from core.schedule.approvals import TimedApprovals
 from core.schedule.commands import job_commands
 from core.schedule.service import JobLimits, JobService
 from core.scheduler import Scheduler
+from core.skills.commands import skill_commands
+from core.skills.library import SkillLibrary
+from core.skills.runbooks import RunbookShelf
+from core.skills.runner import SkillRunner
+from core.skills.shortcut import SkillShortcut
+from core.skills.tools import skill_tools
 from core.storage import MIGRATIONS, Database
 from core.storage.access import AccessStore
 from core.storage.approval_history import ApprovalHistory
@@ -55,6 +61,7 @@ from core.storage.kv import KVStore
 from core.storage.pairing import PairingStore
 from core.storage.processes import ProcessStore
 from core.storage.seen import SeenEventStore
+from core.storage.skills import SkillStore
 from core.storage.tasks import TaskStore
 from core.storage.ticks import TickStore
 from core.storage.usage import UsageStore
@@ -67,6 +74,7 @@ from core.team.notify import AdminNotifier
 from core.team.pairing import Pairing
 from core.team.roster import Roster, task_stopper
 from core.tools.builtin import build_tools
+from core.tools.environment import scrubbed_env
 from core.tools.netrisk import Resolver, system_resolve
 from core.tools.sandbox import Sandbox, default_hidden
 from core.usage import UsageRecorder, UsageReporter
@@ -171,6 +179,7 @@ class Core:
     roster: Roster | None = None
     pairing: Pairing | None = None
     jobs: JobService | None = None
+    skills: SkillLibrary | None = None
 
 
 def build_core(
@@ -221,6 +230,7 @@ def build_core(
     )
 
     sandbox = build_sandbox(settings, ProcessStore(KVStore(db), clock))
+    skills = build_skills(settings, db, sandbox, clock)
 
     async def channel_cap(chat: ChatRef) -> float | None:
         return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
@@ -232,7 +242,7 @@ def build_core(
             if task.origin.startswith("job:")
             else broker
         )
-        return build_tools(
+        registry = build_tools(
             workspace=settings.workspace,
             broker=asker,
             secrets=settings.secrets,
@@ -243,6 +253,10 @@ def build_core(
             sandbox=sandbox,
             owner=task.task_id,
         )
+        for t in skill_tools(skills, owner=task.task_id):
+            if registry.get(t.name) is None:  # a skill never shadows a built-in tool
+                registry.register(t)
+        return registry
 
     cloud: Callable[[], LLMClient] | None = None
     if settings.anthropic_api_key:
@@ -306,9 +320,10 @@ def build_core(
         ),
         recall=task_memory.recall,
         remember=task_memory.remember,
+        runbooks=RunbookShelf(skills, settings.workspace),
     )
     pool = TaskPool(
-        runner,
+        SkillShortcut(skills, runner, threshold=settings.skill_match_threshold, metrics=metrics),
         tasks,
         limits=TaskLimits(settings.max_concurrent_tasks, settings.max_tasks_per_user),
         clock=clock,
@@ -417,6 +432,7 @@ def build_core(
             ),
             *job_commands(jobs, timezone_of, may_start=gate.may_start, clock=clock),
             approvals_command(ApprovalHistory(db), clock=clock),
+            *skill_commands(skills),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
         clock=clock,
@@ -442,6 +458,28 @@ def build_core(
         pairing=pairing,
         jobs=jobs,
         memory=task_memory,
+        skills=skills,
+    )
+
+
+def build_skills(
+    settings: Settings, db: Database, sandbox: Sandbox | None, clock: Clock | None = None
+) -> SkillLibrary:
+    """The skill library: built-ins, $HEARTH_DATA_DIR/skills, SKILLS_DIRS; sandboxed runner."""
+    runner = None
+    if sandbox is not None:
+        runner = SkillRunner(
+            sandbox,
+            workspace=settings.workspace,
+            env=scrubbed_env(settings.child_env, settings.secrets),
+            defaults={"ollama_host": settings.ollama_host},
+        )
+    return SkillLibrary(
+        SkillStore(db),
+        runner=runner,
+        data_dir=settings.data_dir / "skills",
+        extra_dirs=settings.skills_dirs,
+        clock=clock,
     )
 
 
@@ -635,6 +673,7 @@ def build_app(
         services=services,
         recoveries=[
             core.sandbox.recover,
+            core.skills.load,
             core.dispatcher.recover,
             core.broker.recover,
             _loader(core),
@@ -674,6 +713,29 @@ async def heartbeat_digest(settings: Settings, *, since: str) -> Digest:
         return await build_digest(
             TickStore(db), now=now, hours=hours, interval=settings.heartbeat_interval
         )
+    finally:
+        await db.close()
+
+
+async def skills_cli(settings: Settings, action: str, name: str | None) -> tuple[str, bool]:
+    """`hearth skills list|show|enable|disable`: (text to print, success)."""
+    from core.skills.report import parse_status, terminal_list, terminal_show
+
+    db = Database(settings.db_path, MIGRATIONS)
+    await db.start()
+    try:
+        library = build_skills(settings, db, None)
+        await library.load()
+        if action == "list":
+            return await terminal_list(library), True
+        assert name is not None
+        if action == "show":
+            text = await terminal_show(library, name)
+            return (text, True) if text else (f"no skill named {name!r}", False)
+        status = parse_status(action)
+        if not await library.set_status(name, status):
+            return f"no skill named {name!r} (see `hearth skills list`)", False
+        return f"{name}: {status.value}", True
     finally:
         await db.close()
 
@@ -807,5 +869,6 @@ __all__ = [
     "heartbeat_once",
     "jobs_cli",
     "memory_store_for",
+    "skills_cli",
     "usage_report",
 ]

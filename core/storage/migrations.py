@@ -262,3 +262,29 @@ async def m007_scheduled_jobs(conn: aiosqlite.Connection) -> None:
         CREATE INDEX job_runs_job ON job_runs(job_id, fire_at);
         """
     )
+
+
+@migration
+async def m008_skills(conn: aiosqlite.Connection) -> None:
+    """Skill versions: status (TESTING|ACTIVE|DISABLED), counters, and code of stored versions."""
+    await _script(
+        conn,
+        """
+        CREATE TABLE skills (
+            name                 TEXT NOT NULL,
+            version              INTEGER NOT NULL,
+            kind                 TEXT NOT NULL,            -- code|runbook
+            origin               TEXT NOT NULL,            -- builtin|data|dir|generated
+            status               TEXT NOT NULL,            -- TESTING|ACTIVE|DISABLED
+            runs                 INTEGER NOT NULL DEFAULT 0,
+            successes            INTEGER NOT NULL DEFAULT 0,
+            failures             INTEGER NOT NULL DEFAULT 0,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            last_error           TEXT NOT NULL DEFAULT '',
+            last_run_at          REAL,
+            created_at           REAL NOT NULL,
+            updated_at           REAL NOT NULL,
+            PRIMARY KEY (name, version)
+        )
+        """,
+    )
