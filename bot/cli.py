@@ -70,8 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         ("show", "one skill's details"),
         ("enable", "make a skill ACTIVE"),
         ("disable", "make a skill DISABLED"),
+        ("history", "every stored version of a skill"),
     ):
         sk_sub.add_parser(action, help=text).add_argument("name")
+    rb = sk_sub.add_parser("rollback", help="use an earlier version of a generated skill")
+    rb.add_argument("name")
+    rb.add_argument("version", type=int)
     ex = _command(sub, "export", "export stored data as JSONL (without WHAT: list what can be)")
     ex.add_argument(
         "what",
@@ -132,7 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "usage":
             return asyncio.run(_usage(settings))
         if args.command == "skills":
-            return asyncio.run(_skills(settings, args.action, getattr(args, "name", None)))
+            return asyncio.run(
+                _skills(
+                    settings,
+                    args.action,
+                    getattr(args, "name", None),
+                    getattr(args, "version", None),
+                )
+            )
         if args.command == "export":
             return asyncio.run(_export(settings, args))
         if args.command == "matrix":
@@ -255,10 +266,10 @@ def _print_markdown(text: str) -> None:
     Screen(None, interactive=sys.stdout.isatty()).message(None, text)
 
 
-async def _skills(settings: Settings, action: str, name: str | None) -> int:
+async def _skills(settings: Settings, action: str, name: str | None, version: int | None) -> int:
     from bot.wiring import skills_cli
 
-    text, ok = await skills_cli(settings, action, name)
+    text, ok = await skills_cli(settings, action, name, version)
     print(text, file=sys.stdout if ok else sys.stderr)
     return EXIT_OK if ok else EXIT_FAIL
 

@@ -19,7 +19,18 @@ def skill_commands(library: SkillLibrary) -> list[Command]:
         name, _, action = ctx.args.strip().partition(" ")
         if not name:
             return "Usage: `skill <name>` (see `skills` for the names)."
-        action = action.strip().lower()
+        action, _, arg = action.strip().lower().partition(" ")
+        if action == "history":
+            return await skill_history(library, name)
+        if action == "rollback":
+            if not ctx.is_admin:
+                return "Only an admin can roll a skill back."
+            if not arg.strip().lstrip("v").isdigit():
+                return f"Usage: `skill {name} rollback <version>` (see `skill {name} history`)."
+            skill = await library.rollback(name, int(arg.strip().lstrip("v")))
+            if skill is None:
+                return f"`{name}` has no generated version {arg.strip()}."
+            return f"`{name}` now runs v{skill.version}."
         if action in {"enable", "disable"}:
             if not ctx.is_admin:
                 return f"Only an admin can {action} a skill."
@@ -28,7 +39,10 @@ def skill_commands(library: SkillLibrary) -> list[Command]:
                 return f"There is no skill named `{name}`."
             return f"`{name}` is now {status.value}."
         if action:
-            return "Usage: `skill <name>`, or `skill <name> enable|disable` (admins)."
+            return (
+                "Usage: `skill <name>`, `skill <name> history`, or (admins) "
+                "`skill <name> enable|disable|rollback <version>`."
+            )
         return await skill_details(library, name)
 
     return [
@@ -107,4 +121,19 @@ async def skill_details(library: SkillLibrary, name: str) -> str:
         if skill.scripts:
             lines.append("Scripts: " + ", ".join(f"`{s}`" for s in skill.scripts))
         lines.append("The agent loads its instructions when the planner picks it.")
+    return "\n".join(lines)
+
+
+async def skill_history(library: SkillLibrary, name: str) -> str:
+    """Every stored version with its status, counters and note; the one in use is marked."""
+    versions = await library.history(name)
+    if not versions:
+        return f"There is no skill named `{name}`."
+    current = library.get(name)
+    lines = [f"*{name}* — versions:"]
+    for v in versions:
+        mark = " ← in use" if current is not None and current.version == v.version else ""
+        when = time.strftime("%Y-%m-%d", time.gmtime(v.created_at)) if v.created_at else "?"
+        note = f" — {v.note}" if v.note else ""
+        lines.append(f"• v{v.version} ({v.origin}, {when}): {_counters(v)}{note}{mark}")
     return "\n".join(lines)

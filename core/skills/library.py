@@ -6,6 +6,7 @@ takes effect at once. A skill that fails to load is logged once, listed as a pro
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 from core.clock import SystemClock
 from core.ports import Clock
-from core.skills.loader import scan
+from core.skills.loader import SkillLoadError, parse_code_skill, scan
 from core.skills.model import CodeSkill, LoadProblem, RunbookSkill, Skill, SkillState, Status
 from core.skills.runner import SkillOutcome, SkillRunner
 from core.storage.skills import SkillStore
@@ -21,6 +22,8 @@ from core.storage.skills import SkillStore
 log = logging.getLogger(__name__)
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "skills"
+DEMOTE_AFTER = 3  # consecutive failures of a generated skill
+PROMOTE_RATE = 0.8  # success rate a TESTING skill needs to become ACTIVE
 
 
 class SkillLibrary:
@@ -35,6 +38,7 @@ class SkillLibrary:
         data_dir: Path | None = None,
         extra_dirs: Sequence[Path] = (),
         clock: Clock | None = None,
+        promote_after: int = 5,
     ) -> None:
         self._store = store
         self._runner = runner
@@ -45,6 +49,7 @@ class SkillLibrary:
             self._folders.append((data_dir, "data"))
         self._folders += [(d, "dir") for d in extra_dirs]
         self._clock = clock or SystemClock()
+        self._promote_after = promote_after  # SKILL_PROMOTION_THRESHOLD
         self._skills: dict[str, Skill] = {}
         self._problems: list[LoadProblem] = []
         self._status: dict[str, Status] = {}  # as last read from the store
@@ -78,10 +83,22 @@ class SkillLibrary:
                     )
                     continue
                 skills[skill.name] = skill
+        for name, version in (await self._store.heads()).items():
+            generated = await self._generated(name, version)
+            if isinstance(generated, LoadProblem):
+                problems.append(generated)
+            elif name in skills:
+                problems.append(
+                    LoadProblem(generated.path, f"{name!r} is also a skill file; skipped")
+                )
+            else:
+                skills[name] = generated
         for problem in problems:
             log.warning("skill not loaded: %s", problem.line())
         now = self._clock.now()
         for skill in skills.values():
+            if skill.origin == "generated":
+                continue  # stored with its status when it was approved
             await self._store.ensure(
                 skill.name,
                 skill.version,
@@ -94,6 +111,50 @@ class SkillLibrary:
         log.info("skills: %d loaded, %d not loaded", len(skills), len(problems))
         await self.states()
         return len(skills)
+
+    async def _generated(self, name: str, version: int) -> CodeSkill | LoadProblem:
+        path = Path(f"<generated {name} v{version}>")
+        source = await self._store.code(name, version)
+        try:
+            meta = parse_code_skill(source, str(path))
+        except SkillLoadError as exc:
+            return LoadProblem(path, str(exc))
+        meta["name"] = name  # the stored name wins over an edited NAME
+        return CodeSkill(source=source, path=path, origin="generated", version=version, **meta)
+
+    async def add_generated(self, source: str, *, note: str) -> CodeSkill:
+        """Store reviewed code as the next TESTING version of its skill and use it."""
+        meta = parse_code_skill(source)
+        name = meta["name"]
+        version = await self._store.add_version(
+            name, code=source, note=note, status=Status.TESTING, now=self._clock.now()
+        )
+        skill = await self._generated(name, version)
+        assert isinstance(skill, CodeSkill)
+        self._skills[name] = skill
+        await self.states()
+        return skill
+
+    async def history(self, name: str) -> list[SkillState]:
+        """Every stored version of ``name``, oldest first."""
+        return await self._store.versions(name)
+
+    async def rollback(self, name: str, version: int) -> CodeSkill | None:
+        """Use an earlier (or later) stored version of a generated skill; None if unknown."""
+        versions = {s.version: s for s in await self._store.versions(name)}
+        state = versions.get(version)
+        if state is None or state.origin != "generated":
+            return None
+        skill = await self._generated(name, version)
+        if not isinstance(skill, CodeSkill):
+            return None
+        now = self._clock.now()
+        await self._store.set_head(name, version, now=now)
+        if state.status is Status.DISABLED:  # it has to earn its place again
+            await self._store.set_status(name, version, Status.TESTING, now=now)
+        self._skills[name] = skill
+        await self.states()
+        return skill
 
     def get(self, name: str) -> Skill | None:
         """A loaded skill by name."""
@@ -169,12 +230,42 @@ class SkillLibrary:
         if self._runner is None:
             raise RuntimeError("this SkillLibrary has no runner")
         outcome = await self._runner.run(skill, params, owner=owner)
-        if outcome.error != "params":  # bad input is the caller's mistake, not the skill's
-            await self._store.record_run(
-                skill.name,
-                skill.version,
-                ok=outcome.ok,
-                error="" if outcome.ok else outcome.text,
-                now=self._clock.now(),
-            )
+        if outcome.error == "params":  # bad input is the caller's mistake, not the skill's
+            return outcome
+        state = await self._store.record_run(
+            skill.name,
+            skill.version,
+            ok=outcome.ok,
+            error="" if outcome.ok else outcome.text,
+            now=self._clock.now(),
+        )
+        if skill.origin == "generated" and state is not None:
+            note = await self._life_cycle(skill, state)
+            if note:
+                outcome = dataclasses.replace(outcome, lifecycle=note)
         return outcome
+
+    async def _life_cycle(self, skill: CodeSkill, state: SkillState) -> str:
+        """Promote a TESTING skill that earned it; disable one that keeps failing."""
+        now = self._clock.now()
+        tag = f"`{skill.name}` v{skill.version}"
+        if state.consecutive_failures >= DEMOTE_AFTER and state.status is not Status.DISABLED:
+            await self._store.set_status(skill.name, skill.version, Status.DISABLED, now=now)
+            await self.states()
+            return (
+                f"⬇️ {tag} failed {state.consecutive_failures} times in a row and is now "
+                f"DISABLED. An admin can re-enable it or roll back: `skill {skill.name} history`."
+            )
+        rate = state.successes / state.runs if state.runs else 0.0
+        if (
+            state.status is Status.TESTING
+            and state.successes >= self._promote_after
+            and rate >= PROMOTE_RATE
+        ):
+            await self._store.set_status(skill.name, skill.version, Status.ACTIVE, now=now)
+            await self.states()
+            return (
+                f"⬆️ {tag} is now ACTIVE after {state.successes} successful runs "
+                f"({rate:.0%} of {state.runs}): matching requests get it with no model call."
+            )
+        return ""

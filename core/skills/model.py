@@ -73,3 +73,6 @@ class SkillState:
     consecutive_failures: int = 0
     last_error: str = ""
     last_run_at: float | None = None
+    origin: str = ""
+    note: str = ""
+    created_at: float = 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.skills.commands import skill_details
+from core.skills.commands import skill_details, skill_history
 from core.skills.library import SkillLibrary
 from core.skills.model import Status
 
@@ -46,6 +46,14 @@ async def terminal_show(library: SkillLibrary, name: str) -> str | None:
     if library.get(name) is None:
         return None
     text = await skill_details(library, name)
+    return text.replace("*", "").replace("`", "")
+
+
+async def terminal_history(library: SkillLibrary, name: str) -> str | None:
+    """Every stored version of a skill, without chat markup; None when there is none."""
+    if not await library.history(name):
+        return None
+    text = await skill_history(library, name)
     return text.replace("*", "").replace("`", "")
 
 

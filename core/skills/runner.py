@@ -64,6 +64,7 @@ class SkillOutcome:
     text: str  # the answer, or the error explained for a person
     error: str = ""  # "" when the skill ran; else timeout|crash|memory|exception|params|...
     duration_s: float = 0.0
+    lifecycle: str = ""  # a promotion or demotion this run caused, to tell the thread
 
 
 class SkillRunner:

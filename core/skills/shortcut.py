@@ -12,6 +12,7 @@ import logging
 
 from core.errors import PlatformError, TaskFailed
 from core.metrics import Metrics
+from core.skills.learning import Learner
 from core.skills.library import SkillLibrary
 from core.skills.matching import DEFAULT_THRESHOLD, Match, best_match, parse_args
 from core.skills.model import CodeSkill, Status
@@ -33,9 +34,11 @@ class SkillShortcut:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         metrics: Metrics | None = None,
+        learner: Learner | None = None,
     ) -> None:
         self._library = library
         self._agent = agent
+        self._learner = learner
         self._threshold = threshold
         self._metrics = metrics or Metrics()
 
@@ -45,7 +48,10 @@ class SkillShortcut:
         word, _, rest = goal.partition(" ")
         word = word.lower()
         if word == "ask" and rest.strip():
-            return await self._agent.run(dataclasses.replace(task, goal=rest.strip()))
+            return await self._by_agent(dataclasses.replace(task, goal=rest.strip()))
+        if word == "learn" and self._learner is not None:
+            await self._learner.learn(task, rest.strip())
+            return "learn"
         if word == "run" and rest.strip():
             name, _, args = rest.strip().partition(" ")
             skill = self._library.get(name)
@@ -54,7 +60,25 @@ class SkillShortcut:
         match = await self._match(goal)
         if match is not None:
             return await self._answer(task, match, explicit=False)
-        return await self._agent.run(task)
+        return await self._by_agent(task)
+
+    async def _by_agent(self, task: TaskContext) -> str:
+        learner = self._learner
+        if learner is None:
+            return await self._agent.run(task)
+        try:
+            result = await self._agent.run(task)
+        except BaseException:
+            learner.forget(task.task_id)
+            raise
+        try:
+            await learner.after_success(task, result)
+        except Exception:
+            # Learning is a bonus: the task itself succeeded.
+            log.exception("could not keep or learn from task %s", task.task_id)
+        finally:
+            learner.forget(task.task_id)
+        return result
 
     async def _match(self, goal: str) -> Match | None:
         skills = await self._library.code_skills(MATCHABLE)
@@ -96,6 +120,8 @@ class SkillShortcut:
             raise TaskFailed(outcome.text)
         mark = "" if outcome.ok else "⚠️ "
         await self._say(task, f"{mark}{outcome.text}\n{footer}")
+        if outcome.lifecycle:
+            await self._say(task, outcome.lifecycle)
         if not outcome.ok:
             raise TaskFailed(f"skill {skill.name}: {outcome.text[:200]}")
         return f"answered by skill {skill.name}"

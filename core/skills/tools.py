@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pydantic
@@ -10,15 +11,19 @@ from core.skills.library import SkillLibrary
 from core.skills.model import CodeSkill
 from core.tools.registry import Tool, ToolOutput
 
+Tell = Callable[[str], Awaitable[object]]  # posts in the task's thread
 
-def skill_tools(library: SkillLibrary, *, owner: str | None = None) -> list[Tool]:
+
+def skill_tools(
+    library: SkillLibrary, *, owner: str | None = None, tell: Tell | None = None
+) -> list[Tool]:
     """One tool per offered code skill; each call runs the skill in the sandbox."""
     if library.runner is None:
         return []
-    return [_tool(library, skill, owner) for skill in library.offered()]
+    return [_tool(library, skill, owner, tell) for skill in library.offered()]
 
 
-def _tool(library: SkillLibrary, skill: CodeSkill, owner: str | None) -> Tool:
+def _tool(library: SkillLibrary, skill: CodeSkill, owner: str | None, tell: Tell | None) -> Tool:
     props: dict[str, Any] = skill.params.get("properties", {})
     required = set(skill.params.get("required", []))
     fields: dict[str, Any] = {
@@ -33,6 +38,8 @@ def _tool(library: SkillLibrary, skill: CodeSkill, owner: str | None) -> Tool:
     async def call(**kwargs: Any) -> ToolOutput:
         params = {k: v for k, v in kwargs.items() if v is not None}
         outcome = await library.run(skill, params, owner=owner)
+        if outcome.lifecycle and tell is not None:
+            await tell(outcome.lifecycle)  # a promotion or demotion: the thread is told
         return ToolOutput(outcome.text, is_error=not outcome.ok)
 
     examples = "; ".join(skill.examples[:3])

@@ -67,3 +67,36 @@ async def test_show_enable_disable(tmp_path: Path) -> None:
     assert out.strip() == "port_check: ACTIVE"
     code, _, err = await hearth(tmp_path, "skills", "disable", "nope", ollama=url)
     assert code == 1 and err.strip() == "no skill named 'nope' (see `hearth skills list`)"
+
+
+async def test_history_and_rollback_of_a_generated_skill(tmp_path: Path) -> None:
+    from core.skills.library import SkillLibrary
+    from core.storage import MIGRATIONS, Database
+    from core.storage.skills import SkillStore
+
+    source = (
+        "from core.skills.api import ok\nNAME = 'greet'\nDESCRIPTION = 'Greets.'\n"
+        "PARAMS = {'type': 'object', 'properties': {}}\nEXAMPLES = ['greet me', 'say hi']\n"
+        "def run(params):\n    return ok('GREETING')\n"
+    )
+    (tmp_path / "data").mkdir()
+    db = Database(tmp_path / "data" / "hearth.db", MIGRATIONS)
+    await db.start()
+    try:
+        lib = SkillLibrary(SkillStore(db), builtin_dir=None)
+        await lib.load()
+        await lib.add_generated(source.replace("GREETING", "hello"), note="first")
+        await lib.add_generated(source.replace("GREETING", "hi there"), note="friendlier")
+    finally:
+        await db.close()
+    url = _closed_url()
+    code, out, _ = await hearth(tmp_path, "skills", "history", "greet", ollama=url)
+    assert code == 0
+    assert "v1 (generated" in out and "first" in out
+    assert "v2 (generated" in out and "friendlier ← in use" in out
+    code, out, _ = await hearth(tmp_path, "skills", "rollback", "greet", "1", ollama=url)
+    assert code == 0 and out.strip() == "greet: now v1"
+    code, out, _ = await hearth(tmp_path, "skills", "history", "greet", ollama=url)
+    assert "first ← in use" in out
+    code, _, err = await hearth(tmp_path, "skills", "rollback", "greet", "7", ollama=url)
+    assert code == 1 and err.strip() == "'greet' has no generated version 7"
