@@ -18,7 +18,7 @@ from tests.fakes.slack import FakeSlack, SlackMessage
 CHANNEL = "C0DEV"
 
 
-async def until(predicate: Callable[[], object], timeout: float = 15.0) -> None:
+async def until(predicate: Callable[[], object], timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)
