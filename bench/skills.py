@@ -3,10 +3,10 @@
 The skill path is what `hearth run` does for "how full is the disk?": the shortcut matches the
 request to the built-in ``disk_usage`` skill and runs it in a sandboxed subprocess (bubblewrap
 when available). The agent path is the same request with ``ask`` in front: the real
-AgentRunner plans and executes with a scripted model streaming 20 tokens/s (a 3B model on a
-small GPU), answering with the same table the skill prints (4 characters = one token, as in
-the agent benchmark). The last row is the floor of the skill path: a skill that does nothing,
-i.e. starting the sandboxed child alone.
+AgentRunner plans, calls ``df -h`` through the sandboxed shell tool and answers, with a
+scripted model streaming 20 tokens/s (a 3B model on a small GPU) and answering with the same
+table the skill prints (4 characters = one token, as in the agent benchmark). The last row is
+the floor of the skill path: a skill that does nothing, i.e. starting the sandboxed child.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from core.agent.config import AgentConfig
 from core.agent.runner import AgentRunner
 from core.agent.summary import SUMMARY_SYSTEM
 from core.events import ChatRef, User
-from core.llm.base import StreamEvent, TextDelta, TurnEnd, Usage
+from core.llm.base import StreamEvent, TextDelta, ToolCall, TurnEnd, Usage
 from core.metrics import Metrics
 from core.skills.library import SkillLibrary
 from core.skills.runner import SkillRunner
@@ -33,8 +33,8 @@ from core.storage import MIGRATIONS, Database
 from core.storage.skills import SkillStore
 from core.storage.usage import UsageStore
 from core.tasks import TaskContext
+from core.tools.builtin import build_tools
 from core.tools.environment import MINIMAL_ENV
-from core.tools.registry import ToolRegistry
 from core.tools.sandbox import Sandbox
 from core.usage import UsageRecorder
 
@@ -52,12 +52,21 @@ def text_turn(text: str) -> list[StreamEvent]:
     return [*(TextDelta(t) for t in tokens), TurnEnd("end_turn", usage=usage, text=text)]
 
 
+DF = ToolCall("c1", "shell", {"command": "df -h"})
+
+
 def _agent_script(answer: str):
+    """Plan; call `df -h` (its tokens streamed like any answer); answer with the table."""
+
     def script(request: ModelRequest) -> list[StreamEvent]:
         if request.format is not None:
             return text_turn(json.dumps({"subtasks": ["report disk usage by mount"]}))
         if request.system == SUMMARY_SYSTEM:
             return text_turn(answer)
+        if request.messages[-1].role != "tool":
+            call = json.dumps({"name": DF.name, "arguments": DF.arguments})
+            streamed = text_turn(call)[:-1]
+            return [*streamed, TurnEnd("tool_use", (DF,), Usage(200, len(streamed)), "")]
         return text_turn(f"{answer}\nCONFIDENCE: 0.9")
 
     return script
@@ -84,7 +93,7 @@ async def _measure(runs: int, data: Path) -> Table:
             model,
             model,
             cloud=None,
-            tools=ToolRegistry([]),
+            tools=build_tools(workspace=workspace, broker=None, secrets=(), sandbox=sandbox),
             recorder=UsageRecorder(UsageStore(db), cloud_model="claude-opus-4-6"),
             budget=None,
             channels=None,

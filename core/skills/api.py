@@ -16,19 +16,33 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
-from typing import Any
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_TEXT = 8000  # characters of a skill's answer kept
 
 
-@dataclass(frozen=True, slots=True)
 class SkillResult:
     """What a skill answers: the text shown in chat, and whether it did its job."""
 
-    text: str
-    ok: bool = True
+    # A plain class, not a dataclass: every skill run imports this module in a fresh child,
+    # and dataclasses and typing are a fifth of that child's start-up time.
+    __slots__ = ("ok", "text")
+
+    def __init__(self, text: str, ok: bool = True) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "ok", ok)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("SkillResult is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SkillResult) and (self.text, self.ok) == (other.text, other.ok)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.ok))
+
+    def __repr__(self) -> str:
+        return f"SkillResult(text={self.text!r}, ok={self.ok!r})"
 
 
 def ok(text: str) -> SkillResult:
@@ -41,7 +55,7 @@ def fail(text: str) -> SkillResult:
     return SkillResult(text, False)
 
 
-def table(rows: list[list[Any]], header: list[str]) -> str:
+def table(rows: list[list[object]], header: list[str]) -> str:
     """A plain monospace table in a code fence (readable on every platform)."""
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
@@ -58,7 +72,7 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TiB"
 
 
-def tls_certificate(host: str, port: int = 443, timeout: float = 10.0) -> dict[str, Any]:
+def tls_certificate(host: str, port: int = 443, timeout: float = 10.0) -> dict[str, object]:
     """The certificate a TLS server presents: subject, issuer, not_after (epoch), days_left.
 
     The certificate is read even when it does not verify (self-signed, expired), so its
@@ -82,7 +96,7 @@ def tls_certificate(host: str, port: int = 443, timeout: float = 10.0) -> dict[s
         info = ssl._ssl._test_decode_cert(pem.name)  # type: ignore[attr-defined]
     not_after = ssl.cert_time_to_seconds(info["notAfter"])
 
-    def _name(parts: Any) -> str:
+    def _name(parts: object) -> str:
         flat = dict(item for rdn in parts for item in rdn)
         return str(flat.get("commonName") or flat.get("organizationName") or "?")
 
@@ -95,7 +109,7 @@ def tls_certificate(host: str, port: int = 443, timeout: float = 10.0) -> dict[s
     }
 
 
-def _peer_der(context: Any, host: str, port: int, timeout: float) -> bytes | None:
+def _peer_der(context: object, host: str, port: int, timeout: float) -> bytes | None:
     import socket
 
     with (
