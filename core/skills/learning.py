@@ -25,7 +25,7 @@ from core.skills.model import CodeSkill
 from core.skills.review import SkillReview
 from core.storage.traces import Trace, TraceStore
 from core.tasks import TaskContext
-from core.tools.base import ToolContext, ToolRunner
+from core.tools.base import PreparedCall, ToolContext, ToolRunner
 
 log = logging.getLogger(__name__)
 
@@ -221,18 +221,19 @@ class _Recording:
     def is_read_only(self, name: str) -> bool:
         return self._inner.is_read_only(name)
 
-    def is_low_risk(self, call: ToolCall) -> bool:
-        return self._inner.is_low_risk(call)
+    async def prepare(self, call: ToolCall) -> PreparedCall:
+        return await self._inner.prepare(call)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)  # anything else the registry offers
 
-    async def run(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
+    async def run(self, call: ToolCall | PreparedCall, ctx: ToolContext) -> ToolResult:
         result = await self._inner.run(call, ctx)
+        plain = call.call if isinstance(call, PreparedCall) else call
         self._calls.append(
             {
-                "name": call.name,
-                "arguments": dict(call.arguments),
+                "name": plain.name,
+                "arguments": dict(plain.arguments),
                 "output": result.output[:1500],
                 "ok": not result.is_error,
             }
