@@ -28,6 +28,7 @@ BENCHMARKS = (
     "streaming",
     "agent",
     "memory",
+    "skills",
 )
 
 

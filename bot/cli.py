@@ -63,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help="digest: PNG path (default heartbeat-digest.png)"
     )
     _command(sub, "usage", "LLM usage and cost: today, 7 days, all time")
+    sk = _command(sub, "skills", "list, show, enable or disable skills")
+    sk_sub = sk.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sk_sub.add_parser("list", help="every skill with status and counters, and load problems")
+    for action, text in (
+        ("show", "one skill's details"),
+        ("enable", "make a skill ACTIVE"),
+        ("disable", "make a skill DISABLED"),
+        ("history", "every stored version of a skill"),
+    ):
+        sk_sub.add_parser(action, help=text).add_argument("name")
+    rb = sk_sub.add_parser("rollback", help="use an earlier version of a generated skill")
+    rb.add_argument("name")
+    rb.add_argument("version", type=int)
     ex = _command(sub, "export", "export stored data as JSONL (without WHAT: list what can be)")
     ex.add_argument(
         "what",
@@ -122,6 +135,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_heartbeat_once(settings))
         if args.command == "usage":
             return asyncio.run(_usage(settings))
+        if args.command == "skills":
+            return asyncio.run(
+                _skills(
+                    settings,
+                    args.action,
+                    getattr(args, "name", None),
+                    getattr(args, "version", None),
+                )
+            )
         if args.command == "export":
             return asyncio.run(_export(settings, args))
         if args.command == "matrix":
@@ -242,6 +264,14 @@ def _print_markdown(text: str) -> None:
     from adapters.console.screen import Screen
 
     Screen(None, interactive=sys.stdout.isatty()).message(None, text)
+
+
+async def _skills(settings: Settings, action: str, name: str | None, version: int | None) -> int:
+    from bot.wiring import skills_cli
+
+    text, ok = await skills_cli(settings, action, name, version)
+    print(text, file=sys.stdout if ok else sys.stderr)
+    return EXIT_OK if ok else EXIT_FAIL
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:

@@ -156,6 +156,12 @@ class Settings:
     sandbox_hide: tuple[Path, ...] = ()
     env_files: tuple[Path, ...] = ()  # the .env files read: hidden from sandboxed commands
     home: Path | None = None  # HOME: its credential folders are hidden from sandboxed commands
+    skills_dirs: tuple[Path, ...] = ()  # SKILLS_DIRS: more folders of skills
+    skill_match_threshold: float = 0.85  # SKILL_MATCH_THRESHOLD: request ↔ example similarity
+    skill_suggest_after: int = 3  # SKILL_SUGGEST_AFTER: similar successes before a draft
+    skill_promotion_threshold: int = 5  # SKILL_PROMOTION_THRESHOLD: runs TESTING → ACTIVE
+    skill_allowed_imports: tuple[str, ...] | None = None  # SKILL_ALLOWED_IMPORTS (None: default)
+    skill_allow_subprocess: bool = False  # SKILL_ALLOW_SUBPROCESS
     # The process environment that tool subprocesses start from (scrubbed of secrets there).
     child_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     # Likely typos in variable names ("did you mean …?"), shown at start and by the doctor.
@@ -290,6 +296,16 @@ class Settings:
                 Path(p.strip()) for p in (r.optional("SANDBOX_HIDE") or "").split(",") if p.strip()
             ),
             home=_optional_path(r.optional("HOME")),
+            skills_dirs=tuple(
+                Path(p.strip())
+                for p in (r.optional("SKILLS_DIRS") or "").replace(os.pathsep, ",").split(",")
+                if p.strip()
+            ),
+            skill_match_threshold=r.float("SKILL_MATCH_THRESHOLD", 0.85, minimum=0.5, maximum=1.0),
+            skill_suggest_after=r.int("SKILL_SUGGEST_AFTER", 3, minimum=1),
+            skill_promotion_threshold=r.int("SKILL_PROMOTION_THRESHOLD", 5, minimum=1),
+            skill_allowed_imports=_modules(r.optional("SKILL_ALLOWED_IMPORTS")),
+            skill_allow_subprocess=r.bool("SKILL_ALLOW_SUBPROCESS", False),
         )
         return settings
 
@@ -338,6 +354,19 @@ def ensure_data_dir(settings: Settings) -> None:
             f"HEARTH_DATA_DIR={str(settings.data_dir)!r} is not a writable directory "
             f"({exc.strerror or exc}): create it, or point HEARTH_DATA_DIR elsewhere"
         ) from None
+
+
+def _modules(value: str | None) -> tuple[str, ...] | None:
+    if not value:
+        return None
+    names = tuple(m.strip() for m in value.split(",") if m.strip())
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise ConfigError(
+                f"SKILL_ALLOWED_IMPORTS entry {name!r} is invalid: expected module names, "
+                "e.g. json,re,httpx"
+            )
+    return names
 
 
 def _optional_path(value: str | None) -> Path | None:

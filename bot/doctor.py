@@ -290,6 +290,27 @@ async def _memory(settings: Settings) -> Check:
     return Check(True, "memory", detail)
 
 
+def _skills(settings: Settings) -> list[Check]:
+    from core.skills.library import BUILTIN_DIR
+    from core.skills.loader import scan
+
+    folders = [(BUILTIN_DIR, "builtin"), (settings.data_dir / "skills", "data")]
+    folders += [(d, "dir") for d in settings.skills_dirs]
+    loaded = 0
+    checks: list[Check] = []
+    for folder, origin in folders:
+        if origin == "dir" and not folder.is_dir():
+            checks.append(Check(False, "skills", f"{folder} is not a folder", "fix SKILLS_DIRS"))
+            continue
+        skills, problems = scan(folder, origin)
+        loaded += len(skills)
+        checks += [
+            Check(False, "skill", p.line(), "fix the file or remove it; it is skipped")
+            for p in problems
+        ]
+    return [Check(True, "skills", f"{loaded} loaded"), *checks]
+
+
 async def run_doctor(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = None
 ) -> list[Check]:
@@ -314,6 +335,7 @@ async def run_doctor(
     checks += _heartbeat(settings)
     checks.append(await _memory(settings))
     checks.append(_sandbox(settings))
+    checks += _skills(settings)
     return checks
 
 

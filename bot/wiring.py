@@ -46,6 +46,16 @@ from core.schedule.approvals import TimedApprovals
 from core.schedule.commands import job_commands
 from core.schedule.service import JobLimits, JobService
 from core.scheduler import Scheduler
+from core.skills.commands import skill_commands
+from core.skills.factory import SkillFactory
+from core.skills.learning import Learner
+from core.skills.library import SkillLibrary
+from core.skills.review import SkillReview
+from core.skills.runbooks import RunbookShelf
+from core.skills.runner import SkillRunner
+from core.skills.shortcut import SkillShortcut
+from core.skills.tools import skill_tools
+from core.skills.validate import DEFAULT_ALLOWED
 from core.storage import MIGRATIONS, Database
 from core.storage.access import AccessStore
 from core.storage.approval_history import ApprovalHistory
@@ -56,8 +66,10 @@ from core.storage.kv import KVStore
 from core.storage.pairing import PairingStore
 from core.storage.processes import ProcessStore
 from core.storage.seen import SeenEventStore
+from core.storage.skills import SkillStore
 from core.storage.tasks import TaskStore
 from core.storage.ticks import TickStore
+from core.storage.traces import TraceStore
 from core.storage.usage import UsageStore
 from core.taskpool import TaskLimits, TaskPool
 from core.tasks import TaskContext
@@ -69,6 +81,7 @@ from core.team.pairing import Pairing
 from core.team.roster import Roster, task_stopper
 from core.thread import Threads
 from core.tools.builtin import build_tools
+from core.tools.environment import scrubbed_env
 from core.tools.netrisk import Resolver, system_resolve
 from core.tools.sandbox import Sandbox, default_hidden
 from core.usage import UsageRecorder, UsageReporter
@@ -179,6 +192,7 @@ class Core:
     jobs: JobService | None = None
     threads: Threads | None = None
     outbox: Outbox | None = None
+    skills: SkillLibrary | None = None
 
 
 def build_core(
@@ -235,6 +249,7 @@ def build_core(
     )
 
     sandbox = build_sandbox(settings, ProcessStore(KVStore(db), clock))
+    skills = build_skills(settings, db, sandbox, clock)
 
     async def channel_cap(chat: ChatRef) -> float | None:
         return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
@@ -246,7 +261,7 @@ def build_core(
             if task.origin.startswith("job:")
             else broker
         )
-        return build_tools(
+        registry = build_tools(
             workspace=settings.workspace,
             broker=asker,
             secrets=settings.secrets,
@@ -257,6 +272,11 @@ def build_core(
             sandbox=sandbox,
             owner=task.task_id,
         )
+        say = functools.partial(task.adapter.post, task.chat)
+        for t in skill_tools(skills, owner=task.task_id, tell=say):
+            if registry.get(t.name) is None:  # a skill never shadows a built-in tool
+                registry.register(t)
+        return learner.recording(task.task_id, registry) if learner else registry
 
     cloud: Callable[[], LLMClient] | None = None
     if settings.anthropic_api_key:
@@ -273,6 +293,13 @@ def build_core(
 
             return AnthropicClient(key, model, base_url=url)
 
+    budget = Budget(
+        usage_store,
+        daily_usd=settings.daily_budget_usd,
+        user_daily_usd=settings.user_daily_budget_usd,
+        clock=clock,
+        channel_cap=channel_cap,
+    )
     runner = AgentRunner(
         OllamaClient(
             settings.ollama_host,
@@ -289,13 +316,7 @@ def build_core(
         cloud=cloud,
         tools=tools_for,
         recorder=recorder,
-        budget=Budget(
-            usage_store,
-            daily_usd=settings.daily_budget_usd,
-            user_daily_usd=settings.user_daily_budget_usd,
-            clock=clock,
-            channel_cap=channel_cap,
-        ),
+        budget=budget,
         channels=channels,
         config=AgentConfig(
             workspace=settings.workspace,
@@ -320,9 +341,17 @@ def build_core(
         ),
         recall=task_memory.recall,
         remember=task_memory.remember,
+        runbooks=RunbookShelf(skills, settings.workspace),
     )
+    learner = build_learner(settings, db, skills, broker, cloud, recorder, budget, channels, clock)
     pool = TaskPool(
-        runner,
+        SkillShortcut(
+            skills,
+            runner,
+            threshold=settings.skill_match_threshold,
+            metrics=metrics,
+            learner=learner,
+        ),
         tasks,
         limits=TaskLimits(settings.max_concurrent_tasks, settings.max_tasks_per_user),
         clock=clock,
@@ -432,6 +461,7 @@ def build_core(
             ),
             *job_commands(jobs, timezone_of, may_start=gate.may_start, clock=clock),
             approvals_command(ApprovalHistory(db), clock=clock),
+            *skill_commands(skills),
         ],
         reaction_handlers=[broker.resolve_reaction, heartbeat.on_reaction],
         threads=threads,
@@ -461,6 +491,77 @@ def build_core(
         memory=task_memory,
         threads=threads,
         outbox=outbox,
+        skills=skills,
+    )
+
+
+def build_skills(
+    settings: Settings, db: Database, sandbox: Sandbox | None, clock: Clock | None = None
+) -> SkillLibrary:
+    """The skill library: built-ins, $HEARTH_DATA_DIR/skills, SKILLS_DIRS; sandboxed runner."""
+    runner = None
+    if sandbox is not None:
+        runner = SkillRunner(
+            sandbox,
+            workspace=settings.workspace,
+            env=scrubbed_env(settings.child_env, settings.secrets),
+            defaults={"ollama_host": settings.ollama_host},
+        )
+    return SkillLibrary(
+        SkillStore(db),
+        runner=runner,
+        data_dir=settings.data_dir / "skills",
+        extra_dirs=settings.skills_dirs,
+        clock=clock,
+        promote_after=settings.skill_promotion_threshold,
+    )
+
+
+def build_learner(
+    settings: Settings,
+    db: Database,
+    skills: SkillLibrary,
+    broker: ApprovalBroker,
+    cloud: Callable[[], LLMClient] | None,
+    recorder: UsageRecorder,
+    budget: Budget,
+    channels: ChannelSettings,
+    clock: Clock,
+) -> Learner | None:
+    """The skill factory: traces, generation (cloud or local), checks, review."""
+    if skills.runner is None:
+        return None
+    factory = SkillFactory(
+        local=OllamaClient(
+            settings.ollama_host,
+            settings.executor_model,
+            num_ctx=settings.executor_num_ctx,
+            clock=clock,
+        ),
+        cloud=cloud,
+        escalation_enabled=settings.escalation_enabled,
+        recorder=recorder,
+        budget=budget,
+        runner=skills.runner,
+        allowed_imports=settings.skill_allowed_imports or DEFAULT_ALLOWED,
+        allow_subprocess=settings.skill_allow_subprocess,
+    )
+    embedder = OllamaClient(settings.ollama_host, settings.embed_model, num_ctx=2048, timeout=10)
+    return Learner(
+        factory,
+        SkillReview(
+            skills,
+            SkillStore(db),
+            broker,
+            promote_after=settings.skill_promotion_threshold,
+            clock=clock,
+        ),
+        TraceStore(db),
+        suggest_after=settings.skill_suggest_after,
+        embed=embedder.embed,
+        local_only=channels.is_local_only,
+        library=skills,
+        clock=clock,
     )
 
 
@@ -657,6 +758,7 @@ def build_app(
         services=services,
         recoveries=[
             core.sandbox.recover,
+            core.skills.load,
             core.dispatcher.recover,
             core.broker.recover,
             _loader(core),
@@ -697,6 +799,40 @@ async def heartbeat_digest(settings: Settings, *, since: str) -> Digest:
         return await build_digest(
             TickStore(db), now=now, hours=hours, interval=settings.heartbeat_interval
         )
+    finally:
+        await db.close()
+
+
+async def skills_cli(
+    settings: Settings, action: str, name: str | None, version: int | None = None
+) -> tuple[str, bool]:
+    """`hearth skills list|show|enable|disable|history|rollback`: (text to print, success)."""
+    from core.skills.report import parse_status, terminal_history, terminal_list, terminal_show
+
+    db = Database(settings.db_path, MIGRATIONS)
+    await db.start()
+    try:
+        library = build_skills(settings, db, None)
+        await library.load()
+        if action == "list":
+            return await terminal_list(library), True
+        assert name is not None
+        if action == "show":
+            text = await terminal_show(library, name)
+            return (text, True) if text else (f"no skill named {name!r}", False)
+        if action == "history":
+            text = await terminal_history(library, name)
+            return (text, True) if text else (f"no skill named {name!r}", False)
+        if action == "rollback":
+            assert version is not None
+            skill = await library.rollback(name, version)
+            if skill is None:
+                return f"{name!r} has no generated version {version}", False
+            return f"{name}: now v{skill.version}", True
+        status = parse_status(action)
+        if not await library.set_status(name, status):
+            return f"no skill named {name!r} (see `hearth skills list`)", False
+        return f"{name}: {status.value}", True
     finally:
         await db.close()
 
@@ -830,5 +966,6 @@ __all__ = [
     "heartbeat_once",
     "jobs_cli",
     "memory_store_for",
+    "skills_cli",
     "usage_report",
 ]

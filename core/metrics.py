@@ -10,6 +10,7 @@ Names in use (keep them stable, dashboards depend on them):
   hearth_chat_posts_total{platform}               renderer
   hearth_chat_edits_total{platform}               renderer
   hearth_chat_rate_limited_total{platform}        renderer: RateLimited from the adapter
+  hearth_skill_runs_total{skill,outcome}          skills: ok|failed, answered with no model call
 """
 
 from __future__ import annotations

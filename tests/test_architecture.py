@@ -85,13 +85,38 @@ def _adapter_rule(rel: Path, name: str) -> str | None:
 
 def _skills_rule(rel: Path, name: str) -> str | None:
     top = _top(name)
-    if top in {"httpx", "__future__"} or name == "core.skills.api":
+    if top in {"httpx", "psutil", "__future__"} or name == "core.skills.api":
         return None
     import sys
 
     if top in sys.stdlib_module_names:
         return None
-    return "skills import only the standard library, httpx and core.skills.api"
+    return "skills import only the standard library, httpx, psutil and core.skills.api"
+
+
+# What runs inside the sandboxed child: the contract and the entry point stay standard-library.
+_CHILD_SIDE = {"core/skills/api.py", "core/skills/child.py", "core/skills/__init__.py"}
+
+
+def _core_skills_rule(rel: Path, name: str) -> str | None:
+    import sys
+
+    if rel.as_posix() in _CHILD_SIDE:
+        if _top(name) in sys.stdlib_module_names or name == "core.skills.api":
+            return None
+        return "the skill contract and child entry point import only the standard library"
+    if name == "subprocess" or name.startswith("asyncio.subprocess"):
+        return "skills start processes only through the sandbox (core/tools/sandbox.py)"
+    if name.startswith("core.agent") and name != "core.agent.metered":
+        # The factory meters its model calls like the agent does; nothing else of the agent.
+        return "the skill library does not depend on the agent (it wraps it as a TaskRunner)"
+    return None
+
+
+def _agent_rule(rel: Path, name: str) -> str | None:
+    if name.startswith("core.skills"):
+        return "the agent sees runbooks through its Runbooks protocol, not the skill library"
+    return None
 
 
 def _env_rule(path: Path) -> list[str]:
@@ -103,7 +128,13 @@ def _env_rule(path: Path) -> list[str]:
 
 @pytest.mark.parametrize(
     ("package", "rule"),
-    [("core", _core_rule), ("adapters", _adapter_rule), ("skills", _skills_rule)],
+    [
+        ("core", _core_rule),
+        ("adapters", _adapter_rule),
+        ("skills", _skills_rule),
+        ("core/skills", _core_skills_rule),
+        ("core/agent", _agent_rule),
+    ],
 )
 def test_dependency_rule(package, rule) -> None:
     assert _violations(package, rule) == []
@@ -125,6 +156,11 @@ def test_rule_catches_a_violation() -> None:
     assert _adapter_rule(Path("adapters/slack/adapter.py"), "adapters.discord")
     assert _adapter_rule(Path("adapters/slack/adapter.py"), "slack_bolt") is None
     assert _adapter_rule(Path("adapters/slack/adapter.py"), "core.team.roster")
+    assert _skills_rule(Path("skills/x.py"), "core.tools.shell")
+    assert _skills_rule(Path("skills/x.py"), "psutil") is None
+    assert _core_skills_rule(Path("core/skills/child.py"), "jsonschema")
+    assert _core_skills_rule(Path("core/skills/runner.py"), "subprocess")
+    assert _agent_rule(Path("core/agent/runner.py"), "core.skills.library")
 
 
 def _module_name(path: Path) -> str:
@@ -212,7 +248,13 @@ _SPAWNERS = (
     "os.exec",
     "os.posix_spawn",
 )
-_MAY_SPAWN = {"core/tools/process.py", "core/tools/sandbox.py"}
+_MAY_SPAWN = {
+    "core/tools/process.py",
+    "core/tools/sandbox.py",
+    # A skill runs only inside the sandboxed child (core/skills/runner.py → the sandbox), so
+    # the git it starts is confined with it.
+    "skills/git_status.py",
+}
 
 
 def test_only_the_sandbox_starts_processes() -> None:

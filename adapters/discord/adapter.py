@@ -9,6 +9,7 @@ from collections import OrderedDict
 from typing import Any, TypeVar
 
 import discord
+from discord import app_commands
 
 from adapters.discord.buttons import (
     ApprovalButton,
@@ -19,9 +20,11 @@ from adapters.discord.buttons import (
 )
 from adapters.discord.translate import (
     PLATFORM,
+    SLASH_COMMAND,
     ChannelInfo,
     channel_info,
     platform_errors,
+    slash_to_incoming,
     to_approval_response,
     to_incoming,
     to_reaction,
@@ -73,8 +76,24 @@ class _HearthClient(discord.Client):
         self._adapter = adapter
 
     async def setup_hook(self) -> None:
-        """Register the approval buttons so clicks on prompts from before a restart arrive."""
+        """Register the approval buttons and the /hearth application command."""
         self.add_dynamic_items(ApprovalButton)
+        tree = app_commands.CommandTree(self)
+        adapter = self._adapter
+
+        @app_commands.command(
+            name=SLASH_COMMAND,
+            description="Ask hearth: a task, a command (help, skills) or run <skill>",
+        )
+        @app_commands.describe(text="what you want, as you would write it after @hearth")
+        async def hearth(interaction: discord.Interaction, text: str) -> None:
+            await adapter._on_slash(interaction, text)
+
+        tree.add_command(hearth)
+        try:
+            await tree.sync()  # global commands: PUT /applications/{id}/commands
+        except discord.HTTPException as exc:
+            log.warning("discord: could not register the /%s command: %s", SLASH_COMMAND, exc)
 
     async def on_ready(self) -> None:
         """Gateway session established (also after a full re-identify)."""
@@ -301,6 +320,32 @@ class DiscordAdapter:
         channel = interaction.channel
         where = self._where(channel, interaction.channel_id or 0, interaction.guild_id)
         event = to_approval_response(approval_id, decision, interaction=interaction, where=where)
+        await self._deliver(event)
+
+    async def _on_slash(self, interaction: discord.Interaction, text: str) -> None:
+        user = to_user(interaction.user)
+        shown = f"**{user.display_name or user.id}** asked: `/{SLASH_COMMAND} {text}`"
+        try:
+            # The response is the acknowledgement (Discord's 3 s window) and the message the
+            # answer's thread starts from.
+            sent = await interaction.response.send_message(shown[:2000])
+        except discord.HTTPException as exc:
+            log.warning("discord: could not answer /%s: %s", SLASH_COMMAND, exc)
+            return
+        resource = sent.resource
+        mid = sent.message_id or (resource.id if isinstance(resource, discord.Message) else None)
+        if mid is None:
+            log.warning("discord: no message for the /%s response", SLASH_COMMAND)
+            return
+        where = self._where(interaction.channel, interaction.channel_id or 0, interaction.guild_id)
+        event = slash_to_incoming(
+            user, text, where=where, message_id=str(mid), interaction_id=str(interaction.id)
+        )
+        self._locations[str(mid)] = where.id
+        if where.kind == "channel":
+            self._thread_names[str(mid)] = _thread_name(event.text)
+        elif where.kind == "dm":
+            self._dm_reply[where.id] = str(mid)
         await self._deliver(event)
 
     # -- outbound ----------------------------------------------------------------------------

@@ -141,6 +141,25 @@ def to_incoming(
     )
 
 
+SLASH_COMMAND = "hearth"
+
+
+def slash_to_incoming(
+    user: User, text: str, *, where: ChannelInfo, message_id: str, interaction_id: str
+) -> IncomingMessage:
+    """A ``/hearth`` command as a mention; in a channel its thread starts from the response."""
+    chat = ChatRef(PLATFORM, where.id, message_id) if where.kind == "channel" else where.chat()
+    return IncomingMessage(
+        ref=MessageRef(chat, message_id),
+        author=user,
+        text=" ".join(text.split()),
+        mentions_bot=True,
+        is_direct=where.kind == "dm",
+        event_id=f"cmd:{interaction_id}",
+        in_thread=where.kind == "thread",
+    )
+
+
 def to_reaction(payload: Any, *, user: User, where: ChannelInfo) -> Reaction:
     """Map a RawReactionActionEvent to a Reaction on the message it targets."""
     key = str(payload.emoji)

@@ -204,7 +204,31 @@ class SlackAdapter:
         app.event("message")(on_message)
         app.event("reaction_added")(on_reaction)
         app.action(re.compile(r"^appr:"))(on_action)
+
+        async def on_command(ack: Callable[[], Awaitable[None]], body: dict[str, Any]) -> None:
+            await ack()  # Slack's 3 s window: acknowledge first, answer in a thread after
+            await self._on_slash(body)
+
+        app.command(translate.SLASH_COMMAND)(on_command)
         return app
+
+    async def _on_slash(self, body: dict[str, Any]) -> None:
+        parsed = translate.slash_command(body)
+        if parsed is None:
+            return
+        channel, user, text, trigger = parsed
+        if self._redelivered(f"cmd:{trigger}" if trigger else ""):
+            return
+        # A slash command has no message of its own: the answer's thread hangs off a root
+        # message that shows who asked what.
+        shown = f"**{user.display_name or user.id}** asked: `{translate.SLASH_COMMAND} {text}`"
+        try:
+            root = await self.post(ChatRef(translate.PLATFORM, channel), shown)
+        except PlatformError:
+            log.exception("slack: could not post the root of a /hearth thread in %s", channel)
+            return
+        _remember(self._threads, (channel, root.message_id), None)
+        await self._deliver(translate.slash_message(channel, user, text, root.message_id, trigger))
 
     async def _on_message(self, body: dict[str, Any]) -> None:
         message = translate.incoming_message(body, bot_user_id=self._bot_user_id)

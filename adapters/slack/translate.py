@@ -138,6 +138,35 @@ def incoming_message(
     )
 
 
+SLASH_COMMAND = "/hearth"
+
+
+def slash_command(body: Mapping[str, Any]) -> tuple[str, User, str, str] | None:
+    """(channel, user, text, delivery id) of a ``/hearth`` slash command, or None."""
+    channel, user = body.get("channel_id"), body.get("user_id")
+    if body.get("command") != SLASH_COMMAND:
+        return None
+    if not (isinstance(channel, str) and isinstance(user, str)):
+        return None
+    name = str(body.get("user_name") or "")
+    text = " ".join(str(body.get("text") or "").split())
+    return channel, User(PLATFORM, user, name, False), text, str(body.get("trigger_id") or "")
+
+
+def slash_message(
+    channel: str, user: User, text: str, root_ts: str, trigger_id: str
+) -> IncomingMessage:
+    """The slash command as a mention whose thread is the root message posted for it."""
+    return IncomingMessage(
+        ref=MessageRef(ChatRef(PLATFORM, channel, root_ts), root_ts),
+        author=user,
+        text=text,
+        mentions_bot=True,
+        is_direct=channel.startswith("D"),
+        event_id=f"cmd:{trigger_id}" if trigger_id else "",
+    )
+
+
 def approval_response(body: Mapping[str, Any]) -> ApprovalResponse | None:
     """Map a ``block_actions`` click on an approval button to an ApprovalResponse, or None."""
     actions = body.get("actions")

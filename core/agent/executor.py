@@ -122,9 +122,12 @@ class Executor:
         on_activity: ActivityListener | None = None,
         memos: Sequence[str] = (),
         live: LiveSink | None = None,
+        instructions: str = "",
     ) -> None:
         self._llm = llm
         self._live = live
+        # A chosen runbook's instructions ride in the system prompt for every round.
+        self._system = EXECUTOR_SYSTEM + (f"\n\n{instructions}" if instructions else "")
         self._tools = tools
         self._config = config
         self._on_activity = on_activity
@@ -183,7 +186,7 @@ class Executor:
             # Tools stay declared even when the model must answer (the history holds tool
             # blocks, which Anthropic only accepts with tools declared); calls are ignored.
             offered: Sequence[ToolSpec] = specs
-            system = self.watchdog.system_with_memos(EXECUTOR_SYSTEM)
+            system = self.watchdog.system_with_memos(self._system)
             messages = self.watchdog.fit(messages, system, offered)
             chars = message_chars(messages, system, offered)
             rounds += 1

@@ -20,8 +20,23 @@ Simple goals need exactly one step (the goal itself). Never more than {max_steps
 Answer with JSON only: {{"subtasks": ["step 1", "step 2"]}}."""
 
 
-def plan_schema(max_steps: int) -> dict[str, Any]:
+RUNBOOKS_PROMPT = """
+
+Runbooks (tested instructions) are available for some kinds of goal:
+{index}
+If one of them fits the goal, add "runbook": "<its name>" to your JSON; its full instructions \
+are then given to the assistant. Otherwise leave "runbook" out."""
+
+
+def plan_schema(max_steps: int, runbooks: Sequence[str] = ()) -> dict[str, Any]:
     """The JSON schema the planner's answer must follow (Ollama structured output)."""
+    schema = _steps_schema(max_steps)
+    if runbooks:
+        schema["properties"]["runbook"] = {"type": "string", "enum": [*runbooks, ""]}
+    return schema
+
+
+def _steps_schema(max_steps: int) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
@@ -54,12 +69,31 @@ def parse_plan(text: str, max_steps: int) -> list[str] | None:
     return steps[:max_steps] or None
 
 
+def parse_runbook(text: str) -> str | None:
+    """The ``runbook`` the planner's JSON names, if any."""
+    try:
+        data = json.loads(text.strip().removeprefix("```json").removesuffix("```").strip())
+    except ValueError:
+        return None
+    name = data.get("runbook") if isinstance(data, dict) else None
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
 class Planner:
     """Asks the planner model for subtasks; any failure falls back to the goal itself."""
 
-    def __init__(self, llm: LLMClient, *, max_steps: int = 6) -> None:
+    def __init__(
+        self,
+        llm: LLMClient,
+        *,
+        max_steps: int = 6,
+        runbooks: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self._llm = llm
         self._max_steps = max_steps
+        # Progressive disclosure: the planner sees names and descriptions only.
+        self._runbooks = list(runbooks)
+        self.runbook: str | None = None  # the runbook the last plan chose, if any
 
     async def plan(self, goal: str, *, memories: Sequence[str] = ()) -> list[str]:
         """Ordered subtasks for ``goal`` (at least one)."""
@@ -67,11 +101,17 @@ class Planner:
         if memories:
             prompt += "\n\n" + prompt_block(memories)
         text = ""
+        self.runbook = None
+        system = PLANNER_SYSTEM.format(max_steps=self._max_steps)
+        if self._runbooks:
+            index = "\n".join(f"- {name}: {desc}" for name, desc in self._runbooks)
+            system += RUNBOOKS_PROMPT.format(index=index)
+        names = [name for name, _ in self._runbooks]
         try:
             async for event in self._llm.stream(
                 [Message("user", prompt)],
-                system=PLANNER_SYSTEM.format(max_steps=self._max_steps),
-                format=plan_schema(self._max_steps),
+                system=system,
+                format=plan_schema(self._max_steps, names),
             ):
                 if isinstance(event, TextDelta):
                     text += event.text
@@ -83,6 +123,8 @@ class Planner:
             log.warning("planner failed (%s); running the goal as one step", exc)
             return [goal]
         steps = parse_plan(text, self._max_steps)
+        chosen = parse_runbook(text)
+        self.runbook = chosen if chosen in names else None
         if steps is None:
             log.info("planner gave no usable plan (%r); running the goal as one step", text[:200])
             return [goal]

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from core.agent.config import AgentConfig
 from core.agent.escalation import (
@@ -46,6 +47,18 @@ Recall = Callable[[TaskContext], Awaitable[list[str]]]
 Remember = Callable[[TaskContext, TaskEnd], None]  # schedules the task's memory note
 
 
+class Runbooks(Protocol):
+    """Runbook skills as the agent sees them: an index for the planner, text when chosen."""
+
+    async def index(self) -> list[tuple[str, str]]:
+        """(name, description) of every runbook that may be chosen."""
+        ...
+
+    async def instructions(self, name: str) -> str:
+        """The full instructions of a chosen runbook, ready for the executor's prompt."""
+        ...
+
+
 @dataclass
 class _Attempt:
     """One executor run: its result, or the trigger that ended it early."""
@@ -74,6 +87,7 @@ class AgentRunner:
         recall: Recall | None = None,
         local_escalation: LLMClient | None = None,
         remember: Remember | None = None,
+        runbooks: Runbooks | None = None,
     ) -> None:
         self._planner_llm = planner_llm
         self._local_escalation = local_escalation  # ESCALATION_LOCAL_MODEL, tried before Claude
@@ -88,6 +102,7 @@ class AgentRunner:
         self._metrics = metrics or Metrics()
         self._recall = recall
         self._remember = remember
+        self._runbooks = runbooks
 
     def _tools_for(self, task: TaskContext) -> ToolRunner:
         if hasattr(self._tools, "specs"):
@@ -221,6 +236,7 @@ class _TaskRun:
         self.live_mode = False  # the answer streams as the model writes it (one-step plans)
         self.live: LiveAnswer | None = None  # the current attempt's live answer
         self.cloud_labels: dict[int, str] = {}  # step -> "Claude: tokens, $" for the card
+        self.instructions = ""  # the chosen runbook's text, for every executor attempt
 
     async def say(self, text: str) -> None:
         """Post a short note in the task's thread (escalations, retries, budget)."""
@@ -263,12 +279,16 @@ class _TaskRun:
                 raise
             except Exception:
                 log.exception("memory recall failed; planning without it")
+        runbooks = await self.r._runbooks.index() if self.r._runbooks is not None else []
         planner = Planner(
             MeteredLLM(self.r._planner_llm, self.meter, purpose="plan"),
             max_steps=self.r._config.max_subtasks,
+            runbooks=runbooks,
         )
         self.card.set_activity("planning")
         plan = await planner.plan(self.task.goal, memories=memories)
+        if planner.runbook is not None and self.r._runbooks is not None:
+            self.instructions = await self.r._runbooks.instructions(planner.runbook)
         self.card.set_plan(plan)
         # Multi-step plans stream their summary; a one-step plan streams the step itself.
         self.live_mode = self.task.thread.live and len(plan) == 1
@@ -310,6 +330,7 @@ class _TaskRun:
             on_activity=self.card.set_activity,
             memos=self.memos,
             live=self.live,
+            instructions=self.instructions,
         )
         try:
             async with asyncio.timeout(cfg.subtask_timeout):

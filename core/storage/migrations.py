@@ -262,3 +262,60 @@ async def m007_scheduled_jobs(conn: aiosqlite.Connection) -> None:
         CREATE INDEX job_runs_job ON job_runs(job_id, fire_at);
         """
     )
+
+
+@migration
+async def m008_skills(conn: aiosqlite.Connection) -> None:
+    """Skill versions: status (TESTING|ACTIVE|DISABLED), counters, and code of stored versions."""
+    await _script(
+        conn,
+        """
+        CREATE TABLE skills (
+            name                 TEXT NOT NULL,
+            version              INTEGER NOT NULL,
+            kind                 TEXT NOT NULL,            -- code|runbook
+            origin               TEXT NOT NULL,            -- builtin|data|dir|generated
+            status               TEXT NOT NULL,            -- TESTING|ACTIVE|DISABLED
+            runs                 INTEGER NOT NULL DEFAULT 0,
+            successes            INTEGER NOT NULL DEFAULT 0,
+            failures             INTEGER NOT NULL DEFAULT 0,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            last_error           TEXT NOT NULL DEFAULT '',
+            last_run_at          REAL,
+            created_at           REAL NOT NULL,
+            updated_at           REAL NOT NULL,
+            code                 TEXT NOT NULL DEFAULT '',  -- generated versions only
+            note                 TEXT NOT NULL DEFAULT '',  -- what this version changed
+            PRIMARY KEY (name, version)
+        );
+        CREATE TABLE skill_heads (                          -- the version in use, per skill
+            name       TEXT PRIMARY KEY,
+            version    INTEGER NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE skill_reviews (                        -- audit trail of generated code
+            id         INTEGER PRIMARY KEY,
+            at         REAL NOT NULL,
+            name       TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            decision   TEXT NOT NULL,                       -- approved|rejected|expired|dropped
+            decided_by TEXT NOT NULL DEFAULT '',
+            reason     TEXT NOT NULL DEFAULT '',
+            code_sha   TEXT NOT NULL,
+            code       TEXT NOT NULL
+        );
+        CREATE INDEX skill_reviews_name ON skill_reviews(name, at);
+        CREATE TABLE skill_traces (                         -- agent tasks that went well
+            task_id    TEXT PRIMARY KEY,
+            at         REAL NOT NULL,
+            chat_key   TEXT NOT NULL,
+            requester  TEXT NOT NULL,
+            goal       TEXT NOT NULL,
+            answer     TEXT NOT NULL DEFAULT '',
+            calls      TEXT NOT NULL DEFAULT '[]',          -- JSON [{name, arguments, output}]
+            embedding  TEXT,                                -- JSON vector, when available
+            learned    TEXT                                 -- skill name once turned into one
+        );
+        CREATE INDEX skill_traces_chat ON skill_traces(chat_key, at)
+        """,
+    )

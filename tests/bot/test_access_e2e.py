@@ -107,7 +107,7 @@ async def test_pairing_on_slack_from_dm_to_first_task(tmp_path: Path) -> None:
         # The user's next message is a task that runs.
         ollama.queue_json({"subtasks": ["report disk usage"]})
         ollama.queue_text("The disk is 42% full.\nCONFIDENCE: 0.9")
-        await slack.send_envelope(slack.dm("DUNEW", "UNEW", "how full is the disk?"))
+        await slack.send_envelope(slack.dm("DUNEW", "UNEW", "why is the disk so full?"))
         await until(lambda: any("42% full" in m.text for m in _in(slack, "DUNEW")))
         # The stranger is still refused: their code waits, bound to them.
         [still] = await _dm(slack, "UEVE", "how full is the disk?")

@@ -307,8 +307,9 @@ async def test_approval_click_resolves_while_task_waits(tmp_path: Path) -> None:
 async def test_a_task_that_cannot_start_is_answered_not_dropped(tmp_path: Path) -> None:
     adapter = FakeAdapter()
     runner = BlockingRunner()
-    async with core_harness({"fake": adapter}, runner, db_path=tmp_path / "db",
-                            allowed_users=frozenset({"fake:ana"})) as h:
+    async with core_harness(
+        {"fake": adapter}, runner, db_path=tmp_path / "db", allowed_users=frozenset({"fake:ana"})
+    ) as h:
         await h.pool.shutdown(grace=0)
         await h.dispatcher.handle(mention("deploy now", msg_id="1"))
     assert runner.started == []

@@ -110,6 +110,8 @@ class InteractionRecord:
     user_id: str
     created: float
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    channel_id: str = ""  # where an application command was used
+    response_id: str = ""  # the message an application command's response created
 
 
 class FakeDiscord:
@@ -130,6 +132,7 @@ class FakeDiscord:
         self.threads: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, FakeMessage] = {}
         self.interactions: dict[str, InteractionRecord] = {}
+        self.app_commands: list[dict[str, Any]] = []  # registered with PUT …/commands
         self.requests: list[tuple[str, str]] = []  # (method, path) of every REST call
         self.bodies: list[tuple[str, str, dict[str, Any]]] = []  # (method, path, JSON body)
         self.identify: list[dict[str, Any]] = []  # IDENTIFY payloads received
@@ -244,6 +247,49 @@ class FakeDiscord:
             "channel": channel,
             "channel_id": msg.channel_id,
             "message": self._message_payload(msg),
+            "token": token,
+            "version": 1,
+            "locale": "en-US",
+            "app_permissions": "2248473465835073",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": GUILD_ID},
+            "context": 0,
+            "attachment_size_limit": 10_485_760,
+        }
+        if "guild_id" in channel:
+            payload["guild_id"] = GUILD_ID
+            payload["guild_locale"] = "en-US"
+            payload["member"] = self._member(user)
+        else:
+            payload["user"] = _user(user)
+            payload["context"] = 1
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return record
+
+    async def slash(
+        self, channel_id: str, name: str, text: str, *, user: dict[str, Any] = ALICE
+    ) -> InteractionRecord:
+        """``user`` runs the registered command ``/name text`` (INTERACTION_CREATE type 2)."""
+        command = next(c for c in self.app_commands if c["name"] == name)
+        iid, token = self.snowflake(), secrets.token_urlsafe(16)
+        record = InteractionRecord(
+            iid, token, "", user["id"], time.monotonic(), channel_id=channel_id
+        )
+        self.interactions[iid] = record
+        channel = self._channel_payload(channel_id)
+        option = command["options"][0]["name"]
+        payload: dict[str, Any] = {
+            "id": iid,
+            "application_id": APP_ID,
+            "type": 2,
+            "data": {
+                "id": command["id"],
+                "name": name,
+                "type": 1,
+                "options": [{"name": option, "type": 3, "value": text}],
+            },
+            "channel": channel,
+            "channel_id": channel_id,
             "token": token,
             "version": 1,
             "locale": "en-US",
@@ -582,6 +628,12 @@ class FakeDiscord:
                 return web.Response(status=204)
             case ("POST", ["interactions", iid, token, "callback"]):
                 return self._interaction_callback(iid, token, body)
+            case ("PUT", ["applications", app_id, "commands"]) if app_id == APP_ID:
+                self.app_commands = [
+                    {**c, "id": self.snowflake(), "application_id": APP_ID, "version": "1"}
+                    for c in body  # type: ignore[union-attr]
+                ]
+                return _json(self.app_commands)
         return _error(404, 0, f"404: Not Found ({request.method} {path})")
 
     @staticmethod
@@ -745,6 +797,10 @@ class FakeDiscord:
             if "components" in data:
                 msg.components = data["components"] or []
             resource["message"] = self._message_payload(msg)
+        elif kind == 4 and not record.message_id:  # an application command's visible answer
+            msg = self._store(record.channel_id, BOT_USER, data.get("content", ""))
+            record.response_id = msg.id
+            resource["message"] = self._message_payload(msg)
         elif kind == 4:
             msg = self._store(self.messages[record.message_id].channel_id, BOT_USER, "")
             msg.content = data.get("content", "")
@@ -756,6 +812,7 @@ class FakeDiscord:
                     "id": iid,
                     "type": 3,
                     "response_message_loading": False,
+                    **({"response_message_id": record.response_id} if record.response_id else {}),
                     "response_message_ephemeral": bool(data.get("flags", 0) & 64),
                 },
                 "resource": resource,

@@ -394,11 +394,16 @@ class FakeSlack:
         await self.wait_socket(timeout)
         assert self._ws is not None
         envelope_id = f"env-{next(self._ids)}"
-        kind = "interactive" if payload.get("type") == "block_actions" else "events_api"
+        if payload.get("command"):
+            kind = "slash_commands"
+        elif payload.get("type") == "block_actions":
+            kind = "interactive"
+        else:
+            kind = "events_api"
         envelope = {
             "envelope_id": envelope_id,
             "type": kind,
-            "accepts_response_payload": kind == "interactive",
+            "accepts_response_payload": kind != "events_api",
             "payload": payload,
         }
         if kind == "events_api":
@@ -532,6 +537,24 @@ class FakeSlack:
             "event_ts": self.new_ts(),
         }
         return self.event_callback(event)
+
+    def slash_command(self, channel: str, user: str, text: str, command: str = "/hearth") -> dict:
+        """A slash command payload as Slack sends it (Socket Mode ``slash_commands``)."""
+        return {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "fake",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": f"http://127.0.0.1:{self.port}/api/response",
+            "trigger_id": f"trig-{next(self._ids)}",
+        }
 
     def button_click(self, user: str, message: SlackMessage, action_id: str) -> dict:
         """``block_actions`` for a click on the button ``action_id`` of a stored message."""

@@ -93,7 +93,7 @@ async def test_pairing_on_matrix_from_dm_to_first_task(
         # Their next message is a task that runs.
         ollama.queue_json({"subtasks": ["report disk usage"]})
         ollama.queue_text("The disk is 42% full.\nCONFIDENCE: 0.9")
-        await stranger.say(dm, "how full is the disk?")
+        await stranger.say(dm, "why is the disk so full?")
         await stranger.wait_for(_from_bot(reg.user_id, dm, "42% full"))
 
 

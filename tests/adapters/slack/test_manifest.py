@@ -34,5 +34,7 @@ def test_manifest_scopes_and_events() -> None:
         "reactions:read",
         "reactions:write",
         "files:write",
+        "commands",
     }
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/hearth"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
