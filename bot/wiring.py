@@ -272,7 +272,7 @@ def build_core(
             sandbox=sandbox,
             owner=task.task_id,
         )
-        say = functools.partial(task.adapter.post, task.chat)
+        say = task.thread.say
         for t in skill_tools(skills, owner=task.task_id, tell=say):
             if registry.get(t.name) is None:  # a skill never shadows a built-in tool
                 registry.register(t)
@@ -383,6 +383,7 @@ def build_core(
 
     async def timezone_of(chat: ChatRef) -> str:
         return await policy.timezone(chat, settings.schedule_tz)
+
     failures = _FailureCounter(tasks, clock)
 
     def own_health() -> OwnHealth:
@@ -905,7 +906,10 @@ async def access_cli(settings: Settings, command: str, action: str, *args: str) 
         await roster.load()
         if command == "pair":
             pairing = Pairing(
-                PairingStore(db), roster, AdminNotifier({}, KVStore(db), admins=frozenset()), {},
+                PairingStore(db),
+                roster,
+                AdminNotifier({}, KVStore(db), admins=frozenset()),
+                {},
                 clock=clock,
             )
             if action == "list":
@@ -917,10 +921,13 @@ async def access_cli(settings: Settings, command: str, action: str, *args: str) 
                 return await pairing.approve(args[0], role=args[1], actor="cli")
             return await pairing.reject(args[0], actor="cli")
         if action == "list":
-            return "\n".join(
-                f"{m.user}  {m.role}  {m.source}  {m.status}  {m.display_name}".rstrip()
-                for m in roster.members()
-            ) or "nobody is allowed yet"
+            return (
+                "\n".join(
+                    f"{m.user}  {m.role}  {m.source}  {m.status}  {m.display_name}".rstrip()
+                    for m in roster.members()
+                )
+                or "nobody is allowed yet"
+            )
         subject = parse_subject(args[0], platform="")
         if action == "allow":
             return await roster.allow(subject, role=args[1], actor="cli")

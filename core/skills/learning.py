@@ -85,8 +85,7 @@ class Learner:
         similar = await self._similar(trace)
         if len(similar) < self._suggest_after:
             return
-        await task.adapter.post(
-            task.chat,
+        await task.thread.say(
             f"💡 This kind of request has now succeeded {len(similar)} times. I'm drafting a "
             "skill for it, so the next one needs no model call (a human reviews the code first).",
         )
@@ -109,8 +108,7 @@ class Learner:
             return
         if not description:
             if trace is None:
-                await task.adapter.post(
-                    task.chat,
+                await task.thread.say(
                     "There is no finished task in this thread to learn from. Say `learn "
                     "<what the skill should do>`, or `learn` in the thread of a task that worked.",
                 )
@@ -137,7 +135,7 @@ class Learner:
         self, task: TaskContext, *, description: str, traces: list[Trace], current: str = ""
     ) -> None:
         async def say(text: str) -> None:
-            await task.adapter.post(task.chat, text)
+            await task.thread.say(text)
 
         local_only = task.local_only
         if not local_only and self._local_only is not None:
@@ -156,7 +154,7 @@ class Learner:
         saved = await self._review.review(
             draft,
             chat=task.chat,
-            adapter=task.adapter,
+            adapter=task.thread.adapter,
             task_id=task.task_id,
             requester=task.requester,
             note=description,

@@ -128,7 +128,7 @@ class SkillShortcut:
 
     async def _say(self, task: TaskContext, text: str) -> None:
         try:
-            await task.adapter.post(task.chat, text)
+            await task.thread.say(text)
         except PlatformError as exc:
             log.warning("could not post a skill answer in %s: %s", task.chat.key, exc)
 

@@ -15,6 +15,7 @@ from core.storage.skills import SkillStore
 from core.storage.traces import TraceStore
 from core.storage.usage import UsageStore
 from core.tasks import TaskContext
+from core.thread import TaskThread
 from core.usage import UsageRecorder
 from tests.fakes.adapter import FakeAdapter
 from tests.fakes.clock import FakeClock
@@ -106,12 +107,13 @@ async def test_similar_goals_by_embeddings_when_available(
     )
     adapter = FakeAdapter()
     for i, goal in enumerate(["a: disk on web1", "c: unrelated", "b: disk on web2"]):
+        chat = ChatRef("fake", "C", f"th{i}")
         task = TaskContext(
             task_id=f"t{i}",
             goal=goal,
-            chat=ChatRef("fake", "C", f"th{i}"),
+            chat=chat,
             requester=User("fake", "U"),
-            adapter=adapter,
+            thread=TaskThread(adapter, chat),
         )
         await learner.after_success(task, "")
     texts = [m.text for m in adapter.messages.values()]
