@@ -33,6 +33,7 @@ from core.storage import MIGRATIONS, Database
 from core.storage.skills import SkillStore
 from core.storage.usage import UsageStore
 from core.tasks import TaskContext
+from core.thread import TaskThread
 from core.tools.builtin import build_tools
 from core.tools.environment import MINIMAL_ENV
 from core.tools.sandbox import Sandbox
@@ -106,12 +107,13 @@ async def _measure(runs: int, data: Path) -> Table:
 
         async def once(goal: str) -> float:
             n = next(ids)
+            chat = ChatRef("bench", "C1", f"th{n}")
             task = TaskContext(
                 task_id=f"t{n}",
                 goal=goal,
-                chat=ChatRef("bench", "C1", f"th{n}"),
+                chat=chat,
                 requester=user,
-                adapter=adapter,  # type: ignore[arg-type]
+                thread=TaskThread(adapter, chat),  # type: ignore[arg-type]
             )
             started = time.perf_counter()
             await shortcut.run(task)
