@@ -18,6 +18,7 @@ import pwd
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -257,6 +258,8 @@ class Sandbox:
         rw = [self.workspace, *(Path(p).resolve() for p in writable)]
         args = [self._bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/dev/shm"]
+        for keep in _runtime_under_private_dirs():  # hearth's Python and code, read-only
+            args += ["--ro-bind", str(keep), str(keep)]
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
         args += ["--new-session", "--cap-drop", "ALL"]
         if not self.network:
@@ -295,6 +298,26 @@ class Sandbox:
             f"--cpu={cpu}",
             "--",
         ]
+
+
+_PRIVATE_DIRS = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+
+
+@functools.lru_cache(maxsize=1)
+def _runtime_under_private_dirs() -> tuple[Path, ...]:
+    """The Python install and hearth's own code, when they live where the sandbox mounts a
+    private, empty folder (e.g. a checkout in /tmp): without them a skill's child process,
+    which runs this very interpreter and ``core.skills.child``, could not start."""
+    source = Path(__file__).resolve().parents[2]
+    candidates = {Path(os.path.realpath(p)) for p in (sys.prefix, sys.base_prefix, source)}
+    candidates.add(Path(os.path.realpath(sys.executable)).parent)
+    return tuple(
+        sorted(
+            p
+            for p in candidates
+            if p.exists() and any(_within(p, d) and p != d for d in _PRIVATE_DIRS)
+        )
+    )
 
 
 def _within(path: Path, folder: Path) -> bool:
