@@ -229,6 +229,8 @@ class _TaskRun:
             chat=task.chat,
             requester=task.requester,
             workspace=runner._config.workspace,
+            unattended=task.origin.startswith("job:"),
+            tell=task.thread.say,
         )
         self.memos: list[str] = []
         self.memories: list[str] = []  # recalled memory, quoted, for planner and executor
