@@ -54,7 +54,7 @@ from core.skills.review import SkillReview
 from core.skills.runbooks import RunbookShelf
 from core.skills.runner import SkillRunner
 from core.skills.shortcut import SkillShortcut
-from core.skills.tools import skill_tools
+from core.skills.tools import SkillTools
 from core.skills.validate import DEFAULT_ALLOWED
 from core.storage import MIGRATIONS, Database
 from core.storage.access import AccessStore
@@ -83,6 +83,7 @@ from core.thread import Threads
 from core.tools.builtin import build_tools
 from core.tools.environment import scrubbed_env
 from core.tools.netrisk import Resolver, system_resolve
+from core.tools.registry import ToolRegistry
 from core.tools.sandbox import Sandbox, default_hidden
 from core.usage import UsageRecorder, UsageReporter
 
@@ -254,28 +255,29 @@ def build_core(
     async def channel_cap(chat: ChatRef) -> float | None:
         return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
 
-    def tools_for(task: TaskContext):
+    # Built once (pydantic models and JSON schemas are costly); the task comes with each call.
+    builtin_tools = build_tools(
+        workspace=settings.workspace,
+        broker=broker,
+        secrets=settings.secrets,
+        base_env=settings.child_env,
+        shell_timeout=settings.subtask_timeout,
+        http_transport=http_transport,
+        resolve=resolve,
+        sandbox=sandbox,
         # A scheduled run's approvals wait SCHEDULE_APPROVAL_TIMEOUT (nobody may be watching).
-        asker = (
-            TimedApprovals(broker, settings.schedule_approval_timeout)
-            if task.origin.startswith("job:")
-            else broker
-        )
-        registry = build_tools(
-            workspace=settings.workspace,
-            broker=asker,
-            secrets=settings.secrets,
-            base_env=settings.child_env,
-            shell_timeout=settings.subtask_timeout,
-            http_transport=http_transport,
-            resolve=resolve,
-            sandbox=sandbox,
-            owner=task.task_id,
-        )
-        say = task.thread.say
-        for t in skill_tools(skills, owner=task.task_id, tell=say):
-            if registry.get(t.name) is None:  # a skill never shadows a built-in tool
-                registry.register(t)
+        unattended_broker=TimedApprovals(broker, settings.schedule_approval_timeout),
+    )
+    offered_skills = SkillTools(skills)
+    with_skills: dict[tuple[int, ...], ToolRegistry] = {}
+
+    def tools_for(task: TaskContext):
+        extra = offered_skills.current()
+        key = tuple(map(id, extra))  # SkillTools keeps each tool alive while it is offered
+        registry = with_skills.get(key)
+        if registry is None:  # a skill never shadows a built-in tool
+            with_skills.clear()
+            registry = with_skills[key] = builtin_tools.extended(extra)
         return learner.recording(task.task_id, registry) if learner else registry
 
     cloud: Callable[[], LLMClient] | None = None

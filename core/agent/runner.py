@@ -150,7 +150,9 @@ class AgentRunner:
         failed = sum(not o.ok for o in outcomes)
         self._ended(run, "failed" if failed == len(outcomes) else "done")
         escalated = sum(o.by.startswith("Claude") for o in outcomes)
-        await card.close(*final_status(outcomes))
+        # The card's last edit is delivered by the thread's pacer (drained at shutdown): the
+        # task's slot is not held for the pace between edits.
+        card.close_soon(*final_status(outcomes))
         await run.post_budget_warnings()
         line = f"{len(outcomes) - failed}/{len(outcomes)} steps done"
         if escalated:
@@ -229,6 +231,8 @@ class _TaskRun:
             chat=task.chat,
             requester=task.requester,
             workspace=runner._config.workspace,
+            unattended=task.origin.startswith("job:"),
+            tell=task.thread.say,
         )
         self.memos: list[str] = []
         self.memories: list[str] = []  # recalled memory, quoted, for planner and executor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ class ToolContext:
     requester: User
     workspace: Path
     unattended: bool = False  # scheduled work: nothing is ever auto-approved
+    tell: Callable[[str], Awaitable[object]] | None = None  # posts in the task's thread
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,13 +33,15 @@ def build_tools(
     resolve: Resolver = system_resolve,
     sandbox: SandboxRunner | None = None,
     owner: str | None = None,
+    unattended_broker: ApprovalRequester | None = None,
 ) -> ToolRegistry:
     """A registry with the built-in tools bound to ``workspace``.
 
     ``base_env`` is the environment shell commands start from (bot/config.py reads it; None
     gives a minimal PATH/LANG environment); every secret name and value is removed from it.
-    High-risk shell commands and HTTP requests go to ``broker`` for approval; without a broker
-    they are refused. ``http_transport`` and ``resolve`` keep tests off the network.
+    High-risk shell commands and HTTP requests go to ``broker`` for approval (scheduled runs to
+    ``unattended_broker`` when given); without a broker they are refused. ``http_transport``
+    and ``resolve`` keep tests off the network.
     Low-risk shell commands run confined by ``sandbox`` (probed here when not given); when no
     sandbox can confine them and the operator did not turn it off, every command is asked.
     """
@@ -77,6 +79,7 @@ def build_tools(
         ],
         broker=broker,
         secrets=secrets,
+        unattended_broker=unattended_broker,
     )
 
 

@@ -54,6 +54,7 @@ class Tool:
     approval_subject: str = "command"  # the argument an approver sees and approves
     describe: Callable[[Mapping[str, Any]], str] | None = None  # or the approver sees this
     cwd: str = ""  # working directory shown in approval prompts
+    takes_context: bool = False  # func gets the call's ToolContext as ``ctx=``
 
     @property
     def spec(self) -> ToolSpec:
@@ -81,11 +82,15 @@ def tool(
 ) -> Tool:
     """Build a Tool from ``func``'s signature, type hints and docstring."""
     tool_name = name or func.__name__
+    takes_context = False
     description, arg_docs = _parse_docstring(inspect.getdoc(func) or "")
     hints = typing.get_type_hints(func)
     fields: dict[str, Any] = {}
     for param in inspect.signature(func).parameters.values():
         if param.name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.name == "ctx":  # per-call state (the task), never an argument of the model
+            takes_context = True
             continue
         default = ... if param.default is inspect.Parameter.empty else param.default
         annotation = hints.get(param.name, Any)
@@ -108,6 +113,7 @@ def tool(
         approval_subject=approval_subject,
         describe=describe,
         cwd=cwd,
+        takes_context=takes_context,
     )
 
 
@@ -182,7 +188,11 @@ def _not_run(outcome: ApprovalOutcome) -> str:
 
 
 class ToolRegistry:
-    """The tools of one bot; implements core.tools.base.ToolRunner."""
+    """The tools of one bot; implements core.tools.base.ToolRunner.
+
+    Built once and shared by every task: per-task state (which task, which thread, whether
+    it runs unattended) comes with each call's ToolContext.
+    """
 
     def __init__(
         self,
@@ -190,12 +200,29 @@ class ToolRegistry:
         *,
         broker: ApprovalRequester | None = None,
         secrets: Sequence[str] = (),
+        unattended_broker: ApprovalRequester | None = None,
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self._broker = broker
+        # Scheduled runs ask through this one (e.g. with a timeout: nobody may be watching).
+        self._unattended_broker = unattended_broker
+        self._secrets = tuple(secrets)
         self._redact = Redactor(secrets)
         for t in tools:
             self.register(t)
+
+    def extended(self, tools: Iterable[Tool]) -> ToolRegistry:
+        """A registry with these tools added; one named like an existing tool is skipped."""
+        extra = [t for t in tools if t.name not in self._tools]
+        if not extra:
+            return self
+        out = ToolRegistry(
+            [*self._tools.values(), *extra],
+            broker=self._broker,
+            unattended_broker=self._unattended_broker,
+        )
+        out._secrets, out._redact = self._secrets, self._redact
+        return out
 
     def register(self, t: Tool) -> None:
         """Add a tool; a second tool with the same name is an error."""
@@ -265,7 +292,7 @@ class ToolRegistry:
             if refusal is not None:
                 return self._error(call, refusal)
         try:
-            out = await t.func(**args)
+            out = await (t.func(ctx=ctx, **args) if t.takes_context else t.func(**args))
         except asyncio.CancelledError:
             raise
         except ToolError as exc:
@@ -287,11 +314,14 @@ class ToolRegistry:
             )
         if not risk.needs_approval:
             return None
-        if self._broker is None:
+        broker = self._broker
+        if ctx.unattended and self._unattended_broker is not None:
+            broker = self._unattended_broker
+        if broker is None:
             return "Not run: it needs an approval and no approver is configured."
         subject = t.describe(args) if t.describe is not None else str(args[t.approval_subject])
         # Unattended (scheduled) work asks like anyone else: nothing is ever auto-approved.
-        outcome = await self._broker.request(
+        outcome = await broker.request(
             chat=ctx.chat,
             command=subject,
             cwd=t.cwd or str(ctx.workspace),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from core.tools.base import ToolContext
 from core.tools.process import DEFAULT_MAX_OUTPUT, ProcessResult
 from core.tools.registry import ToolOutput
 from core.tools.sandbox import Sandbox, SandboxRunner
@@ -66,7 +67,7 @@ class ShellTool:
         self._approved = approved or (lambda _command: False)
         self._owner = owner
 
-    async def shell(self, command: str) -> ToolOutput:
+    async def shell(self, command: str, ctx: ToolContext | None = None) -> ToolOutput:
         """Run a bash command in the workspace and return its exit code, stdout and stderr.
 
         Args:
@@ -82,7 +83,7 @@ class ShellTool:
             max_output=self._max_output,
             sandbox=self._sandbox,
             approved=self._approved(command),
-            owner=self._owner,
+            owner=ctx.task_id if ctx is not None else self._owner,  # the task's processes
         )
         return ToolOutput(result.render(self._timeout), is_error=not result.ok)
 

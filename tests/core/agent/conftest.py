@@ -100,10 +100,13 @@ class Rig:
 
     async def run(self, goal: str = "check the config", **kw: object) -> str:
         """Run one task to the end; a failed task returns its line prefixed with "failed: "."""
+        task = self.task(goal, **kw)
         try:
-            return await self.runner().run(self.task(goal, **kw))
+            return await self.runner().run(task)
         except TaskFailed as failed:
             return f"failed: {failed}"
+        finally:
+            await task.thread.pacer.drain()  # the card's last edit (as shutdown drains it)
 
     def texts(self) -> list[str]:
         """Every message in the thread as it looks now."""

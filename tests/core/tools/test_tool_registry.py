@@ -315,3 +315,32 @@ async def test_an_approved_program_by_path_does_run(ws: Path, tmp_path: Path) ->
     result = await registry.run(_call("shell", command="./ls"), _ctx(ws))
     assert not result.is_error, result.output
     assert marker.exists()
+
+
+async def test_one_shared_registry_asks_through_the_calls_own_approver(ws: Path) -> None:
+    chat_broker = RecordingBroker(_outcome(Decision.DENY, ANA, "not now"))
+    timed = RecordingBroker(_outcome(Decision.DENY, None, "expired after 5 min"))
+    sandbox = Sandbox("off", workspace=ws)
+    reg = build_tools(
+        workspace=ws, broker=chat_broker, secrets=[], sandbox=sandbox, unattended_broker=timed
+    )
+    live = await reg.run(_call("shell", command="touch a; rm a"), _ctx(ws))
+    scheduled = await reg.run(_call("shell", command="touch b; rm b"), _ctx(ws, unattended=True))
+    assert live.output.startswith("Not run: denied by Ana")
+    assert scheduled.output.startswith("Not run: approval expired after 5 min")
+    assert [r["command"] for r in chat_broker.requests] == ["touch a; rm a"]
+    assert [r["command"] for r in timed.requests] == ["touch b; rm b"]
+
+
+async def test_a_tool_may_take_the_calls_context_which_the_model_never_sees(ws: Path) -> None:
+    async def whoami(ctx: ToolContext, loud: bool = False) -> str:
+        """Say which task calls."""
+        return ctx.task_id.upper() if loud else ctx.task_id
+
+    reg = ToolRegistry([tool(whoami)])
+    (spec,) = reg.specs()
+    assert list(spec.parameters["properties"]) == ["loud"]
+    result = await reg.run(_call("whoami", loud=True), _ctx(ws))
+    assert result.output == "TASK-1"
+    refused = await reg.run(_call("whoami", ctx="forged"), _ctx(ws))
+    assert refused.is_error and "unexpected argument" in refused.output
