@@ -173,12 +173,15 @@ async def test_learn_again_in_its_thread_makes_a_new_reviewed_version(tmp_path: 
         "text = path.read_text()\n"
         '    return ok(f"{path} has {len(text.splitlines())} lines, {len(text.split())} words")',
     )
-    async with running(tmp_path, **ENV) as (slack, _ollama, claude, _app):
+    async with running(tmp_path, **ENV) as (slack, _ollama, claude, app):
         claude.queue_text(f"```python\n{MODULE}```")
         event = slack.mention(CHANNEL, "UANA", "learn count the lines of a file")
         root = event["event"]["ts"]
         await slack.send_envelope(event)
         await _approve_next(slack, root, 1, "v1 as TESTING")
+        # The first `learn` task must have ended: a message in the thread of a running task
+        # steers it instead of starting a new one.
+        await until(lambda: not app.pool.active())
         claude.queue_text(f"```python\n{words}```")
         await slack.send_envelope(
             slack.mention(CHANNEL, "UANA", "learn also count words", thread_ts=root)
