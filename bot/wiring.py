@@ -194,6 +194,7 @@ class Core:
     threads: Threads | None = None
     outbox: Outbox | None = None
     skills: SkillLibrary | None = None
+    learner: Learner | None = None
 
 
 def build_core(
@@ -495,6 +496,7 @@ def build_core(
         threads=threads,
         outbox=outbox,
         skills=skills,
+        learner=learner,
     )
 
 
@@ -745,6 +747,8 @@ def build_app(
     ]
     if core.memory is not None:
         services.append(core.memory)
+    if core.learner is not None:
+        services.append(core.learner)  # suggested drafts end with hearth
     if settings.health_addr:
         services.append(
             HealthServer(

@@ -8,9 +8,12 @@ text similarity.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import operator
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -33,6 +36,8 @@ Embed = Callable[[Sequence[str]], Awaitable[list[list[float]]]]
 LocalOnly = Callable[[ChatRef], Awaitable[bool]]
 SIMILAR_TEXT = 0.75
 SIMILAR_EMBEDDING = 0.85
+RECENT = 500  # unlearned traces compared with each new one
+DRAFTED = "~drafted"  # traces a draft was made from: they never trigger another one
 
 
 class Learner:
@@ -59,6 +64,8 @@ class Learner:
         self._library = library
         self._clock = clock or SystemClock()
         self._calls: dict[str, list[dict[str, Any]]] = {}  # task id → tool calls so far
+        self._recent: list[_Kind] | None = None  # unlearned traces, newest last (loaded once)
+        self._jobs: set[asyncio.Task[None]] = set()  # suggested drafts awaiting their review
 
     def recording(self, task_id: str, tools: ToolRunner) -> ToolRunner:
         """``tools`` with every call and result of the task remembered for its trace."""
@@ -70,7 +77,11 @@ class Learner:
         self._calls.pop(task_id, None)
 
     async def after_success(self, task: TaskContext, answer: str) -> None:
-        """Keep the task's trace; draft a skill once enough similar tasks succeeded."""
+        """Keep the task's trace; draft a skill once enough similar tasks succeeded.
+
+        The draft and its review run in the background: the task is over, and a review can
+        wait hours for an approver without holding the task's slot or its thread.
+        """
         trace = Trace(
             task_id=task.task_id,
             at=self._clock.now(),
@@ -81,15 +92,45 @@ class Learner:
             calls=self._calls.pop(task.task_id, []),
             embedding=await self._vector(task.goal),
         )
+        recent = await self._unlearned()  # loaded before the add: the trace joins it once
         await self._traces.add(trace)
-        similar = await self._similar(trace)
+        kind = _Kind.of(trace)
+        recent.append(kind)
+        del recent[:-RECENT]
+        similar = self._similar(kind)
         if len(similar) < self._suggest_after:
             return
-        await task.thread.say(
-            f"💡 This kind of request has now succeeded {len(similar)} times. I'm drafting a "
-            "skill for it, so the next one needs no model call (a human reviews the code first).",
-        )
-        await self._make(task, description=task.goal, traces=similar)
+        # One draft per kind of request: whether it is approved, rejected or fails its
+        # checks, these traces never trigger another; the next needs as many new successes.
+        await self._consume(similar, DRAFTED)
+        job = asyncio.create_task(self._suggest(task, similar), name=f"learn:{task.task_id}")
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+
+    async def _suggest(self, task: TaskContext, similar: list[Trace]) -> None:
+        try:
+            await task.thread.say(
+                f"💡 This kind of request has now succeeded {len(similar)} times. I'm drafting "
+                "a skill for it, so the next one needs no model call (a human reviews the code "
+                "first).",
+            )
+            await self._make(task, description=task.goal, traces=similar)
+        except Exception:
+            log.exception("drafting a skill after task %s failed", task.task_id)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for suggested drafts still in progress (tests; shutdown)."""
+        if self._jobs:
+            await asyncio.wait(list(self._jobs), timeout=timeout)
+
+    async def start(self) -> None:
+        """Nothing to start (a Service: ``stop`` ends the drafts still waiting)."""
+
+    async def stop(self) -> None:
+        """Cancel drafts still waiting (shutdown: their reviews end with hearth)."""
+        for job in list(self._jobs):
+            job.cancel()
+        await self.drain(timeout=5)
 
     async def learn(self, task: TaskContext, description: str) -> None:
         """`learn` (in a finished task's thread), `learn <feedback>` there, or `learn <what>`.
@@ -125,7 +166,8 @@ class Learner:
             goal=description,
             embedding=await self._vector(description),
         )
-        await self._make(task, description=description, traces=(await self._similar(probe))[:3])
+        await self._unlearned()
+        await self._make(task, description=description, traces=self._similar(_Kind.of(probe))[:3])
 
     def _current(self, trace: Trace) -> str:
         skill = self._library.get(trace.learned) if trace.learned and self._library else None
@@ -161,7 +203,7 @@ class Learner:
         )
         if saved is None:
             return
-        await self._traces.mark_learned([t.task_id for t in traces if t.task_id], saved.name)
+        await self._consume(traces, saved.name)
         if await self._traces.in_chat(task.chat.key) is None:
             # `learn <feedback>` in this thread later edits this skill (a new reviewed version).
             await self._traces.add(
@@ -185,25 +227,59 @@ class Learner:
             return None
         return vector
 
-    async def _similar(self, trace: Trace) -> list[Trace]:
-        out = []
-        for other in await self._traces.unlearned():
-            if other.task_id == trace.task_id or _similar(trace, other):
-                out.append(other)
-        return out
+    async def _unlearned(self) -> list[_Kind]:
+        if self._recent is None:
+            rows = await self._traces.unlearned(RECENT)
+            self._recent = [_Kind.of(t) for t in reversed(rows)]
+        return self._recent
+
+    async def _consume(self, traces: list[Trace], learned: str) -> None:
+        ids = {t.task_id for t in traces if t.task_id}
+        await self._traces.mark_learned(sorted(ids), learned)
+        if self._recent is not None:
+            self._recent[:] = [k for k in self._recent if k.trace.task_id not in ids]
+
+    def _similar(self, kind: _Kind) -> list[Trace]:
+        recent = list(reversed(self._recent or []))  # newest first
+        same = [k.trace for k in recent if k.trace.task_id == kind.trace.task_id]
+        others = [k for k in recent if k.trace.task_id != kind.trace.task_id]
+        return same + [k.trace for k in _alike(kind, others)]
 
 
-def _similar(a: Trace, b: Trace) -> bool:
-    if a.embedding and b.embedding and len(a.embedding) == len(b.embedding):
-        return _cosine(a.embedding, b.embedding) >= SIMILAR_EMBEDDING
-    ratio = SequenceMatcher(None, normalize(a.goal), normalize(b.goal), autojunk=False).ratio()
-    return ratio >= SIMILAR_TEXT
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """A trace with what similarity needs, computed once: its unit vector and normal goal."""
+
+    trace: Trace
+    unit: tuple[float, ...] | None
+    goal: str
+
+    @classmethod
+    def of(cls, trace: Trace) -> _Kind:
+        unit = None
+        if trace.embedding:
+            norm = math.sqrt(sum(x * x for x in trace.embedding))
+            unit = tuple(x / norm for x in trace.embedding) if norm else None
+        return cls(trace, unit, normalize(trace.goal))
+
+    def alike(self, other: _Kind, matcher: SequenceMatcher[str]) -> bool:
+        """Similar goals: by embeddings when both have one, else by text (``matcher`` holds
+        this kind's goal as its second sequence, the one SequenceMatcher caches)."""
+        if self.unit is not None and other.unit is not None and len(self.unit) == len(other.unit):
+            return sum(map(operator.mul, self.unit, other.unit)) >= SIMILAR_EMBEDDING
+        matcher.set_seq1(other.goal)
+        # The cheap upper bounds first: most goals are not alike, and ratio() is costly.
+        return (
+            matcher.real_quick_ratio() >= SIMILAR_TEXT
+            and matcher.quick_ratio() >= SIMILAR_TEXT
+            and matcher.ratio() >= SIMILAR_TEXT
+        )
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norm if norm else 0.0
+def _alike(kind: _Kind, others: Sequence[_Kind]) -> list[_Kind]:
+    matcher: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(kind.goal)
+    return [other for other in others if kind.alike(other, matcher)]
 
 
 class _Recording:

@@ -197,3 +197,26 @@ async def test_learn_again_in_its_thread_makes_a_new_reviewed_version(tmp_path: 
     assert "v1 (generated" in text and "v2 (generated" in text and "← in use" in text
     trail = await _reviews(tmp_path)
     assert [r["decision"] for r in trail] == ["approved", "approved"]
+
+
+async def test_a_skill_review_waiting_for_an_approver_holds_no_task_slot(
+    tmp_path: Path,
+) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    for name in ("notes.txt", "todo.txt", "log.txt"):
+        (ws / name).write_text("x\n")
+    env = {**ENV, "MAX_CONCURRENT_TASKS": "1"}
+    async with running(tmp_path, **env) as (slack, ollama, claude, app):
+        await _agent_task(slack, ollama, "notes.txt", 1)
+        await _agent_task(slack, ollama, "todo.txt", 1)
+        claude.queue_text(f"Here is the skill:\n```python\n{MODULE}```")
+        root = await _agent_task(slack, ollama, "log.txt", 1)
+        await until(lambda: any(m.buttons for m in _thread(slack, root)))
+        # Nobody has decided yet; the one slot is free for the next request all the same.
+        ollama.queue_json({"subtasks": ["say hello"]})
+        ollama.queue_text("Hello there.\nCONFIDENCE: 0.9")
+        answer = await _ask(slack, "UANA", "say hello", lambda t: "Hello there." in t)
+        await until(lambda: not app.pool.active())  # and the draft is no task at all
+        assert not any("Saved" in m.text for m in _thread(slack, root))
+    assert any("Hello there." in t for t in answer)

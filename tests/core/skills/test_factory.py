@@ -116,9 +116,58 @@ async def test_similar_goals_by_embeddings_when_available(
             thread=TaskThread(adapter, chat),
         )
         await learner.after_success(task, "")
+    await learner.drain()
     texts = [m.text for m in adapter.messages.values()]
     assert sum("succeeded 2 times" in t for t in texts) == 1  # a and b, never c
     assert len(llm.seen) == 2  # one draft (and its retry)
+
+
+async def test_one_draft_per_kind_of_request_even_when_it_fails(
+    db: Database, runner: SkillRunner
+) -> None:
+    """A draft that fails its checks does not come back on every later similar success."""
+    lib = SkillLibrary(SkillStore(db), runner=runner, builtin_dir=None, clock=FakeClock())
+    llm = ScriptedLLM(fallback="no code")  # every draft fails: no module in the answer
+    learner = Learner(
+        _factory(db, llm, runner),
+        SkillReview(lib, SkillStore(db), None),
+        TraceStore(db),
+        suggest_after=2,
+    )
+    adapter = FakeAdapter()
+    for i in range(5):
+        chat = ChatRef("fake", "C", f"th{i}")
+        task = TaskContext(
+            task_id=f"t{i}",
+            goal=f"how full is the disk on web{i}",
+            chat=chat,
+            requester=User("fake", "U"),
+            thread=TaskThread(adapter, chat),
+        )
+        await learner.after_success(task, "")
+        await learner.drain()
+    texts = [m.text for m in adapter.messages.values()]
+    # t0+t1 draft once; t2 alone is not enough; t2+t3 draft once more; t4 waits again.
+    assert sum("I'm drafting a skill" in t for t in texts) == 2
+    assert len(llm.seen) == 4  # two drafts, each with its one retry
+    again = Learner(
+        _factory(db, llm, runner),
+        SkillReview(lib, SkillStore(db), None),
+        TraceStore(db),
+        suggest_after=2,
+    )
+    chat = ChatRef("fake", "C", "th9")
+    task = TaskContext(
+        task_id="t9",
+        goal="how full is the disk on web9",
+        chat=chat,
+        requester=User("fake", "U"),
+        thread=TaskThread(adapter, chat),
+    )
+    await again.after_success(task, "")  # after a restart: t4 and t9 are the unused ones
+    await again.drain()
+    texts = [m.text for m in adapter.messages.values()]
+    assert sum("I'm drafting a skill" in t for t in texts) == 3
 
 
 def test_long_code_is_split_between_lines_never_lost() -> None:
