@@ -8,9 +8,11 @@ similarity of the normalised request and the example filled with those values.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -92,44 +94,142 @@ def _coerce(value: str, schema: dict[str, Any]) -> Any:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A request read once for all the examples it is compared with."""
+
+    raw: list[str]  # words, quotes removed
+    quoted: list[bool]
+    words: list[str]  # lower case, edge punctuation stripped
+    normal: str
+
+    @classmethod
+    def of(cls, request: str) -> _Request:
+        words = _WORD.findall(request)
+        quoted = [w[:1] in "\"'" and len(w) > 1 and w[-1] == w[0] for w in words]
+        raw = [w[1:-1] if q else w for w, q in zip(words, quoted, strict=True)]
+        return cls(raw, quoted, [w.strip(_EDGE_PUNCT).lower() for w in raw], normalize(request))
+
+
+@functools.lru_cache(maxsize=1024)
+def _example_words(example: str) -> tuple[str, ...]:
+    """An example's words; a placeholder ``{name}`` becomes ``"\\0name"``."""
+    out = []
+    for w in example.split():
+        m = _PLACEHOLDER.match(w.strip(_EDGE_PUNCT.replace("(", "").replace(")", "")))
+        out.append("\x00" + m.group(1) if m else w.strip(_EDGE_PUNCT).lower())
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What an example fixes: its words other than placeholders, as text and letter counts."""
+
+    fixed: int  # length of the fixed words joined by single spaces
+    letters: tuple[tuple[str, int], ...]
+    placeholders: int
+    bounded: bool  # False when a fixed word holds a brace (a value could land inside it)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape(example: str) -> _Shape:
+    words = _example_words(example)
+    fixed = " ".join(w for w in words if w and not w.startswith("\x00"))
+    return _Shape(
+        fixed=len(fixed),
+        letters=tuple(Counter(fixed).items()),
+        placeholders=sum(w.startswith("\x00") for w in words),
+        bounded="{" not in fixed and "}" not in fixed,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Any:
+    schema = json.loads(schema_json)
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    # A compiled validator per schema: jsonschema.validate() re-checks the schema every call.
+    return bool(_validator(json.dumps(schema, sort_keys=True)).is_valid(value))
+
+
+class _Matcher:
+    """Scores examples against one request, reusing what difflib caches about the request."""
+
+    def __init__(self, request: str) -> None:
+        self.request = _Request.of(request)
+        self._words = SequenceMatcher(None, autojunk=False)
+        self._words.set_seq2(self.request.words)
+        self._chars = SequenceMatcher(None, autojunk=False)
+        self._chars.set_seq2(self.request.normal)
+        self._letters = Counter(self.request.normal)
+        # The most a value can add to a filled example: a whole request word and a space.
+        self._widest = sorted((len(w) + 1 for w in self.request.raw), reverse=True)
+
+    def _bound(self, example: str) -> float:
+        """An upper bound of ``score(example)``, before any alignment (see below)."""
+        shape = _shape(example)
+        if not shape.bounded:
+            return 1.0
+        # The filled example F is the fixed words plus values taken from request words, so
+        # matches(F, R) <= common(fixed, R) + w and |F| >= |fixed| + w - 1, w being the
+        # values' length with their spaces; the ratio 2·matches/(|F|+|R|) grows with w.
+        common = sum(min(n, self._letters[c]) for c, n in shape.letters)
+        width = sum(self._widest[: shape.placeholders])
+        total = shape.fixed + width + len(self.request.normal) - 1
+        return 1.0 if total <= 0 else 2 * (common + width) / total
+
+    def score(
+        self, example: str, skill: CodeSkill, floor: float = 0.0
+    ) -> tuple[float, dict[str, Any]]:
+        """How close the request is to ``example`` (0–1; 0 when below ``floor``), and params."""
+        if floor and self._bound(example) < floor:
+            return 0.0, {}
+        req = self.request
+        ex = _example_words(example)
+        props = skill.params.get("properties", {})
+        values: dict[str, str] = {}
+        self._words.set_seq1(list(ex))
+        for tag, i1, i2, j1, j2 in self._words.get_opcodes():
+            if tag == "equal":
+                continue
+            names = [w[1:] for w in ex[i1:i2] if w.startswith("\x00")]
+            # A placeholder takes exactly one word (quote a value with spaces in the request).
+            if len(names) == 1 and i2 - i1 == 1 and j2 - j1 == 1:
+                word = req.raw[j1]
+                values[names[0]] = word if req.quoted[j1] else word.strip(_EDGE_PUNCT)
+        placeholders = [w[1:] for w in ex if w.startswith("\x00")]
+        if any(not values.get(p) for p in placeholders):
+            return 0.0, {}
+        filled = example
+        for name, value in values.items():
+            filled = filled.replace("{" + name + "}", value)
+        chars = self._chars
+        chars.set_seq1(normalize(filled))
+        # ratio() is bounded by the cheap ratios: most examples stop here.
+        if chars.real_quick_ratio() < floor or chars.quick_ratio() < floor:
+            return 0.0, {}
+        score = chars.ratio()
+        if score < floor:
+            return 0.0, {}
+        params: dict[str, Any] = {}
+        try:
+            for name, value in values.items():
+                params[name] = _coerce(value, props.get(name, {}))
+                # A value must fit its schema (type, pattern, enum): "the database" is no path.
+                if not _fits(params[name], props.get(name, {})):
+                    return 0.0, {}
+        except ValueError:
+            return 0.0, {}
+        if any(r not in params for r in skill.params.get("required", [])):
+            return 0.0, {}
+        return score, params
+
+
 def match_example(request: str, example: str, skill: CodeSkill) -> tuple[float, dict[str, Any]]:
     """How close ``request`` is to ``example`` (0–1), and the params its placeholders took."""
-    words = _WORD.findall(request)
-    quoted = [w[:1] in "\"'" and len(w) > 1 and w[-1] == w[0] for w in words]
-    raw = [w[1:-1] if q else w for w, q in zip(words, quoted, strict=True)]
-    req = [w.strip(_EDGE_PUNCT).lower() for w in raw]
-    ex_words = example.split()
-    ex = []
-    for w in ex_words:
-        m = _PLACEHOLDER.match(w.strip(_EDGE_PUNCT.replace("(", "").replace(")", "")))
-        ex.append("\x00" + m.group(1) if m else w.strip(_EDGE_PUNCT).lower())
-    props = skill.params.get("properties", {})
-    values: dict[str, str] = {}
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, ex, req, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        names = [w[1:] for w in ex[i1:i2] if w.startswith("\x00")]
-        # A placeholder takes exactly one word (quote a value with spaces in the request).
-        if len(names) == 1 and i2 - i1 == 1 and j2 - j1 == 1:
-            values[names[0]] = raw[j1] if quoted[j1] else raw[j1].strip(_EDGE_PUNCT)
-    placeholders = [w[1:] for w in ex if w.startswith("\x00")]
-    if any(not values.get(p) for p in placeholders):
-        return 0.0, {}
-    params: dict[str, Any] = {}
-    try:
-        for name, value in values.items():
-            params[name] = _coerce(value, props.get(name, {}))
-            # A value must fit its schema (type, pattern, enum): "the database" is no path.
-            jsonschema.validate(params[name], props.get(name, {}))
-    except (ValueError, jsonschema.ValidationError):
-        return 0.0, {}
-    if any(r not in params for r in skill.params.get("required", [])):
-        return 0.0, {}
-    filled = example
-    for name, value in values.items():
-        filled = filled.replace("{" + name + "}", value)
-    score = SequenceMatcher(None, normalize(filled), normalize(request), autojunk=False).ratio()
-    return score, params
+    return _Matcher(request).score(example, skill)
 
 
 def best_match(
@@ -137,9 +237,11 @@ def best_match(
 ) -> Match | None:
     """The skill whose example is closest to ``request``, if it reaches ``threshold``."""
     best: Match | None = None
+    matcher = _Matcher(request)
     for skill in skills:
         for example in skill.examples:
-            score, params = match_example(request, example, skill)
+            floor = threshold if best is None else max(threshold, best.score)
+            score, params = matcher.score(example, skill, floor)
             if score >= threshold and (best is None or score > best.score):
                 best = Match(skill, params, score, example)
     return best
