@@ -412,7 +412,11 @@ class ConsoleAdapter:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise PlatformError(f"{filename} is not text and there is no folder for it") from None
-        return await self.post(chat, f"{caption}\n--- {filename} ---\n{text}\n--- end ---")
+        # Fenced (longer than any backtick run inside) so Markdown keeps it verbatim.
+        fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", text)), default=0))
+        return await self.post(
+            chat, f"{caption}\n{fence}{Path(filename).suffix[1:]}\n{text}\n{fence}"
+        )
 
 
 def _size(data: bytes) -> str:

@@ -374,9 +374,7 @@ class MatrixAdapter:
             ]
             inviter = translate.invite_sender(states, self._user_id)
             direct = self._accept_direct and translate.invite_is_direct(states, self._user_id)
-            if inviter is None or not (
-                direct or f"matrix:{inviter}" in self._allowed_inviters
-            ):
+            if inviter is None or not (direct or f"matrix:{inviter}" in self._allowed_inviters):
                 if room_id not in self._ignored_invites:
                     self._ignored_invites.add(room_id)
                     log.info(
@@ -503,6 +501,9 @@ class MatrixAdapter:
     ) -> tuple[str, dict[str, Any] | None]:
         """``(mxc uri, decryption keys or None)``; encrypted first in an encrypted room."""
         client = self._require_client()
+        if client.olm is not None and chat.channel_id not in client.rooms:
+            # Whether to encrypt is the room's state: never upload before it is known.
+            await self._wait_for_room(client, chat.channel_id)
         room = client.rooms.get(chat.channel_id)
         encrypt = client.olm is not None and room is not None and room.encrypted
         # Ciphertext has no type of its own: the real one stays in the (encrypted) event's info.

@@ -155,6 +155,7 @@ class FakeSlack:
         """Listen on 127.0.0.1 with a free port."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs files.info
         app.router.add_get("/link", self._socket)
         app.router.add_post("/upload/{file_id}", self._upload)
         self._runner, self.port = await serve(app, access_log=None)
