@@ -372,9 +372,13 @@ class SlackAdapter:
             if ts or not file_id:
                 break
             await asyncio.sleep(_SHARE_WAIT * (attempt + 1))
-            info = await self._one_shot(
-                "files.info", lambda: self._client.files_info(file=file_id)
-            )
+            try:
+                info = await self._one_shot(
+                    "files.info", lambda: self._client.files_info(file=file_id)
+                )
+            except PlatformError as exc:  # e.g. an app installed without files:read
+                log.info("slack: cannot see whether file %s is shared yet: %s", file_id, exc)
+                break
             file = info.get("file") or {}
         ts = _share_ts(file, chat.channel_id)
         if ts:
