@@ -132,6 +132,12 @@ class BenchAdapter:
         """Images are not measured; post the caption."""
         return await self.post(chat, caption)
 
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """Files are not measured; post the caption."""
+        return await self.post(chat, caption)
+
     async def deliver(self, sink: EventSink, event: Event) -> None:
         """Hand an inbound event to the core, as a platform callback would."""
         await sink(event)

@@ -726,7 +726,9 @@ def build_app(
     raw: dict[str, ChatAdapter] = _platform_adapters(settings) if platforms else {}
     extra_admins: frozenset[str] = frozenset()
     if console:
-        term = ConsoleAdapter(history=settings.data_dir / "chat_history")
+        term = ConsoleAdapter(
+            history=settings.data_dir / "chat_history", files_dir=settings.data_dir / "files"
+        )
         raw["console"] = term
         # The person at the terminal runs the process: they own it, so they are its admin.
         extra_admins = frozenset({term.user.qualified})

@@ -56,6 +56,11 @@ class ChatAdapter(Protocol):
     ) -> MessageRef:
         """Upload an image (PNG bytes) into ``chat`` the platform's way, ``caption`` beside it."""
 
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """Upload ``data`` as the file ``filename`` (of type ``mime``) into ``chat``, captioned."""
+
 
 class Clock(Protocol):
     """Time source; tests inject a fake one so nothing sleeps for real."""

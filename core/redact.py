@@ -259,6 +259,18 @@ class RedactingAdapter:
         """Upload an image with its caption redacted (the picture holds no secrets we wrote)."""
         return await self._inner.post_image(chat, data, filename, self._redact(caption))
 
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """Upload a file with its caption redacted, and its contents too when they are text."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            shown = data  # binary: not text hearth wrote
+        else:
+            shown = self._redact(text).encode("utf-8")
+        return await self._inner.post_file(chat, shown, filename, self._redact(caption), mime)
+
     def __getattr__(self, name: str) -> Any:
         # Adapter-specific extras (e.g. a bot user id the wiring reads) pass through.
         return getattr(self._inner, name)

@@ -12,6 +12,8 @@ import contextlib
 import getpass
 import itertools
 import logging
+import os
+import re
 import secrets
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from typing import TextIO
 
 from adapters.console import translate
 from adapters.console.screen import PipeInput, PromptInput, Screen, is_terminal
+from core.errors import PlatformError
 from core.events import (
     ApprovalOutcome,
     ApprovalRequest,
@@ -38,6 +41,7 @@ CAPABILITIES = Capabilities(
 )
 QUIT_WINDOW = 2.0  # a second Ctrl-C within this many seconds quits
 TICK = 0.05  # how often finished threads are printed and the live line refreshed
+_UNSAFE_NAME = re.compile(r"[^\w.-]")  # a posted file's name keeps letters, digits, . _ -
 DIM, PLAIN = "\x1b[2m", "\x1b[0m"
 
 ActiveChats = Callable[[], Collection[str]]
@@ -76,6 +80,7 @@ class ConsoleAdapter:
         interactive: bool | None = None,
         history: Path | None = None,
         clock: Clock | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.user = user or User("console", getpass.getuser(), getpass.getuser())
         if interactive is None:
@@ -83,6 +88,7 @@ class ConsoleAdapter:
         self._input = PromptInput(history) if interactive else PipeInput(stdin)
         self._screen = Screen(stdout, interactive=interactive)
         self._clock = clock or _MonotonicClock()
+        self._files_dir = files_dir  # where posted files are written (None: text is printed)
         # Delivery ids must never repeat: seen ids are kept for a week, across sessions.
         self._session = secrets.token_hex(4)
         self._seq = itertools.count(1)
@@ -385,5 +391,49 @@ class ConsoleAdapter:
         self, chat: ChatRef, data: bytes, filename: str, caption: str
     ) -> MessageRef:
         """A terminal shows no pictures: print the caption and what the image was."""
-        size = f"{len(data) / 1024:.0f} KiB" if len(data) >= 1024 else f"{len(data)} bytes"
-        return await self.post(chat, f"{caption}\n[image {filename}, {size}]")
+        return await self.post(chat, f"{caption}\n[image {filename}, {_size(data)}]")
+
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """Write the file under the data directory and print its path; without one, print it.
+
+        A file that is not text and has no directory to go to is refused (PlatformError).
+        """
+        if self._files_dir is not None:
+            try:
+                path = await asyncio.to_thread(
+                    _save_file, self._files_dir, f"{self._session}-", filename, data
+                )
+            except OSError as exc:
+                raise PlatformError(f"could not save {filename}: {exc}") from exc
+            return await self.post(chat, f"{caption}\n[file {filename}, {_size(data)}: {path}]")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PlatformError(f"{filename} is not text and there is no folder for it") from None
+        # Fenced (longer than any backtick run inside) so Markdown keeps it verbatim.
+        fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", text)), default=0))
+        return await self.post(
+            chat, f"{caption}\n{fence}{Path(filename).suffix[1:]}\n{text}\n{fence}"
+        )
+
+
+def _size(data: bytes) -> str:
+    return f"{len(data) / 1024:.0f} KiB" if len(data) >= 1024 else f"{len(data)} bytes"
+
+
+def _save_file(folder: Path, prefix: str, filename: str, data: bytes) -> Path:
+    """Write ``data`` to a new file in ``folder`` (owner-only), named after ``filename``."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    safe = _UNSAFE_NAME.sub("_", Path(filename).name).lstrip(".") or "file"
+    for n in itertools.count(1):
+        path = folder / f"{prefix}{n}-{safe}"
+        try:  # never follows a link or overwrites: a new file or the next number
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        return path
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -363,7 +363,16 @@ class DiscordAdapter:
     async def post_image(
         self, chat: ChatRef, data: bytes, filename: str, caption: str
     ) -> MessageRef:
-        """The image as a message attachment (multipart upload), the caption as its text."""
+        """The image as a message attachment: ``post_file``."""
+        return await self.post_file(chat, data, filename, caption, "")
+
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """The file as a message attachment (multipart upload), the caption as its text.
+
+        Discord types an attachment by its file name; ``mime`` is not sent.
+        """
         return await self._send(chat, caption, file=discord.File(io.BytesIO(data), filename))
 
     async def _send(

@@ -479,11 +479,37 @@ class MatrixAdapter:
         In an encrypted room the picture is encrypted before upload (an ``EncryptedFile``), so
         the homeserver never holds it in the clear.
         """
+        uri, keys = await self._upload(chat, data, filename, translate.image_type(filename))
+        content = translate.image_content(
+            uri, filename, caption, data, thread_id=chat.thread_id, keys=keys
+        )
+        event_id = await self._send(chat.channel_id, "m.room.message", content, wait=True)
+        return MessageRef(chat, event_id)
+
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """Upload to the media repository, then an ``m.file`` event; encrypted like images."""
+        mime = mime or translate.file_type(filename)
+        uri, keys = await self._upload(chat, data, filename, mime)
+        content = translate.file_content(
+            uri, filename, caption, data, mime, thread_id=chat.thread_id, keys=keys
+        )
+        event_id = await self._send(chat.channel_id, "m.room.message", content, wait=True)
+        return MessageRef(chat, event_id)
+
+    async def _upload(
+        self, chat: ChatRef, data: bytes, filename: str, mime: str
+    ) -> tuple[str, dict[str, Any] | None]:
+        """``(mxc uri, decryption keys or None)``; encrypted first in an encrypted room."""
         client = self._require_client()
+        if client.olm is not None and chat.channel_id not in client.rooms:
+            # Whether to encrypt is the room's state: never upload before it is known.
+            await self._wait_for_room(client, chat.channel_id)
         room = client.rooms.get(chat.channel_id)
         encrypt = client.olm is not None and room is not None and room.encrypted
-        # Ciphertext is no image: its type stays in the (encrypted) event's info.
-        mimetype = "application/octet-stream" if encrypt else translate.image_type(filename)
+        # Ciphertext has no type of its own: the real one stays in the (encrypted) event's info.
+        mimetype = "application/octet-stream" if encrypt else mime
         try:
             resp, keys = await client.upload(
                 io.BytesIO(data),
@@ -496,11 +522,7 @@ class MatrixAdapter:
             raise PlatformError(f"Matrix media upload failed: {exc!r}") from exc
         if not isinstance(resp, nio.UploadResponse):
             raise PlatformError(f"Matrix media upload failed: {resp}")
-        content = translate.image_content(
-            resp.content_uri, filename, caption, data, thread_id=chat.thread_id, keys=keys
-        )
-        event_id = await self._send(chat.channel_id, "m.room.message", content, wait=True)
-        return MessageRef(chat, event_id)
+        return resp.content_uri, keys
 
     async def edit(self, ref: MessageRef, text: str) -> None:
         """Replace a message's text with an ``m.replace`` event; 429 → RateLimited at once."""

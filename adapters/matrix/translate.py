@@ -324,8 +324,35 @@ def image_content(
     info: dict[str, Any] = {"mimetype": image_type(filename), "size": len(data)}
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         info["w"], info["h"] = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    return _media_content("m.image", uri, filename, caption, info, thread_id, keys)
+
+
+def file_content(
+    uri: str,
+    filename: str,
+    caption: str,
+    data: bytes,
+    mime: str,
+    *,
+    thread_id: str | None = None,
+    keys: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An ``m.file`` for uploaded ``data`` at ``uri``, captioned like ``image_content``."""
+    info = {"mimetype": mime or file_type(filename), "size": len(data)}
+    return _media_content("m.file", uri, filename, caption, info, thread_id, keys)
+
+
+def _media_content(
+    msgtype: str,
+    uri: str,
+    filename: str,
+    caption: str,
+    info: dict[str, Any],
+    thread_id: str | None,
+    keys: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     content: dict[str, Any] = {
-        "msgtype": "m.image",
+        "msgtype": msgtype,
         "body": caption or filename,
         "filename": filename,
         "info": info,
@@ -348,6 +375,11 @@ def image_content(
 def image_type(filename: str) -> str:
     """The MIME type of an image by its file name (PNG unless told otherwise)."""
     return mimetypes.guess_type(filename)[0] or "image/png"
+
+
+def file_type(filename: str) -> str:
+    """The MIME type of a file by its name (``application/octet-stream`` when unknown)."""
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 def edit_content(event_id: str, text: str) -> dict[str, Any]:

@@ -34,6 +34,8 @@ DEFAULT_CAPABILITIES = Capabilities(
 EVENTS_PATH = "/slack/events"
 _ONE_SHOT_RETRIES = 3  # post/react/approval prompts: retried on 429, never lost
 _MAX_ONE_SHOT_WAIT = 30.0  # a longer Retry-After is handed to the caller as RateLimited
+_SHARE_CHECKS = 3  # files.info asks while an uploaded file's share message is not there yet
+_SHARE_WAIT = 0.2  # seconds before the first ask, growing linearly
 _REMEMBERED = 5000  # bounded memory of thread ids and open prompts
 
 
@@ -340,7 +342,18 @@ class SlackAdapter:
     async def post_image(
         self, chat: ChatRef, data: bytes, filename: str, caption: str
     ) -> MessageRef:
-        """``files_upload_v2`` into the chat (its thread if any), the caption as its comment."""
+        """An image is a file to Slack: ``post_file``, its type guessed from the name."""
+        return await self.post_file(chat, data, filename, caption, "")
+
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """``files_upload_v2`` into the chat (its thread if any), the caption as its comment.
+
+        Slack types the file by its name (``mime`` is not part of the API). The returned ref is
+        the message sharing the file; when Slack has not shared it yet, ``files.info`` is asked
+        (a few times) so what is posted next lands below the file.
+        """
         resp = await self._one_shot(
             "files.completeUploadExternal",
             lambda: self._client.files_upload_v2(
@@ -353,12 +366,25 @@ class SlackAdapter:
             ),
         )
         file = resp.get("file") or {}
-        # The share's ts is the message carrying the file; Slack may add it a moment later.
-        for scope in ("public", "private"):
-            for share in ((file.get("shares") or {}).get(scope) or {}).get(chat.channel_id, []):
-                if share.get("ts"):
-                    return MessageRef(chat, str(share["ts"]))
-        return MessageRef(chat, str(file.get("id") or ""))
+        file_id = str(file.get("id") or "")
+        for attempt in range(_SHARE_CHECKS):
+            ts = _share_ts(file, chat.channel_id)
+            if ts or not file_id:
+                break
+            await asyncio.sleep(_SHARE_WAIT * (attempt + 1))
+            try:
+                info = await self._one_shot(
+                    "files.info", lambda: self._client.files_info(file=file_id)
+                )
+            except PlatformError as exc:  # e.g. an app installed without files:read
+                log.info("slack: cannot see whether file %s is shared yet: %s", file_id, exc)
+                break
+            file = info.get("file") or {}
+        ts = _share_ts(file, chat.channel_id)
+        if ts:
+            return MessageRef(chat, ts)
+        log.info("slack: file %s is not shared in %s yet", file_id, chat.channel_id)
+        return MessageRef(chat, file_id)
 
     # ------------------------------------------------------------ plumbing
 
@@ -395,6 +421,15 @@ class SlackAdapter:
             ) from e
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as e:
             raise PlatformError(f"slack {method}: {type(e).__name__}: {e}") from e
+
+
+def _share_ts(file: dict[str, Any], channel: str) -> str:
+    """The ts of the message that shares ``file`` in ``channel`` ("" while not shared)."""
+    for scope in ("public", "private"):
+        for share in ((file.get("shares") or {}).get(scope) or {}).get(channel, []):
+            if share.get("ts"):
+                return str(share["ts"])
+    return ""
 
 
 def _item_key(body: dict[str, Any]) -> tuple[str, str] | None:

@@ -1,25 +1,35 @@
 """SkillReview: a human sees a generated skill's full code before it can ever run as a skill.
 
-The code is posted in the thread (split into fenced messages when long), with its examples
-and the sandbox dry run, then an approval names the skill, its version and the code's
-sha256. Approved: saved as the next TESTING version. Rejected or expired: never saved as
-runnable; the decision and the code seen are kept in the review trail.
+Short code is posted inline in the thread. Long code is attached as ``<skill>.py`` with a
+card (name, full sha256, the first lines, examples and the sandbox dry run) below it; if the
+upload fails the code is posted as fenced messages instead. Only then does an approval name
+the skill, its version and the code's sha256. Approved: saved as the next TESTING version.
+Rejected or expired: never saved as runnable; the decision and the code seen are kept in the
+review trail.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 
 from core.clock import SystemClock
+from core.errors import PlatformError
 from core.events import ChatRef, User
 from core.ports import ApprovalRequester, ChatAdapter, Clock
 from core.skills.factory import Draft
 from core.skills.library import SkillLibrary
 from core.skills.model import CodeSkill
 from core.storage.skills import SkillStore
+from core.textsplit import split_text
 
 log = logging.getLogger(__name__)
+
+INLINE_MAX_LINES = 40  # longer code goes up as a file: a chat message is no place to read it
+INLINE_MAX_CHARS = 3000  # ... and so does code that does not fit one message
+HEAD_LINES = 12  # how much of an attached module the card beside it shows
+PYTHON = "text/x-python"
 
 
 class SkillReview:
@@ -54,27 +64,25 @@ class SkillReview:
         skill = draft.skill
         sha = hashlib.sha256(skill.source.encode()).hexdigest()
         version = 1 + max((s.version for s in await self._library.history(skill.name)), default=0)
-        lines = skill.source.count("\n")
-        await adapter.post(
-            chat,
-            f"🛠 Proposed skill `{skill.name}` v{version} — {skill.description}\n"
-            f"Written by {draft.model}; {lines} lines, sha256 `{sha[:16]}`. The full code:",
-        )
-        for part in code_messages(skill.source, adapter.capabilities.max_message_chars):
-            await adapter.post(chat, part)
-        examples = "\n".join(f"• {e}" for e in skill.examples)
-        dry = "\n".join(draft.verdict.dry_runs) or "(nothing ran)"
-        warnings = "".join(f"\n⚠️ {w}" for w in draft.verdict.warnings)
-        await adapter.post(
-            chat, f"Examples:\n{examples}\nDry run in the sandbox:\n```\n{dry}\n```{warnings}"
-        )
+        try:
+            # The approval is asked for only once the whole code is on screen: on any
+            # failure to show it, no approver is ever asked.
+            where = await show_code(adapter, chat, draft, version, sha)
+        except PlatformError as exc:
+            log.warning("skill %s: the code could not be shown: %s", skill.name, exc)
+            with contextlib.suppress(PlatformError):
+                await adapter.post(
+                    chat, "Not saved: the code could not be shown to the approvers."
+                )
+            await self._trail(skill, version, "rejected", "", f"code not shown: {exc}", sha)
+            return None
         if self._broker is None:
             await adapter.post(chat, "Not saved: no approver is configured to review skills.")
             await self._trail(skill, version, "rejected", "", "no approver configured", sha)
             return None
         outcome = await self._broker.request(
             chat=chat,
-            command=f"install skill {skill.name} v{version} (sha256 {sha[:16]}, code above)",
+            command=f"install skill {skill.name} v{version} (sha256 {sha[:16]}, code {where})",
             cwd="skill sandbox",
             task_id=task_id,
             requester=requester,
@@ -111,6 +119,66 @@ class SkillReview:
             code=skill.source,
             now=self._clock.now(),
         )
+
+
+def attaches(source: str, limit: int) -> bool:
+    """True when code is too long to read inline: it goes up as a file instead."""
+    fenced = len(source) + len("```python\n\n```")
+    return len(source.splitlines()) > INLINE_MAX_LINES or fenced > min(INLINE_MAX_CHARS, limit)
+
+
+async def show_code(
+    adapter: ChatAdapter, chat: ChatRef, draft: Draft, version: int, sha: str
+) -> str:
+    """Post the whole code, its examples and dry run; where the code is ("above", "in x.py
+    above"). Raises PlatformError when the code could not be shown one way or the other."""
+    skill = draft.skill
+    source, limit = skill.source, adapter.capabilities.max_message_chars
+    lines = len(source.splitlines())
+    filename = f"{skill.name}.py"
+    title = f"🛠 Proposed skill `{skill.name}` v{version} — {skill.description}"
+    written = f"Written by {draft.model}; {lines} lines, sha256 `{sha}`."
+    attached, failed = False, ""
+    if attaches(source, limit):
+        caption = f"📎 `{filename}`: the full code of `{skill.name}` v{version} ({lines} lines)."
+        try:
+            await adapter.post_file(chat, source.encode(), filename, caption, PYTHON)
+            attached = True
+        except PlatformError as exc:
+            log.warning("skill %s: could not attach %s: %s", skill.name, filename, exc)
+            failed = f" (`{filename}` could not be attached: {str(exc)[:200]})"
+    if attached:
+        code = f"The full code is attached above as `{filename}`. It begins:\n{head(source)}"
+    else:
+        parts = code_messages(source, limit)
+        await adapter.post(chat, f"{title}\n{written} The full code{failed}:")
+        for part in parts:
+            await adapter.post(chat, part)
+        title, written, code = "", "", ""
+    examples = "\n".join(f"• {e}" for e in skill.examples)
+    dry = "\n".join(draft.verdict.dry_runs) or "(nothing ran)"
+    warnings = "".join(f"\n⚠️ {w}" for w in draft.verdict.warnings)
+    card = "\n".join(
+        x
+        for x in (
+            title,
+            written,
+            code,
+            f"Examples:\n{examples}\nDry run in the sandbox:\n```\n{dry}\n```{warnings}",
+        )
+        if x
+    )
+    for part in split_text(card, limit):
+        await adapter.post(chat, part)
+    return f"in {filename} above" if attached else "above"
+
+
+def head(source: str) -> str:
+    """The first lines of the code, fenced, for the card beside an attachment."""
+    shown = source.splitlines()[:HEAD_LINES]
+    text = "\n".join(line if len(line) <= 120 else line[:119] + "…" for line in shown)
+    more = len(source.splitlines()) - len(shown)
+    return f"```python\n{text}\n```" + (f"\n… {more} more lines in the file." if more else "")
 
 
 def code_messages(source: str, limit: int) -> list[str]:

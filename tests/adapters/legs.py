@@ -453,7 +453,9 @@ async def console_leg(tmp_path: Path) -> AsyncIterator[ConsoleLeg]:
     from adapters.console import ConsoleAdapter
 
     stdin, out = asyncio.StreamReader(), io.StringIO()
-    adapter = ConsoleAdapter(user=User("console", "ana", "ana"), stdin=stdin, stdout=out)
+    adapter = ConsoleAdapter(
+        user=User("console", "ana", "ana"), stdin=stdin, stdout=out, files_dir=tmp_path / "files"
+    )
     adapter.capabilities = caps(adapter.capabilities)
     sink = Sink()
     task = asyncio.create_task(adapter.run(sink), name="contract:console")

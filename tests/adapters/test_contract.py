@@ -8,7 +8,6 @@ would see on that server.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,31 +23,11 @@ from core.tasks import TaskContext
 from tests.adapters.legs import (
     LIMIT,
     Leg,
-    console_leg,
-    discord_leg,
-    matrix_leg,
-    slack_leg,
     until,
 )
-from tests.adapters.matrix.conftest import synapse  # noqa: F401  (the real Synapse fixture)
 from tests.support.harness import ApprovalRunner, core_harness
 
-PLATFORMS = ["slack", "discord", "matrix", "console"]
 ANSWER = "The disk is 42% full; /var/log holds most of it, mainly old journal files."
-
-
-@pytest.fixture(params=PLATFORMS)
-async def leg(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Leg]:
-    """One running platform."""
-    platform = request.param
-    if platform == "matrix":
-        server = request.getfixturevalue("synapse")
-        async with matrix_leg(tmp_path, server) as running:
-            yield running
-        return
-    factory = {"slack": slack_leg, "discord": discord_leg, "console": console_leg}[platform]
-    async with factory(tmp_path) as running:
-        yield running
 
 
 class Streamer:

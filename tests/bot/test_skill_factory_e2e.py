@@ -127,6 +127,34 @@ async def test_a_rejected_skill_is_never_runnable_and_the_budget_keeps_it_local(
     assert await _skill_rows(tmp_path, "line_count") == 0
 
 
+async def test_a_long_module_is_attached_before_the_buttons(tmp_path: Path) -> None:
+    table = "".join(f'    "{n}": {n},\n' for n in range(50))
+    long = MODULE.replace("\n\ndef run(", f"\nSIZES = {{\n{table}}}\n\n\ndef run(")
+    assert len(long.splitlines()) > 40
+    env = {**ENV, "DAILY_BUDGET_USD": "0"}
+    async with running(tmp_path, **env) as (slack, ollama, _claude, _app):
+        ollama.queue_text(f"```python\n{long}```")
+        event = slack.mention(CHANNEL, "UANA", "learn count the lines of a file")
+        root = event["event"]["ts"]
+        await slack.send_envelope(event)
+        await until(lambda: any(m.buttons for m in _thread(slack, root)))
+        thread = _thread(slack, root)
+        prompt = next(m for m in thread if m.buttons)
+        (upload,) = slack.files.values()
+        approve = next(
+            b["action_id"] for b in prompt.buttons if b["action_id"].endswith("approve")
+        )
+        await slack.send_envelope(slack.button_click("UBOSS", prompt, approve))
+        await until(lambda: any("as TESTING" in m.text for m in _thread(slack, root)))
+    # Through the real wiring (secret redaction included) the file is the module, byte for byte.
+    assert upload.filename == "line_count.py" and upload.data == long.encode()
+    assert upload.thread_ts == root
+    order = [m.ts for m in thread]
+    assert order.index(upload.message_ts) < order.index(prompt.ts)
+    assert "code in line_count.py above" in prompt.block_text
+    assert not any("SIZES = {" in m.text for m in thread if m.ts != upload.message_ts)
+
+
 async def _db_rows(tmp_path: Path, sql: str, params: tuple = ()) -> list:
     from core.storage import MIGRATIONS, Database
 

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from dataclasses import dataclass, field
 
-from core.errors import RateLimited
+from core.errors import PlatformError, RateLimited
 from core.events import ApprovalOutcome, ApprovalRequest, ChatRef, Event, MessageRef
 from core.ports import Capabilities, EventSink
 
@@ -35,7 +35,10 @@ class FakeAdapter:
         self.approval_requests: list[ApprovalRequest] = []
         self.closed: list[tuple[MessageRef, ApprovalOutcome]] = []
         self.images: list[tuple[MessageRef, str, bytes]] = []  # (message, filename, bytes)
+        self.files: list[tuple[MessageRef, str, bytes, str]] = []  # (message, name, bytes, mime)
         self.rate_limit_next: list[float] = []  # retry_after values for the next edits
+        self.refuse_files: PlatformError | None = None  # raised by every post_file
+        self.refuse_posts: list[str] = []  # a post containing one of these raises PlatformError
         self._ids = itertools.count(1)
         self._sink: EventSink | None = None
         self._running = asyncio.Event()
@@ -63,7 +66,10 @@ class FakeAdapter:
         self.connected = True
 
     async def post(self, chat: ChatRef, text: str) -> MessageRef:
-        """Store a new message."""
+        """Store a new message (or refuse it, as scripted by ``refuse_posts``)."""
+        if any(part in text for part in self.refuse_posts):
+            self.calls.append(("post-refused", "", text))
+            raise PlatformError("the fake platform refused the post")
         ref = MessageRef(chat, f"m{next(self._ids)}")
         self.messages[ref.message_id] = FakeMessage(ref, text)
         self.calls.append(("post", ref.message_id, text))
@@ -109,6 +115,19 @@ class FakeAdapter:
         self.messages[ref.message_id] = FakeMessage(ref, caption)
         self.images.append((ref, filename, data))
         self.calls.append(("image", ref.message_id, filename))
+        return ref
+
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """Store an uploaded file as a message with the caption as its text (or refuse it)."""
+        if self.refuse_files is not None:
+            self.calls.append(("file-refused", "", filename))
+            raise self.refuse_files
+        ref = MessageRef(chat, f"m{next(self._ids)}")
+        self.messages[ref.message_id] = FakeMessage(ref, caption)
+        self.files.append((ref, filename, data, mime))
+        self.calls.append(("file", ref.message_id, filename))
         return ref
 
     def texts(self, chat: ChatRef | None = None) -> list[str]:

@@ -139,6 +139,7 @@ class FakeDiscord:
         self.resumes = 0  # RESUME (op 6) received
         self.close_codes: list[int | None] = []  # how each gateway session was closed
         self.edit_429: list[tuple[float, bool]] = []  # scripted (retry_after, via) for edits
+        self.refuse_attachments = False  # True: messages with files get 413 (entity too large)
         self.rate_limited: int = 0  # 429s answered
         # Edits allowed per channel per window (limit, seconds), announced in X-RateLimit-*.
         self.edit_bucket: tuple[int, float] = (50, 1.0)
@@ -659,6 +660,8 @@ class FakeDiscord:
         if not self._known_channel(cid):
             return _error(404, 10003, "Unknown Channel")
         content = body.get("content") or ""
+        if files and self.refuse_attachments:
+            return _error(413, 40005, "Request entity too large")
         if len(content) > 2000:
             return _json(
                 {

@@ -9,7 +9,8 @@ The unmodified ``slack_sdk.AsyncWebClient(base_url=fake.base_url)`` and bolt's
   (``already_reacted``), ``conversations.open`` (one user: DM channel ``D<user>``),
   ``apps.connections.open`` (needs the ``xapp-`` token),
   ``files.getUploadURLExternal`` + ``POST /upload/{id}`` + ``files.completeUploadExternal``
-  (what ``files_upload_v2`` does; the file lands in ``files`` and its message); any other
+  (what ``files_upload_v2`` does; the file lands in ``files`` and its message), ``files.info``
+  (``share_delay`` hides a completed file's share for that many answers); any other
   method answers ``unknown_method``. ``rate_limit(method, times, retry_after)`` makes the next
   calls answer HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with ``Retry-After``.
 - ``GET /link``: the Socket Mode websocket: ``hello`` on connect, envelopes pushed with
@@ -93,6 +94,7 @@ class SlackFile:
     channel: str | None = None
     thread_ts: str | None = None
     message_ts: str | None = None  # the message that shares it, once completed
+    hidden_shares: int = 0  # files.info answers still to give without the share
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,9 @@ class FakeSlack:
         self.socket_connections = 0
         self.api_connections: set[object] = set()  # client (host, port) pairs seen by the Web API
         self.files: dict[str, SlackFile] = {}  # files.getUploadURLExternal → upload → complete
+        # Real Slack may share a completed file a moment later: the complete answer and this
+        # many files.info answers carry no shares yet.
+        self.share_delay = 0
         self._rate_limits: dict[str, list[float]] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -150,6 +155,7 @@ class FakeSlack:
         """Listen on 127.0.0.1 with a free port."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs files.info
         app.router.add_get("/link", self._socket)
         app.router.add_post("/upload/{file_id}", self._upload)
         self._runner, self.port = await serve(app, access_log=None)
@@ -318,7 +324,6 @@ class FakeSlack:
             if file is None or len(file.data) != file.length:
                 return {"ok": False, "error": "file_upload_incomplete"}
             file.title, file.channel = str(item.get("title") or ""), channel
-            shares: dict[str, Any] = {}
             if channel:
                 file.thread_ts = params.get("thread_ts") or None
                 comment = str(params.get("initial_comment") or "")
@@ -334,11 +339,30 @@ class FakeSlack:
                 message.files = [file.id]
                 self.messages[message.ts] = message
                 file.message_ts = message.ts
-                shares = {"public": {channel: [{"ts": message.ts, "channel_name": channel}]}}
-            done.append(
-                {"id": file.id, "name": file.filename, "title": file.title, "shares": shares}
-            )
+            file.hidden_shares = self.share_delay
+            done.append(self._file_object(file, {} if self.share_delay else None))
         return {"ok": True, "files": done}
+
+    def _m_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        file = self.files.get(str(params.get("file") or ""))
+        if file is None:
+            return {"ok": False, "error": "file_not_found"}
+        if file.hidden_shares:
+            file.hidden_shares -= 1
+            return {"ok": True, "file": self._file_object(file, {})}
+        return {"ok": True, "file": self._file_object(file)}
+
+    @staticmethod
+    def _file_object(file: SlackFile, shares: dict[str, Any] | None = None) -> dict[str, Any]:
+        if shares is None and file.channel and file.message_ts:
+            shares = {"public": {file.channel: [{"ts": file.message_ts, "channel_name": ""}]}}
+        return {
+            "id": file.id,
+            "name": file.filename,
+            "title": file.title,
+            "size": len(file.data),
+            "shares": shares or {},
+        }
 
     def new_ts(self) -> str:
         """A fresh, increasing Slack timestamp."""

@@ -34,6 +34,7 @@ def test_manifest_scopes_and_events() -> None:
         "reactions:read",
         "reactions:write",
         "files:write",
+        "files:read",
         "commands",
     }
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/hearth"]
