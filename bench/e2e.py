@@ -3,8 +3,10 @@
 hearth is built by ``bot.wiring.build_app`` exactly as ``hearth run`` builds it, with the Slack
 adapter in Socket Mode against the loopback Slack fake and an Ollama fake that answers at once.
 In the same run, a bare slack-bolt app that replies in the thread on the same kind of fake is the
-floor: what the SDK itself costs. Reported: first post in the thread and final answer, p50 and
-p99, one mention at a time and 50 at once; CPU per mention; hearth's ratio to the floor.
+floor: what the SDK itself costs. The fakes run in a process of their own
+(``bench.e2e_fakes``), so the CPU measured is the app's alone. Reported: first post in the
+thread and final answer, p50 and p99, one mention at a time and 50 at once; CPU per mention;
+hearth's ratio to the floor.
 
 Needs a checkout (it drives the fakes in ``tests/fakes``).
 """
@@ -15,128 +17,106 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.common import Table, ms, percentile, verdict
+from bench.e2e_fakes import ANSWER, Sample
 
+ROOT = Path(__file__).resolve().parents[1]
 NOTE = (
     "Socket Mode against the loopback Slack fake; instant Ollama fake; hearth via bot.wiring, "
-    "floor = bare slack-bolt AsyncApp replying in the thread. CPU is process CPU per mention "
-    "(fake servers included for both, so the difference is hearth's own)."
+    "floor = bare slack-bolt AsyncApp replying in the thread. The fakes run in another "
+    "process: CPU is the app's own process CPU per mention (all its threads)."
 )
-ANSWER = "All good: nothing to do."
-CHANNEL = "C0BENCH"
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One mention: seconds to the first post in its thread and to its final answer."""
-
-    first: float
-    final: float
 
 
 @dataclass(frozen=True)
 class Phase:
-    """Samples of one phase plus the process CPU it used."""
+    """Samples of one phase plus the app process's CPU it used."""
 
     samples: list[Sample]
     cpu: float
 
 
-def _ollama_reply(body: Mapping[str, Any]) -> Any:
-    from tests.fakes.ollama import ScriptedReply
+class Users:
+    """The driver process (``bench.e2e_fakes``): the fakes and the people who mention."""
 
-    if body.get("format"):  # the planner: one step
-        goal = str(body["messages"][-1].get("content", "")).splitlines()[0]
-        return ScriptedReply("text", text=json.dumps({"subtasks": [goal[:80] or "answer"]}))
-    return ScriptedReply("text", text=f"{ANSWER}\nCONFIDENCE: 0.9")
+    def __init__(self, proc: asyncio.subprocess.Process, addresses: dict[str, str]) -> None:
+        self._proc = proc
+        self.addresses = addresses
 
+    async def _ask(self, **cmd: Any) -> dict[str, Any]:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write((json.dumps(cmd) + "\n").encode())
+        await self._proc.stdin.drain()
+        line = await self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the bench driver ended early (see its stderr above)")
+        return dict(json.loads(line))
 
-class _Watch:
-    """Reads the fake's API calls: when each thread got its first post and its final answer."""
+    async def wait_socket(self) -> None:
+        """Return once the app's Socket Mode connection is up."""
+        await self._ask(op="socket")
 
-    def __init__(self, fake: Any, final: Callable[[str], bool]) -> None:
-        self._fake = fake
-        self._final = final
-        self._seen = 0
-        self.first: dict[str, float] = {}
-        self.done: dict[str, float] = {}
-
-    def scan(self) -> None:
-        calls = self._fake.calls
-        for call in calls[self._seen :]:
-            if call.method == "chat.postMessage":
-                root = call.params.get("thread_ts")
-            elif call.method == "chat.update":
-                msg = self._fake.messages.get(str(call.params.get("ts")))
-                root = msg.thread_ts if msg else None
-            else:
-                continue
-            if not root:
-                continue
-            if call.method == "chat.postMessage":
-                self.first.setdefault(root, call.at)
-            if self._final(str(call.params.get("text") or "")):
-                self.done.setdefault(root, call.at)
-        self._seen = len(calls)
-
-    async def wait(self, roots: list[str], timeout: float) -> None:
-        async with asyncio.timeout(timeout):
-            while True:
-                self.scan()
-                if all(r in self.done for r in roots):
-                    return
-                await asyncio.sleep(0.002)
-
-
-async def mentions(fake: Any, watch: _Watch, count: int, *, concurrent: bool) -> Phase:
-    """Deliver ``count`` mentions (one at a time or all at once) and time each."""
-    cpu0 = time.process_time()
-    starts: dict[str, float] = {}
-
-    async def one(i: int) -> str:
-        event = fake.mention(CHANNEL, "UANA", f"please check the disks ({i})")
-        root = event["event"]["ts"]
-        starts[root] = time.monotonic()
-        await fake.send_envelope(event, timeout=30)
-        if not concurrent:
-            await watch.wait([root], timeout=30)
-        return root
-
-    if concurrent:
-        roots = await asyncio.gather(*(one(i) for i in range(count)))
-        await watch.wait(list(roots), timeout=60)
-    else:
-        roots = [await one(i) for i in range(count)]
-    cpu = time.process_time() - cpu0
-    samples = [Sample(watch.first[r] - starts[r], watch.done[r] - starts[r]) for r in roots]
-    return Phase(samples, cpu)
+    async def mentions(self, count: int, *, concurrent: bool) -> Phase:
+        """``count`` mentions (one at a time or all at once); the app's CPU meanwhile."""
+        cpu0 = time.process_time()
+        reply = await self._ask(op="mentions", count=count, concurrent=concurrent)
+        cpu = time.process_time() - cpu0
+        return Phase([Sample(a, b) for a, b in reply["samples"]], cpu)
 
 
 @contextlib.asynccontextmanager
-async def hearth(tmp: Path, **env: str) -> AsyncIterator[tuple[Any, _Watch]]:
-    """hearth as ``hearth run`` builds it, on a fresh Slack and Ollama fake; data in ``tmp``."""
+async def users(mode: str) -> AsyncIterator[Users]:
+    """Start the driver process for ``mode`` (hearth or floor); stop it on exit."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.e2e_fakes",
+        mode,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        limit=2**24,
+    )
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 60)
+        if not line:
+            raise RuntimeError("the bench driver did not start")
+        yield Users(proc, json.loads(line))
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def hearth(tmp: Path, **env: str) -> AsyncIterator[Users]:
+    """hearth as ``hearth run`` builds it, on a fresh driver's fakes; data in ``tmp``."""
     from bot.config import Settings
     from bot.wiring import build_app
-    from tests.fakes.ollama import FakeOllama
-    from tests.fakes.slack import FakeSlack
 
-    async with FakeSlack() as slack, FakeOllama() as ollama:
-        ollama.responder = _ollama_reply
+    async with users("hearth") as people:
+        fakes = people.addresses
         settings = Settings.from_env(
             {
                 "HEARTH_DATA_DIR": str(tmp / "data"),
                 "HEARTH_WORKSPACE": str(tmp / "ws"),
-                "OLLAMA_HOST": ollama.url,
-                "SLACK_BOT_TOKEN": slack.bot_token,
-                "SLACK_APP_TOKEN": slack.app_token,
-                "SLACK_API_URL": slack.base_url,
+                "OLLAMA_HOST": fakes["ollama_url"],
+                "SLACK_BOT_TOKEN": fakes["bot_token"],
+                "SLACK_APP_TOKEN": fakes["app_token"],
+                "SLACK_API_URL": fakes["slack_url"],
                 "ALLOWED_USERS": "slack:UANA",
                 "ADMINS": "slack:UBOSS",
                 "VERIFICATION_ENABLED": "false",
@@ -152,23 +132,22 @@ async def hearth(tmp: Path, **env: str) -> AsyncIterator[tuple[Any, _Watch]]:
         task = asyncio.create_task(app.run(stop), name="bench:hearth")
         try:
             await app.ready.wait()
-            await slack.wait_socket()
-            yield slack, _Watch(slack, lambda t: t.startswith(ANSWER) and "▍" not in t)
+            await people.wait_socket()
+            yield people
         finally:
             stop.set()
             await task
 
 
 @contextlib.asynccontextmanager
-async def _floor() -> AsyncIterator[tuple[Any, _Watch]]:
+async def _floor() -> AsyncIterator[Users]:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from tests.fakes.slack import FakeSlack
-
-    async with FakeSlack() as slack:
-        client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url)
+    async with users("floor") as people:
+        fakes = people.addresses
+        client = AsyncWebClient(token=fakes["bot_token"], base_url=fakes["slack_url"])
         app = AsyncApp(client=client, signing_secret="", request_verification_enabled=False)
 
         @app.event("app_mention")
@@ -177,11 +156,11 @@ async def _floor() -> AsyncIterator[tuple[Any, _Watch]]:
                 channel=event["channel"], thread_ts=event["ts"], text=ANSWER
             )
 
-        handler = AsyncSocketModeHandler(app, slack.app_token, web_client=client)
+        handler = AsyncSocketModeHandler(app, fakes["app_token"], web_client=client)
         await handler.connect_async()
         try:
-            await slack.wait_socket()
-            yield slack, _Watch(slack, lambda t: t == ANSWER)
+            await people.wait_socket()
+            yield people
         finally:
             await handler.close_async()
 
@@ -192,13 +171,11 @@ async def _measure(smoke: bool) -> dict[str, dict[str, Phase]]:
     with tempfile.TemporaryDirectory(prefix="hearth-bench-e2e-") as tmp:
         for name in ("floor", "hearth"):
             ctx = _floor() if name == "floor" else hearth(Path(tmp))
-            async with ctx as (fake, watch):
-                await mentions(fake, watch, 2, concurrent=False)  # warm up
+            async with ctx as people:
+                await people.mentions(2, concurrent=False)  # warm up
                 out[name] = {
-                    "1 at a time": await mentions(fake, watch, sequential, concurrent=False),
-                    f"{concurrent} at once": await mentions(
-                        fake, watch, concurrent, concurrent=True
-                    ),
+                    "1 at a time": await people.mentions(sequential, concurrent=False),
+                    f"{concurrent} at once": await people.mentions(concurrent, concurrent=True),
                 }
     return out
 
@@ -234,7 +211,7 @@ def run(smoke: bool = False) -> Table:
             if name == "hearth":
                 targets = [f"first ≤2× floor {verdict(ratio <= 2.0)}"]
                 if load == "1 at a time":
-                    targets.append(f"CPU ≤5 ms {verdict(extra_cpu <= 0.005)}")
+                    targets.append(f"CPU ≤5 ms {verdict(cpu <= 0.005)}")
                 else:
                     targets.append(f"all ≤3 s {verdict(max(final) <= 3.0)}")
                 row.append(", ".join(targets))
@@ -248,8 +225,8 @@ def run(smoke: bool = False) -> Table:
         "first post p99 ms",
         "final p50 ms",
         "final p99 ms",
-        "CPU/mention ms",
-        "hearth's own CPU ms",
+        "app CPU/mention ms",
+        "over the floor ms",
         "× floor (first p50)",
         "targets",
     ]

@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 
 from bench.common import Table, ms, percentile, verdict
-from bench.e2e import hearth, mentions
+from bench.e2e import hearth
 
 NOTE = "Rows generated per table (tasks, usage today, events_seen); DAILY_BUDGET_USD set."
 SIZES = (1_000, 100_000, 1_000_000)
@@ -58,9 +58,9 @@ async def _measure(rows: int, mentions_count: int) -> tuple[list[float], float]:
         data = Path(tmp) / "data"
         await _fill(data, rows)
         env = {"DAILY_BUDGET_USD": "1000", "USER_DAILY_BUDGET_USD": "100"}
-        async with hearth(Path(tmp), **env) as (fake, watch):
-            await mentions(fake, watch, 2, concurrent=False)
-            phase = await mentions(fake, watch, mentions_count, concurrent=False)
+        async with hearth(Path(tmp), **env) as people:
+            await people.mentions(2, concurrent=False)
+            phase = await people.mentions(mentions_count, concurrent=False)
             rss = psutil.Process().memory_info().rss / 2**20
     return [s.first for s in phase.samples], rss
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -163,27 +164,33 @@ class OllamaClient:
                 stream=True,
                 **kwargs,
             )
-            async for part in parts:
-                msg = part.message
-                if msg.content:
-                    text_parts.append(msg.content)
-                    yield TextDelta(msg.content)
-                for call in msg.tool_calls or ():
-                    calls.append(self._tool_call(call.function.name, call.function.arguments))
-                if part.done:
-                    usage = Usage(
-                        prompt_tokens=int(part.prompt_eval_count or 0),
-                        completion_tokens=int(part.eval_count or 0),
-                        duration_s=self._clock.monotonic() - started,
-                    )
-                    if calls:
-                        reason = "tool_use"
-                    elif part.done_reason == "length":
-                        reason = "max_tokens"
-                    else:
-                        reason = "end_turn"
-                    yield TurnEnd(reason, tuple(calls), usage, "".join(text_parts))
-                    return
+            final: TurnEnd | None = None
+            # Read to the end of the body, past the final part: a response left unread is
+            # closed with its connection, and the next call would pay for a new one.
+            async with contextlib.aclosing(parts):
+                async for part in parts:
+                    msg = part.message
+                    if msg.content:
+                        text_parts.append(msg.content)
+                        yield TextDelta(msg.content)
+                    for call in msg.tool_calls or ():
+                        calls.append(self._tool_call(call.function.name, call.function.arguments))
+                    if part.done and final is None:
+                        usage = Usage(
+                            prompt_tokens=int(part.prompt_eval_count or 0),
+                            completion_tokens=int(part.eval_count or 0),
+                            duration_s=self._clock.monotonic() - started,
+                        )
+                        if calls:
+                            reason = "tool_use"
+                        elif part.done_reason == "length":
+                            reason = "max_tokens"
+                        else:
+                            reason = "end_turn"
+                        final = TurnEnd(reason, tuple(calls), usage, "".join(text_parts))
+            if final is not None:
+                yield final
+                return
         raise LLMError(f"Ollama ended the stream for '{self.model}' without a final message")
 
     def _tool_call(self, name: str, arguments: Any) -> ToolCall:

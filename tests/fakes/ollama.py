@@ -134,6 +134,7 @@ class FakeOllama(LoopbackServer):
         self.embed_requests: list[dict[str, Any]] = []
         self.embed_error: tuple[int, str] | None = None  # (status, message) while set
         self.paths: list[str] = []  # "METHOD /path" of every request
+        self.connections: set[object] = set()  # client (host, port) pairs that sent a chat
         self.replies: list[ScriptedReply] = []
         # The memory note a task writes when it ends runs in the background, so it must not
         # take the next task's scripted reply: notes have a queue of their own.
@@ -242,6 +243,7 @@ class FakeOllama(LoopbackServer):
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         self.paths.append("POST /api/chat")
+        self.connections.add(request.transport and request.transport.get_extra_info("peername"))
         try:
             body = await request.json()
         except json.JSONDecodeError:

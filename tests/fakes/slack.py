@@ -125,6 +125,7 @@ class FakeSlack:
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.calls: list[ApiCall] = []
+        self.called = asyncio.Event()  # set on every Web API call (clear it, then wait)
         self.messages: dict[str, SlackMessage] = {}
         self.acks: dict[str, dict[str, Any]] = {}
         self.socket_connections = 0
@@ -200,6 +201,7 @@ class FakeSlack:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         status, body, headers = self._answer(method, params, token)
         self.calls.append(ApiCall(method, params, time.monotonic(), status))
+        self.called.set()  # watchers wait for this instead of polling
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(

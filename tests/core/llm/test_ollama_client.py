@@ -166,3 +166,15 @@ async def test_fake_answers_non_streaming_requests_too(fake: FakeOllama) -> None
     async with httpx.AsyncClient(base_url=fake.url) as http:
         assert (await http.get("/api/version")).json() == {"version": fake.version}
     assert fake.paths[0] == "POST /api/chat"
+
+
+async def test_streamed_chats_reuse_one_connection(fake: FakeOllama) -> None:
+    """Each answer is read to the end of its body, so its connection goes back to the pool."""
+    client = OllamaClient(fake.url, "qwen2.5:3b", num_ctx=2048)
+    for i in range(4):
+        fake.queue_text(f"answer {i}")
+        _, end = await collect(client.stream([Message("user", "hi")]))
+        assert end.text == f"answer {i}"
+    assert len(fake.requests) == 4
+    assert len(fake.connections) == 1
+    await client.aclose()
