@@ -8,6 +8,35 @@ from core.ports import Clock
 from core.storage.kv import KVStore
 
 _PREFIX = "local_only:"
+_CACHED = 10_000  # channels whose settings are kept in memory
+
+
+class _Cached:
+    """The kv rows of one kind of channel setting, read once and written through.
+
+    Only this process writes them (chat commands), so the copy is exact, and asking costs
+    no database round trip on the path to a task's first post.
+    """
+
+    def __init__(self, kv: KVStore, clock: Clock) -> None:
+        self._kv = kv
+        self._clock = clock
+        self._rows: dict[str, str | None] = {}
+
+    async def get(self, key: str) -> str | None:
+        if key not in self._rows:
+            if len(self._rows) >= _CACHED:
+                self._rows.clear()
+            self._rows[key] = await self._kv.get(key)
+        return self._rows[key]
+
+    async def set(self, key: str, value: str | None) -> None:
+        self._rows.pop(key, None)  # a failed write must not leave a stale copy
+        if value is None:
+            await self._kv.delete(key)
+        else:
+            await self._kv.set(key, value, now=self._clock.now())
+        self._rows[key] = value
 
 
 def _key(chat: ChatRef) -> str:
@@ -19,19 +48,15 @@ class ChannelSettings:
     """Reads and writes per-channel flags; a channel in local-only mode never calls the cloud."""
 
     def __init__(self, kv: KVStore, *, clock: Clock | None = None) -> None:
-        self._kv = kv
-        self._clock = clock or SystemClock()
+        self._rows = _Cached(kv, clock or SystemClock())
 
     async def is_local_only(self, chat: ChatRef) -> bool:
         """True when `local-only on` was set for the channel of ``chat``."""
-        return await self._kv.get(_key(chat)) == "on"
+        return await self._rows.get(_key(chat)) == "on"
 
     async def set_local_only(self, chat: ChatRef, on: bool) -> None:
         """Turn local-only mode on or off for the channel of ``chat``."""
-        if on:
-            await self._kv.set(_key(chat), "on", now=self._clock.now())
-        else:
-            await self._kv.delete(_key(chat))
+        await self._rows.set(_key(chat), "on" if on else None)
 
 
 _TASKS_PREFIX = "channel_tasks:"
@@ -78,19 +103,18 @@ class ChannelPolicy:
     def __init__(self, kv: KVStore, *, clock: Clock | None = None) -> None:
         self._kv = kv
         self._clock = clock or SystemClock()
+        self._policies = _Cached(kv, self._clock)  # read before every task starts
 
     async def task_policy(self, chat: ChatRef) -> str:
         """``everyone`` (allowed users, the default) or ``approvers``."""
-        return await self._kv.get(_TASKS_PREFIX + _channel(chat)) or "everyone"
+        return await self._policies.get(_TASKS_PREFIX + _channel(chat)) or "everyone"
 
     async def set_task_policy(self, chat: ChatRef, policy: str) -> None:
         """Set who may start tasks in the channel of ``chat``."""
         if policy not in TASK_POLICIES:
             raise ValueError(f"expected one of {', '.join(TASK_POLICIES)}")
-        if policy == "everyone":
-            await self._kv.delete(_TASKS_PREFIX + _channel(chat))
-        else:
-            await self._kv.set(_TASKS_PREFIX + _channel(chat), policy, now=self._clock.now())
+        key = _TASKS_PREFIX + _channel(chat)
+        await self._policies.set(key, None if policy == "everyone" else policy)
 
     async def timezone(self, chat: ChatRef, default: str = "UTC") -> str:
         """The channel's timezone for schedules (`settings tz`)."""

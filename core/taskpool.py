@@ -121,6 +121,12 @@ class TaskPool:
         if self._writes:
             await asyncio.wait(set(self._writes))
 
+    async def idle(self) -> None:
+        """Return once no task is queued or running and every final status is stored."""
+        while self._handles or self._writes:
+            pending = {h.task for h in self._handles.values() if h.task is not None}
+            await asyncio.wait(pending | set(self._writes))
+
     def cancel(self, task_id: str, note: str) -> bool:
         """Cancel a queued or running task; ``note`` is told in its thread."""
         handle = self._handles.get(task_id)

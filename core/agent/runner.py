@@ -111,11 +111,16 @@ class AgentRunner:
 
     async def run(self, task: TaskContext) -> str:
         """Plan, run every step (escalating when needed), stream the answer; return a summary."""
-        local_only = task.local_only
-        if not local_only and self._channels is not None:
-            local_only = await self._channels.is_local_only(task.chat)
         thread = task.thread
         card = thread.card(task.goal)
+        await card.start()  # first: the thread shows the task is taken before anything else
+        local_only = task.local_only
+        if not local_only and self._channels is not None:
+            try:
+                local_only = await self._channels.is_local_only(task.chat)
+            except BaseException:
+                await card.close("❌ Failed")  # the pool posts why as the last line
+                raise
 
         async def on_usage(provider: str, model: str, usage: Usage, cost: float) -> None:
             who = "local" if cost == 0 else "Claude"
@@ -132,7 +137,6 @@ class AgentRunner:
             purpose_prefix="scheduled:" if task.origin.startswith("job:") else "",
         )
         run = _TaskRun(self, task, card, meter, local_only)
-        await card.start()
         try:
             outcomes = await run.steps()
             await run.answer(outcomes)

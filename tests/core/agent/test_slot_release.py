@@ -55,3 +55,29 @@ async def test_a_queued_task_starts_while_the_first_cards_last_edit_is_still_pac
     await clock.drive(asyncio.gather(*(t.thread.pacer.drain() for t in tasks)))
     assert card(chats[0]).startswith("✅ Done: say one")  # delivered, and not lost
     assert card(chats[1]).startswith("✅ Done: say two")
+
+
+async def test_idle_returns_once_every_task_ended_and_its_row_is_stored(rig: Rig) -> None:
+    rig.live = False
+    for word in ("one", "two", "three"):
+        rig.planner.add(plan(f"say {word}"))
+        rig.local.add(text(f"Said {word}.\nCONFIDENCE: 0.9"))
+    store = TaskStore(rig.db)
+    pool = TaskPool(rig.runner(), store, limits=TaskLimits(1, 3))
+    await pool.idle()  # nothing to wait for
+    for i, word in enumerate(("one", "two", "three")):
+        chat = ChatRef("fake", "C1", f"T{i}")
+        await pool.submit(
+            TaskContext(
+                task_id=f"t{i}",
+                goal=f"say {word}",
+                chat=chat,
+                requester=ANA,
+                thread=TaskThread(rig.adapter, chat, live=False),
+            )
+        )
+    async with asyncio.timeout(10):
+        await pool.idle()
+    assert pool.active() == []
+    rows = [await store.get(f"t{i}") for i in range(3)]
+    assert [r.status for r in rows if r is not None] == ["done", "done", "done"]
