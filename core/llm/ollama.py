@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -80,6 +81,10 @@ def to_ollama_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
         }
         for t in tools
     ]
+
+
+EMBED_CACHE = 256  # recent embeddings kept (texts of a few tasks)
+_EMBEDDED: OrderedDict[tuple[str, str, str], tuple[float, ...]] = OrderedDict()
 
 
 class OllamaClient:
@@ -226,10 +231,26 @@ class OllamaClient:
         }
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embeddings of ``texts`` with this client's model (``/api/embed``)."""
-        with self._errors():
-            resp = await self._client.embed(model=self.model, input=list(texts))
-        return [list(v) for v in resp.embeddings]
+        """Embeddings of ``texts`` with this client's model (``/api/embed``).
+
+        Recent ones are remembered for every client of the same server and model: a task's
+        goal is embedded for memory recall and again for the skill learner.
+        """
+        keys = [(self.host, self.model, t) for t in texts]
+        missing = list(dict.fromkeys(k[2] for k in keys if k not in _EMBEDDED))
+        if missing:
+            with self._errors():
+                resp = await self._client.embed(model=self.model, input=missing)
+            if len(resp.embeddings) != len(missing):
+                raise LLMError(
+                    f"Ollama returned {len(resp.embeddings)} embeddings for {len(missing)} texts"
+                )
+            for text, vector in zip(missing, resp.embeddings, strict=True):
+                _EMBEDDED[(self.host, self.model, text)] = tuple(vector)
+                _EMBEDDED.move_to_end((self.host, self.model, text))
+            while len(_EMBEDDED) > EMBED_CACHE:
+                _EMBEDDED.popitem(last=False)
+        return [list(_EMBEDDED[k]) for k in keys]
 
     def _errors(self, *, tools_offered: bool = False) -> _OllamaErrors:
         return _OllamaErrors(self.host, self.model, self._timeout, tools_offered)

@@ -178,3 +178,23 @@ async def test_streamed_chats_reuse_one_connection(fake: FakeOllama) -> None:
     assert len(fake.requests) == 4
     assert len(fake.connections) == 1
     await client.aclose()
+
+
+async def test_a_text_is_embedded_once_for_every_client_of_the_same_model(
+    fake: FakeOllama,
+) -> None:
+    """Memory recall and the skill learner embed a task's goal; the server sees it once."""
+    memory = OllamaClient(fake.url, "nomic-embed-text", num_ctx=2048)
+    learner = OllamaClient(fake.url, "nomic-embed-text", num_ctx=2048)
+    [a] = await memory.embed(["how full is the disk"])
+    [b, c] = await learner.embed(["how full is the disk", "a new goal"])
+    assert a == b and a != c
+    assert [r["input"] for r in fake.embed_requests] == [
+        ["how full is the disk"],
+        ["a new goal"],
+    ]
+    other = OllamaClient(fake.url, "qwen2.5:3b", num_ctx=2048)
+    await other.embed(["how full is the disk"])  # another model: its own vectors
+    assert len(fake.embed_requests) == 3
+    for client in (memory, learner, other):
+        await client.aclose()

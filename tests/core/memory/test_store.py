@@ -105,7 +105,7 @@ async def test_an_embed_outage_degrades_with_one_warning(
         assert store.available and read_state(store.path)["state"] == "ok"
         assert any("available again" in r.getMessage() for r in caplog.records)
         ollama.embed_error = (500, "down again")
-        await store.recall(DEV, "logs")
+        await store.recall(DEV, "rotation")  # "logs" is embedded already (recent ones are kept)
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 2
 
 
