@@ -12,6 +12,7 @@ Run as ``python -m bench.e2e_fakes hearth|floor``. Needs a checkout (``tests/fak
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ANSWER = "All good: nothing to do."
+_SERIAL = itertools.count(1)  # every request of a run is worded apart
 CHANNEL = "C0BENCH"
 
 
@@ -92,7 +94,7 @@ async def mentions(fake: Any, watch: Watch, count: int, *, concurrent: bool) -> 
     starts: dict[str, float] = {}
 
     async def one(i: int) -> str:
-        event = fake.mention(CHANNEL, "UANA", f"please check the disks ({i})")
+        event = fake.mention(CHANNEL, "UANA", f"please check the disks ({next(_SERIAL)})")
         root = event["event"]["ts"]
         starts[root] = time.monotonic()
         await fake.send_envelope(event, timeout=30)

@@ -79,7 +79,7 @@ from core.team.gate import Gate
 from core.team.notify import AdminNotifier
 from core.team.pairing import Pairing
 from core.team.roster import Roster, task_stopper
-from core.thread import Threads
+from core.thread import ANSWER_HOLD, Threads
 from core.tools.builtin import build_tools
 from core.tools.environment import scrubbed_env
 from core.tools.netrisk import Resolver, system_resolve
@@ -218,7 +218,11 @@ def build_core(
     admins = settings.admins | extra_admins
     roster = _roster(settings, db, clock, extra_admins)
     threads = Threads(
-        adapters, clock=clock, metrics=metrics, live=settings.stream_answers == "live"
+        adapters,
+        clock=clock,
+        metrics=metrics,
+        live=settings.stream_answers == "live",
+        hold=ANSWER_HOLD,
     )
     outbox = Outbox(adapters, clock=clock)
     broker = ApprovalBroker(

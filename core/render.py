@@ -44,8 +44,10 @@ class StreamRenderer:
         clock: Clock | None = None,
         metrics: Metrics | None = None,
         pacer: EditPacer | None = None,
+        hold: float = 0.0,
     ) -> None:
         self._adapter = adapter
+        self._hold = hold  # seconds the first post waits for the whole answer
         self._chat = chat
         self._clock = clock or SystemClock()
         self._metrics = metrics or Metrics()
@@ -56,6 +58,7 @@ class StreamRenderer:
         self._text = ""
         self._refs: list[MessageRef] = []
         self._finished = False
+        self._done = asyncio.Event()  # finish() or replace() was called
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._edits: list[asyncio.Future[bool]] = []
@@ -113,6 +116,7 @@ class StreamRenderer:
         if final_text is not None:
             self._text = final_text
         self._finished = True
+        self._done.set()
         self._wake.set()
         self.start()
         assert self._task is not None
@@ -122,6 +126,7 @@ class StreamRenderer:
         """Seal the answer as replaced: its messages say so, nothing of it stays standing."""
         self._text = ""  # nothing more to post
         self._finished = True
+        self._done.set()
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -135,6 +140,8 @@ class StreamRenderer:
     async def _loop(self) -> None:
         while True:
             await self._wake.wait()
+            if not self._refs and not self._finished and self._hold > 0:
+                await self._held()
             self._wake.clear()
             final = self._finished  # read once: a frame is either a draft or the final
             try:
@@ -148,6 +155,17 @@ class StreamRenderer:
                 if self._edits:
                     await asyncio.gather(*self._edits)
                 return
+
+    async def _held(self) -> None:
+        """Wait up to the hold for the answer to end: a quick answer is posted once, final,
+        with no draft and no paced edit after it."""
+        done = asyncio.ensure_future(self._done.wait())
+        pause = asyncio.ensure_future(self._clock.sleep(self._hold))
+        try:
+            await asyncio.wait({done, pause}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            done.cancel()
+            pause.cancel()
 
     async def _render(self, *, final: bool) -> None:
         if not self._text.strip():

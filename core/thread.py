@@ -19,6 +19,7 @@ from core.render import StreamRenderer
 log = logging.getLogger(__name__)
 
 MAX_IDLE_PACERS = 1000  # idle pacers kept; an evicted one only forgets its last edit time
+ANSWER_HOLD = 0.3  # s an answer's first post waits: one finished by then is posted once, final
 
 
 class TaskThread:
@@ -38,6 +39,7 @@ class TaskThread:
         pacer: EditPacer | None = None,
         metrics: Metrics | None = None,
         live: bool = True,
+        hold: float = 0.0,
     ) -> None:
         self.adapter = adapter
         self.chat = chat
@@ -47,6 +49,7 @@ class TaskThread:
             adapter, key=chat.key, clock=self.clock, metrics=self.metrics
         )
         self.live = live
+        self.hold = hold  # how long an answer's first post waits for the rest (see ANSWER_HOLD)
         self.stop_note = ""  # who stopped the task ("Stopped by alice."), for its final status
 
     @property
@@ -83,7 +86,12 @@ class TaskThread:
     def stream(self) -> StreamRenderer:
         """A new streamed answer below everything posted so far."""
         return StreamRenderer(
-            self.adapter, self.chat, clock=self.clock, metrics=self.metrics, pacer=self.pacer
+            self.adapter,
+            self.chat,
+            clock=self.clock,
+            metrics=self.metrics,
+            pacer=self.pacer,
+            hold=self.hold,
         )
 
     async def ask_approval(self, request: ApprovalRequest) -> MessageRef:
@@ -110,11 +118,13 @@ class Threads:
         clock: Clock | None = None,
         metrics: Metrics | None = None,
         live: bool = True,
+        hold: float = 0.0,
     ) -> None:
         self._adapters = adapters
         self._clock = clock or SystemClock()
         self._metrics = metrics or Metrics()
         self.live = live
+        self.hold = hold
         self._pacers: OrderedDict[str, EditPacer] = OrderedDict()
 
     def adapter(self, platform: str) -> ChatAdapter | None:
@@ -133,6 +143,7 @@ class Threads:
             pacer=self.pacer(chat),
             metrics=self._metrics,
             live=self.live,
+            hold=self.hold,
         )
 
     def pacer(self, chat: ChatRef) -> EditPacer:

@@ -164,3 +164,33 @@ async def test_empty_stream_posts_nothing(clock: FakeClock) -> None:
     async with StreamRenderer(adapter, CHAT, clock=clock):
         pass
     assert adapter.calls == []
+
+
+async def test_an_answer_done_within_the_hold_is_posted_once_final(vclock: FakeClock) -> None:
+    """A fast model's answer: one post with the final text, no cursor and no paced edit."""
+    clock = vclock
+    adapter = TimedAdapter(clock)
+    out = StreamRenderer(adapter, CHAT, clock=clock, hold=0.3)
+    for word in ("All", " good", " here."):
+        out.append(word)
+        await settle()
+        clock.advance(0.05)
+    assert adapter.calls == []  # held: the answer may be complete in a moment
+    await clock.drive(out.finish("All good here."))
+    assert adapter.calls == [("post", "m1", "All good here.")]
+
+
+async def test_a_slower_answer_shows_its_draft_once_the_hold_is_over(vclock: FakeClock) -> None:
+    clock = vclock
+    adapter = TimedAdapter(clock)
+    out = StreamRenderer(adapter, CHAT, clock=clock, hold=0.3)
+    out.append("Thinking")
+    await settle()
+    assert adapter.calls == []
+    clock.advance(0.3)
+    async with asyncio.timeout(5):
+        while not adapter.calls:  # the draft appears once the hold has passed
+            await asyncio.sleep(0.001)
+    assert adapter.calls[0] == ("post", "m1", "Thinking" + CURSOR)
+    await clock.drive(out.finish("Thinking done."))
+    assert adapter.messages["m1"].text == "Thinking done."
