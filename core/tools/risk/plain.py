@@ -17,10 +17,11 @@ import re
 from bashlex.ast import node
 from bashlex.tokenizer import valid_reserved_first_command
 
-# Word characters with no meaning to the shell anywhere in a word. _PLAIN is one character
-# class (no nested repetition, so no backtracking); a lone `&` is caught by the tokens.
+# Word characters with no meaning to the shell anywhere in a word ("-" last: not a range).
+# _PLAIN is one character class (no nested repetition, so no backtracking); a lone `&` is
+# caught by the tokens.
 _WORD = "A-Za-z0-9_./=:,@%+-"
-_PLAIN = re.compile(rf"[{_WORD}|&; ]*")
+_PLAIN = re.compile(rf"[|&; {_WORD}]*")
 _TOKEN = re.compile(rf"(?P<word>[{_WORD}]+)|(?P<op>&&|\|\||[|;])|(?P<space> +)|(?P<other>.)")
 
 # Words bashlex reads as reserved words in command position (its own table).

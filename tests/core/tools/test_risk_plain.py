@@ -177,3 +177,15 @@ def test_a_long_almost_plain_line_is_judged_without_backtracking() -> None:
     line = "a" * 60 + " " + "b" * 60 + "*"
     assert plain.parse(line) is None
     assert classify(line).level == "high"
+
+
+def test_every_other_character_goes_to_bashlex() -> None:
+    """Only letters, digits, `_./=:,@%+-`, spaces, `|`, `&&` and `;` are plain."""
+    allowed = set("abcxyzABCXYZ0123456789_./=:,@%+-")
+    for code in range(1, 256):
+        ch = chr(code)
+        if ch in allowed or (ch.isascii() and ch.isalnum()):
+            continue
+        if ch in " |;":
+            continue
+        assert plain.parse(f"ls a{ch}b") is None, repr(ch)
