@@ -564,6 +564,7 @@ def build_learner(
             broker,
             promote_after=settings.skill_promotion_threshold,
             clock=clock,
+            secrets=settings.secrets,
         ),
         TraceStore(db),
         suggest_after=settings.skill_suggest_after,

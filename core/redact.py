@@ -271,6 +271,42 @@ class RedactingAdapter:
             shown = self._redact(text).encode("utf-8")
         return await self._inner.post_file(chat, shown, filename, self._redact(caption), mime)
 
+    def verbatim(self) -> RedactingAdapter:
+        """This adapter, but posting text and files unredacted: for code an approver reviews."""
+        return VerbatimAdapter(self._inner, self._redact)
+
     def __getattr__(self, name: str) -> Any:
         # Adapter-specific extras (e.g. a bot user id the wiring reads) pass through.
         return getattr(self._inner, name)
+
+
+class VerbatimAdapter(RedactingAdapter):
+    """Posts and uploads exactly what it is given, like an approval prompt; nothing else differs.
+
+    Only the skill review uses it: an approver must read exactly the code that would be
+    installed, and pattern redaction would mask parts of it (``password = "…"``). Text holding
+    a configured secret value is refused instead (the review refuses such code first; this is
+    the last guard). Edits, prompts and everything else stay as RedactingAdapter does them.
+    """
+
+    async def post(self, chat: ChatRef, text: str) -> MessageRef:
+        """Post the text unchanged, unless it holds a configured secret."""
+        self._refuse_secret(text)
+        return await self._inner.post(chat, text)
+
+    async def post_file(
+        self, chat: ChatRef, data: bytes, filename: str, caption: str, mime: str
+    ) -> MessageRef:
+        """Upload the bytes and caption unchanged, unless they hold a configured secret."""
+        self._refuse_secret(caption)
+        self._refuse_secret(data.decode("utf-8", errors="replace"))
+        return await self._inner.post_file(chat, data, filename, caption, mime)
+
+    def _refuse_secret(self, text: str) -> None:
+        if self._redact.has_secret(text):
+            raise PlatformError("the text contains a secret; it was not posted")
+
+
+def verbatim(adapter: ChatAdapter) -> ChatAdapter:
+    """``adapter`` posting unredacted; an unwrapped adapter already does (tests, tools)."""
+    return adapter.verbatim() if isinstance(adapter, RedactingAdapter) else adapter

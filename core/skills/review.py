@@ -6,6 +6,10 @@ upload fails the code is posted as fenced messages instead. Only then does an ap
 the skill, its version and the code's sha256. Approved: saved as the next TESTING version.
 Rejected or expired: never saved as runnable; the decision and the code seen are kept in the
 review trail.
+
+The code is shown verbatim, like an approval prompt's command: never pattern-redacted, so the
+approver reads exactly what would be installed. Code holding one of hearth's configured secret
+values is refused before anything of it is posted, and the trail keeps it masked.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from collections.abc import Sequence
 
 from core.clock import SystemClock
 from core.errors import PlatformError
 from core.events import ChatRef, User
 from core.ports import ApprovalRequester, ChatAdapter, Clock
+from core.redact import Redactor, verbatim
 from core.skills.factory import Draft
 from core.skills.library import SkillLibrary
 from core.skills.model import CodeSkill
@@ -30,6 +36,7 @@ INLINE_MAX_LINES = 40  # longer code goes up as a file: a chat message is no pla
 INLINE_MAX_CHARS = 3000  # ... and so does code that does not fit one message
 HEAD_LINES = 12  # how much of an attached module the card beside it shows
 PYTHON = "text/x-python"
+SECRET_NOTE = "⛔ The generated skill contains one of hearth's secrets; it was not shown or saved."
 
 
 class SkillReview:
@@ -43,8 +50,10 @@ class SkillReview:
         *,
         promote_after: int = 5,
         clock: Clock | None = None,
+        secrets: Sequence[str] = (),
     ) -> None:
         self._library = library
+        self._secrets = Redactor(secrets, patterns=False)
         self._store = store
         self._broker = broker
         self._promote_after = promote_after
@@ -64,6 +73,22 @@ class SkillReview:
         skill = draft.skill
         sha = hashlib.sha256(skill.source.encode()).hexdigest()
         version = 1 + max((s.version for s in await self._library.history(skill.name)), default=0)
+        if self._secrets.has_secret(skill.source):
+            # Never shown, never saved; the trail keeps the code with the secret masked.
+            log.warning("skill %s: the generated code contains a configured secret", skill.name)
+            masked = self._secrets.redact(skill.source)
+            await self._trail(
+                skill,
+                version,
+                "rejected",
+                "",
+                "contains one of hearth's configured secrets; not shown to approvers",
+                hashlib.sha256(masked.encode()).hexdigest(),
+                code=masked,
+            )
+            with contextlib.suppress(PlatformError):
+                await adapter.post(chat, SECRET_NOTE)
+            return None
         try:
             # The approval is asked for only once the whole code is on screen: on any
             # failure to show it, no approver is ever asked.
@@ -107,7 +132,15 @@ class SkillReview:
         return saved
 
     async def _trail(
-        self, skill: CodeSkill, version: int, decision: str, who: str, reason: str, sha: str
+        self,
+        skill: CodeSkill,
+        version: int,
+        decision: str,
+        who: str,
+        reason: str,
+        sha: str,
+        *,
+        code: str | None = None,
     ) -> None:
         await self._store.add_review(
             skill.name,
@@ -116,7 +149,7 @@ class SkillReview:
             decided_by=who,
             reason=reason,
             code_sha=sha,
-            code=skill.source,
+            code=skill.source if code is None else code,
             now=self._clock.now(),
         )
 
@@ -131,8 +164,12 @@ async def show_code(
     adapter: ChatAdapter, chat: ChatRef, draft: Draft, version: int, sha: str
 ) -> str:
     """Post the whole code, its examples and dry run; where the code is ("above", "in x.py
-    above"). Raises PlatformError when the code could not be shown one way or the other."""
+    above"). Raises PlatformError when the code could not be shown one way or the other.
+
+    Everything taken from the code goes up verbatim; the dry run's output, like any output,
+    stays pattern-redacted."""
     skill = draft.skill
+    shown = verbatim(adapter)
     source, limit = skill.source, adapter.capabilities.max_message_chars
     lines = len(source.splitlines())
     filename = f"{skill.name}.py"
@@ -142,7 +179,7 @@ async def show_code(
     if attaches(source, limit):
         caption = f"📎 `{filename}`: the full code of `{skill.name}` v{version} ({lines} lines)."
         try:
-            await adapter.post_file(chat, source.encode(), filename, caption, PYTHON)
+            await shown.post_file(chat, source.encode(), filename, caption, PYTHON)
             attached = True
         except PlatformError as exc:
             log.warning("skill %s: could not attach %s: %s", skill.name, filename, exc)
@@ -151,24 +188,17 @@ async def show_code(
         code = f"The full code is attached above as `{filename}`. It begins:\n{head(source)}"
     else:
         parts = code_messages(source, limit)
-        await adapter.post(chat, f"{title}\n{written} The full code{failed}:")
+        await shown.post(chat, f"{title}\n{written} The full code{failed}:")
         for part in parts:
-            await adapter.post(chat, part)
+            await shown.post(chat, part)
         title, written, code = "", "", ""
     examples = "\n".join(f"• {e}" for e in skill.examples)
     dry = "\n".join(draft.verdict.dry_runs) or "(nothing ran)"
     warnings = "".join(f"\n⚠️ {w}" for w in draft.verdict.warnings)
-    card = "\n".join(
-        x
-        for x in (
-            title,
-            written,
-            code,
-            f"Examples:\n{examples}\nDry run in the sandbox:\n```\n{dry}\n```{warnings}",
-        )
-        if x
-    )
+    card = "\n".join(x for x in (title, written, code, f"Examples:\n{examples}") if x)
     for part in split_text(card, limit):
+        await shown.post(chat, part)
+    for part in split_text(f"Dry run in the sandbox:\n```\n{dry}\n```{warnings}", limit):
         await adapter.post(chat, part)
     return f"in {filename} above" if attached else "above"
 

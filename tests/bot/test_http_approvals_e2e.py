@@ -167,3 +167,34 @@ async def test_a_307_to_loopback_after_a_public_get_is_judged_again(
         m["content"] for r in ollama.requests for m in r["messages"] if m["role"] == "tool"
     )
     assert "not followed" in tool_result and "loopback" in tool_result
+
+
+async def test_a_body_too_long_to_show_is_refused_without_a_prompt(
+    tmp_path: Path, service
+) -> None:
+    """An approver must read every character: a write whose body is over the cap is refused
+    before any prompt is posted, and nothing reaches the service."""
+    base, received = service
+    body = '{"name": "' + "x" * 2000 + '"}'
+    async with running(tmp_path) as (slack, ollama, _):
+        call = {"url": f"{base}/api/pull", "method": "POST", "body": body}
+        root = await _ask(slack, ollama, call)
+
+        def prompted_or_done() -> bool:
+            thread = _thread(slack, root)
+            return any(m.buttons for m in thread) or any(
+                m.text.startswith("⚠️ Done") for m in slack.messages.values()
+            )
+
+        await until(prompted_or_done)
+        assert not any(m.buttons for m in _thread(slack, root)), "a prompt was posted"
+        await until(lambda: any("Finished with" in m.text for m in _thread(slack, root)))
+        card = next(m for m in slack.messages.values() if m.text.startswith("⚠️ Done"))
+    assert received == []  # nothing was sent
+    # No prompt was ever posted: Slack never saw the URL, let alone part of the body.
+    assert not any("/api/pull" in str(c.params) for c in slack.calls)
+    assert "1 command was not approved" in card.text
+    tool_result = next(
+        m["content"] for r in ollama.requests for m in r["messages"] if m["role"] == "tool"
+    )
+    assert tool_result.startswith("Not run:") and "too long to show an approver" in tool_result

@@ -3,8 +3,11 @@ reviews the code → TESTING → promoted → answered with zero model calls →
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
+from core.redact import Redactor
 from tests.bot.test_skills_e2e import CHANNEL, _ask, _thread, running, until
 from tests.fakes.slack import FakeSlack
 
@@ -153,6 +156,82 @@ async def test_a_long_module_is_attached_before_the_buttons(tmp_path: Path) -> N
     assert order.index(upload.message_ts) < order.index(prompt.ts)
     assert "code in line_count.py above" in prompt.block_text
     assert not any("SIZES = {" in m.text for m in thread if m.ts != upload.message_ts)
+
+
+# Literals pattern redaction masks (a password assignment, an OpenAI-shaped key) that are not
+# hearth's configured secrets: the approver must see them exactly as they would be installed.
+LOOKALIKES = '\nDEMO_PASSWORD = "hunter2-staging"\nEXAMPLE_KEY = "sk-proj-abcdefghijklmnop1234"\n'
+
+
+def _with(module: str, extra: str) -> str:
+    return module.replace("\n\ndef run(", f"{extra}\n\ndef run(")
+
+
+async def _learn(slack: FakeSlack, ollama, module: str) -> str:  # type: ignore[no-untyped-def]
+    ollama.queue_text(f"```python\n{module}```")
+    event = slack.mention(CHANNEL, "UANA", "learn count the lines of a file")
+    await slack.send_envelope(event)
+    return event["event"]["ts"]
+
+
+async def test_the_code_reaches_the_approver_verbatim_as_a_file_and_inline(
+    tmp_path: Path,
+) -> None:
+    table = "".join(f'    "{n}": {n},\n' for n in range(50))
+    short = MODULE.replace('NAME = "line_count"\n', f'NAME = "line_count"{LOOKALIKES}')
+    long = _with(short, f"\nSIZES = {{\n{table}}}\n")
+    redactor = Redactor()
+    assert redactor(long) != long and redactor(short) != short  # patterns would mask them
+    env = {**ENV, "DAILY_BUDGET_USD": "0"}
+    async with running(tmp_path, **env) as (slack, ollama, _claude, _app):
+        root = await _learn(slack, ollama, long)
+        await until(lambda: any(m.buttons for m in _thread(slack, root)))
+        (upload,) = slack.files.values()
+        inline_root = await _learn(slack, ollama, short)
+        await until(lambda: len([m for m in slack.messages.values() if m.buttons]) == 2)
+        inline = _thread(slack, inline_root)
+    assert upload.filename == "line_count.py" and upload.data == long.encode()
+    # Slack drops a fence's language and shows &, < and > escaped; nothing else may differ.
+    fenced = [html.unescape(m.text) for m in inline if m.text.startswith("```\n")]
+    code = "".join(t.removeprefix("```\n").removesuffix("\n```") + "\n" for t in fenced)
+    assert code == short
+    card = next(m.text for m in _thread(slack, root) if "It begins:" in m.text)
+    assert 'DEMO_PASSWORD = "hunter2-staging"' in card  # the head of the code, unmasked
+
+
+async def test_a_skill_holding_a_configured_secret_is_never_shown_nor_saved(
+    tmp_path: Path,
+) -> None:
+    secrets = ("xoxb-fake-bot", "sk-ant-test-key-123456")  # SLACK_BOT_TOKEN, ANTHROPIC_API_KEY
+    module = _with(MODULE, f'\nTOKEN = "{secrets[0]}"\nBACKUP = "{secrets[1]}"\n')
+    env = {**ENV, "DAILY_BUDGET_USD": "0"}
+    async with running(tmp_path, **env) as (slack, ollama, _claude, app):
+        assert slack.bot_token == secrets[0]
+        root = await _learn(slack, ollama, module)
+        # Whatever happens, it ends in a note or at the buttons: then everything is on the server.
+        ended = ("hearth's secrets", "Not saved")
+        await until(
+            lambda: any(m.buttons or any(e in m.text for e in ended) for m in _thread(slack, root))
+        )
+        await until(lambda: not app.pool.active() or any(m.buttons for m in _thread(slack, root)))
+        listing = await _ask(slack, "UANA", "skills", lambda t: "Code skills" in t)
+        thread = _thread(slack, root)
+    seen = [
+        *(t for m in slack.messages.values() for t in (m.text, m.block_text, *m.history)),
+        *(f.data.decode(errors="replace") + f.title for f in slack.files.values()),
+        *(json.dumps(c.params) for c in slack.calls),
+    ]
+    leaked = [t for t in seen if any(s in t for s in secrets)]
+    assert leaked == []
+    assert slack.files == {} and not any(m.buttons for m in slack.messages.values())
+    assert not any("def run(" in m.text for m in thread)  # nothing of the code was posted
+    note = "the generated skill contains one of hearth's secrets; it was not shown or saved"
+    assert any(note in m.text.lower() for m in thread)
+    assert not any("line_count" in t for t in listing)
+    assert await _skill_rows(tmp_path, "line_count") == 0
+    (row,) = await _db_rows(tmp_path, "SELECT decision, reason, code FROM skill_reviews")
+    assert row["decision"] == "rejected" and "secret" in row["reason"]
+    assert not any(s in row["code"] for s in secrets) and 'NAME = "line_count"' in row["code"]
 
 
 async def _db_rows(tmp_path: Path, sql: str, params: tuple = ()) -> list:

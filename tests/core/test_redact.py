@@ -254,3 +254,29 @@ async def test_streamed_answer_never_shows_the_token_in_any_frame(clock) -> None
 
 def test_wrapper_satisfies_the_chat_adapter_protocol() -> None:
     assert isinstance(RedactingAdapter(FakeAdapter(), Redactor()), ChatAdapter)
+
+
+async def test_the_verbatim_view_posts_code_unchanged_and_only_there() -> None:
+    inner = FakeAdapter()
+    out = RedactingAdapter(inner, Redactor([SLACK_TOKEN]))
+    code = 'PASSWORD = "hunter2-staging"\nKEY = "sk-proj-abcdefghijklmnop1234"\n'
+
+    await out.verbatim().post(CHAT, code)
+    await out.verbatim().post_file(CHAT, code.encode(), "x.py", code, "text/x-python")
+    await out.post(CHAT, code)  # the wrapper itself still masks what looks like a secret
+
+    assert inner.texts()[0] == code
+    assert inner.files[0][2] == code.encode()
+    assert inner.texts()[-1] != code and MASK in inner.texts()[-1]
+
+
+async def test_the_verbatim_view_refuses_a_configured_secret() -> None:
+    inner = FakeAdapter()
+    out = RedactingAdapter(inner, Redactor([SLACK_TOKEN])).verbatim()
+
+    with pytest.raises(PlatformError, match="contains a secret"):
+        await out.post(CHAT, f'TOKEN = "{SLACK_TOKEN}"')
+    with pytest.raises(PlatformError, match="contains a secret"):
+        await out.post_file(CHAT, SLACK_TOKEN.encode(), "x.py", "code", "text/x-python")
+
+    assert inner.texts() == [] and inner.files == []

@@ -1,8 +1,8 @@
 """Shell command risk: ``classify(command)`` is the face of the package.
 
-verdict (Risk, the judge interface) · walker (parse and walk) · checks (per-command rules) ·
-rules (command tables) · options (known-safe options) · words (shell words) · endless
-(never-ending commands).
+verdict (Risk, the judge interface) · walker (parse and walk) · plain (plain lines parsed
+without bashlex) · checks (per-command rules) · rules (command tables) · options (known-safe
+options) · words (shell words) · endless (never-ending commands).
 """
 
 from __future__ import annotations

@@ -154,7 +154,8 @@ for _names, _opts, _subs, _reason in (
     ),
     (
         "docker podman nerdctl",
-        "-H --host -c --context --config -l --log-level",
+        "-H --host -c --context --config -l --log-level -f --file -p --project-name --profile "
+        "--env-file --project-directory --ansi --progress --parallel",
         "ps images logs inspect stats version info top port history diff events search "
         "--version -v --help container_ls container_list container_ps container_logs "
         "container_inspect container_stats container_top container_port container_diff image_ls "
@@ -187,7 +188,7 @@ for _names, _opts, _subs, _reason in (
     ),
     (
         "systemctl",
-        "-H --host -M --machine -t --type --state -p --property",
+        "-H --host -M --machine -t --type --state -p --property -P -n --lines -o --output",
         "status is-active is-enabled is-failed list-units list-unit-files list-timers "
         "list-sockets list-dependencies list-jobs show cat --version help",
         "service control",
@@ -227,7 +228,7 @@ for _names, _opts, _subs, _reason in (
     ("pip pip3 pipx", "", "list show freeze check --version -V help inspect", "package manager"),
     (
         "npm pnpm",
-        "",
+        "-w --workspace --loglevel",
         "ls list ll view info outdated search help --version -v root prefix",
         "package manager",
     ),
@@ -258,8 +259,8 @@ SUBCOMMAND_GROUPS = _words(
     "auth buildx compose config container context env image network system volume"
 )
 
-# Commands whose every option must be on its allow-list in options.py.
-ALLOW_LISTED = READ_ONLY | WORKSPACE_WRITERS
+# Commands whose every option must be on its allow-list in safe_options.py.
+ALLOW_LISTED = READ_ONLY | WORKSPACE_WRITERS | _words("dpkg dpkg-query")
 
 # Option-only package tools: read-only when they use one of these flags.
 OPTION_READ_ONLY: dict[str, tuple[frozenset[str], str]] = {
@@ -267,6 +268,13 @@ OPTION_READ_ONLY: dict[str, tuple[frozenset[str], str]] = {
         _words(
             "-l --list -L --listfiles -s --status -S --search -p --print-avail "
             "--get-selections -c --contents --version --help --print-architecture"
+        ),
+        "package manager",
+    ),
+    "dpkg-query": (
+        _words(
+            "-l --list -L --listfiles -s --status -S --search -p --print-avail -W --show "
+            "--version --help"
         ),
         "package manager",
     ),

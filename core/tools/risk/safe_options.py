@@ -364,6 +364,16 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ),
     ("unzip", "@ltvZonqjCLufpczXa -d: -x: -qq -P:"),
     ("gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd zcat", _GZIP),
+    (
+        "dpkg",
+        "@lLsSpc --list --listfiles --status --search --print-avail --get-selections "
+        "--contents --print-architecture --print-foreign-architectures --no-pager " + _COMMON,
+    ),
+    (
+        "dpkg-query",
+        "@lLsSpW -f: --showformat= --show --list --listfiles --status --search --print-avail "
+        "--no-pager " + _COMMON,
+    ),
     ("printf", "*"),
     (
         "yq",

@@ -18,7 +18,7 @@ import bashlex
 import bashlex.errors
 import bracex
 
-from core.tools.risk import checks, rules, subcommands
+from core.tools.risk import checks, plain, rules, subcommands
 from core.tools.risk.endless import never_ending
 from core.tools.risk.options import NO_OPTIONS, option_problems
 from core.tools.risk.safe_options import OPTIONS
@@ -48,8 +48,9 @@ PARSE_ERRORS = (
 class Walker(Verdict):
     """Walks the parse trees of one command and accumulates the worst level seen."""
 
-    def __init__(self, workspace: Path | None) -> None:
+    def __init__(self, workspace: Path | None, *, fast: bool = True) -> None:
         super().__init__()
+        self.fast = fast  # plain lines skip bashlex (plain.parse builds the same trees)
         self.ws = workspace.resolve() if workspace is not None else None
         self.cwd_moved = False  # a `cd` left the workspace: relative writes are not inside
         self.cwd: str | None = str(self.ws) if self.ws is not None else None  # after `cd`s
@@ -73,7 +74,7 @@ class Walker(Verdict):
             self.flag("high", f"longer than {MAX_CHARS} characters, too long to check")
             return
         try:
-            trees = bashlex.parse(text)
+            trees = (plain.parse(text) if self.fast else None) or bashlex.parse(text)
         except PARSE_ERRORS as exc:
             detail = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
             self.flag("high", f"could not be parsed, so it cannot be checked ({detail})")

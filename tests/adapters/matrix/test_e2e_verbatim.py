@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from pathlib import Path
 
 import pytest
 
 from core.approvals.broker import ApprovalBroker
 from core.clock import SystemClock
-from core.events import IncomingMessage
+from core.events import ApprovalRequest, IncomingMessage
 from core.redact import RedactingAdapter, Redactor
 from core.storage.approvals import ApprovalStore
 from tests.adapters.matrix.conftest import Recorder
@@ -48,14 +50,34 @@ async def test_prompt_and_stored_request_hold_the_whole_command(
             )
         )
         try:
+            # The request is stored before its prompt is posted; the prompt carries its id.
+            request = await _stored(store, command)
             prompt = await requester.wait_for(
-                lambda e, c=command: (
-                    e.get("sender") == reg.user_id and c in e.get("content", {}).get("body", "")
+                lambda e, i=request.id: (
+                    e.get("sender") == reg.user_id and i in e.get("content", {}).get("body", "")
                 )
             )
-            body = prompt["content"]["body"]
-            assert "password:=x looks like a secret, and is not" in body
-            assert any(r.command == command for r in await store.pending())
+            content = prompt["content"]
+            # What a client shows is the HTML (Element does), or else the body: both verbatim.
+            assert content.get("format") == "org.matrix.custom.html"
+            for shown in (content["body"], _visible(content["formatted_body"])):
+                assert command in shown, shown
+                assert "password:=x looks like a secret, and is not" in shown, shown
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def _stored(store: ApprovalStore, command: str) -> ApprovalRequest:
+    """The pending request for ``command``, once the broker has stored it."""
+    async with asyncio.timeout(15):
+        while True:
+            for request in await store.pending():
+                if request.command == command:
+                    return request
+            await asyncio.sleep(0.01)
+
+
+def _visible(formatted_body: str) -> str:
+    """The text a client renders from ``formatted_body``: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", formatted_body))

@@ -12,11 +12,12 @@ import pytest
 from core.errors import PlatformError, RateLimited
 from core.events import ApprovalOutcome, ChatRef, Decision, User
 from core.ports import Capabilities
+from core.redact import RedactingAdapter, Redactor
 from core.skills.factory import Draft
 from core.skills.library import SkillLibrary
 from core.skills.loader import parse_code_skill
 from core.skills.model import CodeSkill
-from core.skills.review import HEAD_LINES, SkillReview
+from core.skills.review import HEAD_LINES, SECRET_NOTE, SkillReview
 from core.skills.runner import SkillRunner
 from core.skills.validate import Verdict
 from core.storage.db import Database
@@ -101,7 +102,7 @@ async def test_long_code_is_attached_before_the_prompt_with_a_card_beside_it(
     assert f"sha256 `{sha}`" in card and "attached above as `port_name.py`" in card
     assert "\n".join(LONG.splitlines()[:HEAD_LINES]) in card  # the head of the code
     assert LONG.splitlines()[HEAD_LINES + 1] not in card  # ... and only the head
-    assert "• say hi please" in card and "say hi please → ok: hi" in card
+    assert "• say hi please" in card and "say hi please → ok: hi" in adapter.texts()[2]
     assert not any(t.startswith("```python") for t in adapter.texts())  # no split copies
     (command, seen) = approver.asked[0]
     assert seen == [LONG] and "code in port_name.py above" in command
@@ -175,3 +176,27 @@ async def test_no_approval_is_asked_unless_the_whole_code_was_shown(
         assert "Not saved: the code could not be shown to the approvers." in adapter.texts()
     else:
         assert len(approver.asked) == 1 and saved is not None
+
+
+async def test_code_holding_a_configured_secret_is_refused_before_anything_is_shown(
+    db: Database, runner: SkillRunner
+) -> None:
+    secret = "xoxb-configured-bot-token-42"
+    fake = FakeAdapter()
+    adapter = RedactingAdapter(fake, Redactor([secret]))
+    source = LONG.replace('NAME = "port_name"\n', f'NAME = "port_name"\nTOKEN = "{secret}"\n')
+    lib = SkillLibrary(SkillStore(db), runner=runner, builtin_dir=None, clock=FakeClock())
+    approver = Approver(fake)
+    review = SkillReview(lib, SkillStore(db), approver, clock=FakeClock(), secrets=[secret])
+
+    saved = await review.review(
+        _draft(source), chat=CHAT, adapter=adapter, task_id="t1", requester=BOSS, note="n"
+    )
+
+    assert saved is None and approver.asked == [] and fake.files == []
+    assert fake.texts() == [SECRET_NOTE]
+    assert lib.get("port_name") is None
+    (row,) = await db.fetchall("SELECT decision, reason, code, code_sha FROM skill_reviews")
+    assert row["decision"] == "rejected" and "secret" in row["reason"]
+    assert secret not in row["code"] and "TOKEN = " in row["code"]  # kept, masked
+    assert row["code_sha"] == hashlib.sha256(row["code"].encode()).hexdigest()
