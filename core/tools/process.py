@@ -224,8 +224,11 @@ class Started:
         try:
             await pump
         except asyncio.CancelledError:
-            # Also when the event loop shuts down around an unused child: it dies with it.
+            # Also when the event loop shuts down around an unused child: it dies with it,
+            # and is waited for, so its pipes are not left to a closed loop.
             kill_group(self.pid)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._proc.wait(), _DRAIN_GRACE)
             raise
         finally:
             self._seen.set()

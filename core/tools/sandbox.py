@@ -166,6 +166,11 @@ class Sandbox:
         return self.mode in ("bwrap", "landlock")
 
     @property
+    def can_prestart(self) -> bool:
+        """True when ``prestart`` can start a confined process ahead of its job."""
+        return self.mode == "bwrap"
+
+    @property
     def needs_approval_for_everything(self) -> bool:
         """No sandbox and the operator did not accept that: every shell command is asked."""
         return self.mode == "none"
@@ -237,7 +242,7 @@ class Sandbox:
         and is recorded for ``recover`` meanwhile. ``ready`` is the stdout line it prints once
         its start-up work is done. Only when ``confines``: unconfined work is not started early.
         """
-        if self.mode != "bwrap":
+        if not self.can_prestart:
             raise RuntimeError(f"only a confined process is started ahead ({self.describe()})")
         shape = self._shape(cwd, timeout)
         token = secrets.token_hex(8)
