@@ -748,6 +748,9 @@ def build_app(
     ]
     if core.memory is not None:
         services.append(core.memory)
+    skill_runner = core.skills.runner if core.skills is not None else None
+    if skill_runner is not None and skill_runner.pool is not None:
+        services.append(skill_runner.pool)  # skill children started ahead of requests
     if settings.health_addr:
         services.append(
             HealthServer(

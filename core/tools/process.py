@@ -130,6 +130,16 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+async def _discard(proc: asyncio.subprocess.Process) -> None:
+    """Kill a child nobody will read from, and close its pipes now, not when the loop is gone."""
+    kill_group(proc.pid)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(proc.wait(), _DRAIN_GRACE)
+    transport = getattr(proc, "_transport", None)  # asyncio has no public close for it
+    if transport is not None:
+        transport.close()
+
+
 async def _spawn(
     argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdin_pipe: bool
 ) -> asyncio.subprocess.Process:
@@ -155,10 +165,7 @@ async def _spawn(
     except asyncio.CancelledError:
         await asyncio.wait({spawn})
         if not spawn.cancelled() and spawn.exception() is None:
-            proc = spawn.result()
-            kill_group(proc.pid)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(proc.wait(), _DRAIN_GRACE)
+            await _discard(spawn.result())
         raise
 
 
@@ -224,11 +231,8 @@ class Started:
         try:
             await pump
         except asyncio.CancelledError:
-            # Also when the event loop shuts down around an unused child: it dies with it,
-            # and is waited for, so its pipes are not left to a closed loop.
-            kill_group(self.pid)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._proc.wait(), _DRAIN_GRACE)
+            # Also when the event loop shuts down around an unused child: it dies with it.
+            await _discard(self._proc)
             raise
         finally:
             self._seen.set()
