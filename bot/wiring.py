@@ -750,7 +750,8 @@ def build_app(
         services.append(core.memory)
     skill_runner = core.skills.runner if core.skills is not None else None
     if skill_runner is not None and skill_runner.pool is not None:
-        services.append(skill_runner.pool)  # skill children started ahead of requests
+        # Skill children started ahead of requests; first, while nothing else runs yet.
+        services.insert(0, skill_runner.pool)
     if settings.health_addr:
         services.append(
             HealthServer(

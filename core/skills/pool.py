@@ -47,8 +47,11 @@ class WarmPool:
         self._closed = False
 
     async def start(self) -> None:
-        """Start filling the pool in the background (at startup, before any request)."""
+        """Fill the pool at startup: the workers are started (and recorded) when this returns,
+        their start-up work goes on in the background."""
         self.refill()
+        if self._filling is not None:
+            await asyncio.wait({self._filling})
 
     async def stop(self) -> None:
         """Kill every waiting worker; later takes get none."""
