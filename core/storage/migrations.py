@@ -29,8 +29,7 @@ def migration(func: Migration) -> Migration:
 @migration
 async def m001_tasks_and_events(conn: aiosqlite.Connection) -> None:
     """Tasks, seen platform event ids, and a small key/value table."""
-    await _script(
-        conn,
+    await _script(conn,
         """
         CREATE TABLE tasks (
             id           TEXT PRIMARY KEY,
@@ -58,15 +57,14 @@ async def m001_tasks_and_events(conn: aiosqlite.Connection) -> None:
             value      TEXT NOT NULL,
             updated_at REAL NOT NULL
         );
-        """,
+        """
     )
 
 
 @migration
 async def m002_approvals(conn: aiosqlite.Connection) -> None:
     """Approval requests and decisions, plus every click and note: the audit trail."""
-    await _script(
-        conn,
+    await _script(conn,
         """
         CREATE TABLE approvals (
             id              TEXT PRIMARY KEY,
@@ -104,15 +102,14 @@ async def m002_approvals(conn: aiosqlite.Connection) -> None:
             detail       TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX approval_events_approval ON approval_events(approval_id, at);
-        """,
+        """
     )
 
 
 @migration
 async def m003_usage(conn: aiosqlite.Connection) -> None:
     """One row per LLM call (tokens, latency, cost, saved) and one per escalation."""
-    await _script(
-        conn,
+    await _script(conn,
         """
         CREATE TABLE usage (
             id                 INTEGER PRIMARY KEY,
@@ -144,15 +141,14 @@ async def m003_usage(conn: aiosqlite.Connection) -> None:
             cost_usd           REAL NOT NULL DEFAULT 0
         );
         CREATE INDEX escalations_at ON escalations(at);
-        """,
+        """
     )
 
 
 @migration
 async def m004_heartbeat_ticks(conn: aiosqlite.Connection) -> None:
     """Heartbeat ticks: perception, decision, source, latency, report message, label."""
-    await _script(
-        conn,
+    await _script(conn,
         """
         CREATE TABLE heartbeat_ticks (
             id              INTEGER PRIMARY KEY,
@@ -174,7 +170,7 @@ async def m004_heartbeat_ticks(conn: aiosqlite.Connection) -> None:
         CREATE INDEX heartbeat_ticks_at ON heartbeat_ticks(at);
         CREATE INDEX heartbeat_ticks_report
             ON heartbeat_ticks(report_platform, report_channel, report_message);
-        """,
+        """
     )
 
 
@@ -187,8 +183,7 @@ async def m005_usage_errors(conn: aiosqlite.Connection) -> None:
 @migration
 async def m006_access(conn: aiosqlite.Connection) -> None:
     """Runtime allow-list, DM pairing codes and the access audit."""
-    await _script(
-        conn,
+    await _script(conn,
         """
         CREATE TABLE access_users (
             user         TEXT PRIMARY KEY,     -- platform:user id
@@ -225,15 +220,14 @@ async def m006_access(conn: aiosqlite.Connection) -> None:
             detail   TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX access_audit_at ON access_audit(at);
-        """,
+        """
     )
 
 
 @migration
 async def m007_scheduled_jobs(conn: aiosqlite.Connection) -> None:
     """Jobs scheduled from chat, and one row per run."""
-    await _script(
-        conn,
+    await _script(conn,
         """
         CREATE TABLE scheduled_jobs (
             id            TEXT PRIMARY KEY,
@@ -266,7 +260,7 @@ async def m007_scheduled_jobs(conn: aiosqlite.Connection) -> None:
             note        TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX job_runs_job ON job_runs(job_id, fire_at);
-        """,
+        """
     )
 
 

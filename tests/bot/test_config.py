@@ -193,11 +193,7 @@ def test_approvers_fall_back_to_admins() -> None:
         ({"ADMIN_CHANNEL": "#admins"}, "ADMIN_CHANNEL", "platform:channel"),
         ({"STREAM_ANSWERS": "sometimes"}, "STREAM_ANSWERS", "final, live"),
         ({"DISCORD_TOKEN": "t", "DISCORD_API_URL": "discord.com"}, "DISCORD_API_URL", "http://"),
-        (
-            {"DISCORD_TOKEN": "t", "DISCORD_GATEWAY_URL": "http://x"},
-            "DISCORD_GATEWAY_URL",
-            "ws://",
-        ),
+        ({"DISCORD_TOKEN": "t", "DISCORD_GATEWAY_URL": "http://x"}, "DISCORD_GATEWAY_URL", "ws://"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, hint: str) -> None:
