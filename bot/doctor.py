@@ -259,7 +259,7 @@ def _heartbeat(settings: Settings) -> list[Check]:
 
 
 async def _memory(settings: Settings) -> Check:
-    from bot.wiring import memory_store_for
+    from bot.memory_store import memory_store_for
     from core.clock import utc
     from core.memory import MemoryUnavailable, read_state
 
@@ -340,7 +340,7 @@ async def run_doctor(
 
 
 def _sandbox(settings: Settings) -> Check:
-    from bot.wiring import build_sandbox
+    from bot.sandboxing import build_sandbox
 
     sandbox = build_sandbox(settings)
     if sandbox.confines:
