@@ -7,15 +7,12 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TextIO
-
-import httpx
+from typing import TYPE_CHECKING, TextIO
 
 from adapters.console import ConsoleAdapter
 from bot.agent import build_runner, cloud_factory
 from bot.app import App, Service
 from bot.config import Settings
-from bot.health import HealthServer, make_health_check
 from bot.heartbeat import build_heartbeat
 from bot.logging import setup_logging
 from bot.memory_store import memory_store_for
@@ -71,8 +68,12 @@ from core.thread import Threads
 from core.tools.builtin import build_tools
 from core.tools.netrisk import Resolver, system_resolve
 from core.tools.registry import ToolRegistry
+from core.tools.risk import bashparse
 from core.tools.sandbox import Sandbox
 from core.usage import UsageRecorder, UsageReporter
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def build_core(
     ``http_transport`` and ``resolve`` stand in for the network in tests.
     """
     clock = clock or SystemClock()
+    bashparse.cache_in(settings.data_dir / "cache")  # the shell parser's tables, built once
     metrics = metrics or Metrics()
     db = Database(settings.db_path, MIGRATIONS)
     tasks = TaskStore(db)
@@ -397,6 +399,8 @@ def build_app(
     if core.memory is not None:
         services.append(core.memory)
     if settings.health_addr:
+        from bot.health import HealthServer, make_health_check  # aiohttp: only when serving
+
         services.append(
             HealthServer(
                 settings.health_addr,
