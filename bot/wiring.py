@@ -3,6 +3,7 @@ more than which adapters are enabled."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -191,19 +192,23 @@ def build_core(
     async def channel_cap(chat: ChatRef) -> float | None:
         return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
 
-    # Built once (pydantic models and JSON schemas are costly); the task comes with each call.
-    builtin_tools = build_tools(
-        workspace=settings.workspace,
-        broker=broker,
-        secrets=settings.secrets,
-        base_env=settings.child_env,
-        shell_timeout=settings.subtask_timeout,
-        http_transport=http_transport,
-        resolve=resolve,
-        sandbox=sandbox,
-        # A scheduled run's approvals wait SCHEDULE_APPROVAL_TIMEOUT (nobody may be watching).
-        unattended_broker=TimedApprovals(broker, settings.schedule_approval_timeout),
-    )
+    # Built once, for the first task (pydantic models and JSON schemas are costly, and the
+    # prompt need not wait for them); the task comes with each call.
+    @functools.cache
+    def builtin_tools() -> ToolRegistry:
+        return build_tools(
+            workspace=settings.workspace,
+            broker=broker,
+            secrets=settings.secrets,
+            base_env=settings.child_env,
+            shell_timeout=settings.subtask_timeout,
+            http_transport=http_transport,
+            resolve=resolve,
+            sandbox=sandbox,
+            # A scheduled run's approvals wait SCHEDULE_APPROVAL_TIMEOUT (nobody may be watching).
+            unattended_broker=TimedApprovals(broker, settings.schedule_approval_timeout),
+        )
+
     offered_skills = SkillTools(skills)
     with_skills: dict[tuple[int, ...], ToolRegistry] = {}
 
@@ -213,7 +218,7 @@ def build_core(
         registry = with_skills.get(key)
         if registry is None:  # a skill never shadows a built-in tool
             with_skills.clear()
-            registry = with_skills[key] = builtin_tools.extended(extra)
+            registry = with_skills[key] = builtin_tools().extended(extra)
         return learner.recording(task.task_id, registry) if learner else registry
 
     cloud = cloud_factory(settings)
