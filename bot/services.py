@@ -55,6 +55,7 @@ class SchedulerService:
         self._scheduler = scheduler
         self._core = core
         self._jobs_start: asyncio.Task[None] | None = None
+        self._timers_start: asyncio.Task[None] | None = None
 
     @property
     def jobs(self) -> JobService | None:
@@ -91,7 +92,15 @@ class SchedulerService:
             self._jobs_start = asyncio.create_task(self._start_jobs(), name="jobs:start")
         if settings.heartbeat_digest_cron:
             self._scheduler.cron(settings.heartbeat_digest_cron, self._digest, name="digest")
-        await self._scheduler.start()
+        # Not awaited: the timers' first runs are an interval away, and the prompt need not wait
+        # for APScheduler's import.
+        self._timers_start = asyncio.create_task(self._start_timers(), name="scheduler:start")
+
+    async def _start_timers(self) -> None:
+        try:
+            await self._scheduler.start()
+        except Exception:  # the app keeps running without its timers
+            log.exception("could not start the scheduler")
 
     async def _start_jobs(self) -> None:
         # Catch-up runs post into chat: wait (bounded) until the platforms are connected.
@@ -130,5 +139,7 @@ class SchedulerService:
             await asyncio.gather(self._jobs_start, return_exceptions=True)
         if self._core.jobs is not None:
             await self._core.jobs.stop()
+        if self._timers_start is not None:
+            await self._timers_start  # an import in a thread: it cannot be cancelled midway
         await self._scheduler.stop()
         await self._core.heartbeat.close()
