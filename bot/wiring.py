@@ -7,7 +7,7 @@ import functools
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from adapters.console import ConsoleAdapter
@@ -33,6 +33,7 @@ from core.dispatch import Dispatcher
 from core.events import ChatRef
 from core.heartbeat import Heartbeat, OwnHealth
 from core.heartbeat_commands import heartbeat_command
+from core.llm.ollama import import_sdk
 from core.memory.commands import memory_commands
 from core.metrics import Metrics
 from core.outbox import Outbox
@@ -130,6 +131,7 @@ class Core:
     threads: Threads | None = None
     outbox: Outbox | None = None
     skills: SkillLibrary | None = None
+    warmups: list[Callable[[], object]] = field(default_factory=list)
 
 
 def build_core(
@@ -357,6 +359,8 @@ def build_core(
         threads=threads,
         outbox=outbox,
         skills=skills,
+        # What the first task needs, prepared in a thread once the app is up.
+        warmups=[builtin_tools, import_sdk, bashparse.load],
     )
 
 
@@ -427,6 +431,7 @@ def build_app(
             _loader(core),
         ],
         finite=frozenset({"console"}) if console else frozenset(),
+        warmups=core.warmups,
         threads=core.threads,
         clock=core.clock,
     )

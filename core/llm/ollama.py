@@ -81,6 +81,11 @@ def to_ollama_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
     ]
 
 
+def import_sdk() -> None:
+    """Import the Ollama SDK now (e.g. in a thread once the app is up), not on the first call."""
+    import ollama  # noqa: F401
+
+
 class OllamaClient:
     """Streams chat turns from Ollama: text deltas, native tool calls, server token counts."""
 

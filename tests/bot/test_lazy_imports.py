@@ -2,8 +2,8 @@
 
 The chat SDKs, the memory store's chromadb and the health server's aiohttp belong to parts that
 are not configured; the Ollama SDK, httpx, pydantic, bashlex and rich's Markdown are imported by
-the first task, not by the prompt. A real `hearth chat` runs in a fresh interpreter to its end
-(stdin is empty), then lists what it imported.
+the first task or by the warm-up once the prompt is up. A real `hearth chat` runs in a fresh
+interpreter to its end (stdin is empty); what it had imported when it became ready is listed.
 """
 
 from __future__ import annotations
@@ -32,13 +32,22 @@ NOT_AT_START = (
     "psutil",
     "markdown_it",
 )
+# What was imported when the app became ready: the warm-up that then imports what the first
+# task needs (in a thread) starts right after ``ready`` is set.
 _CHILD = textwrap.dedent(
     """
     import json, sys
+    from bot.app import App
     from bot.cli import main
+    at_ready = []
+    warm = App._warm
+    async def snapshot(self):
+        at_ready.extend(sys.modules)
+        await warm(self)
+    App._warm = snapshot
     code = main(["chat"])
     with open(sys.argv[1], "w") as out:
-        json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+        json.dump({"code": code, "modules": sorted(at_ready), "end": sorted(sys.modules)}, out)
     """
 )
 
