@@ -19,6 +19,7 @@ from bench.common import append_results, format_table
 # Order matters for a full run: the cheap, noise-sensitive ones first.
 BENCHMARKS = (
     "e2e",
+    "startup",
     "scale",
     "footprint",
     "overhead",

@@ -52,6 +52,7 @@ class App:
         pool: TaskPool,
         services: Sequence[Service] = (),
         recoveries: Sequence[Callable[[], Awaitable[int]]] = (),
+        warmups: Sequence[Callable[[], object]] = (),
         finite: frozenset[str] = frozenset(),
         shutdown_grace: float = SHUTDOWN_GRACE,
         threads: Threads | None = None,
@@ -63,6 +64,7 @@ class App:
         self.pool = pool
         self._services = list(services)
         self._recoveries = list(recoveries)
+        self._warmups = list(warmups)  # what the first task needs, prepared once ready
         self._finite = finite  # adapters whose normal end (EOF) ends the app
         self._grace = shutdown_grace
         self._threads = threads
@@ -92,6 +94,8 @@ class App:
                     asyncio.create_task(self._supervise(name, adapter), name=f"adapter:{name}")
                 )
             self.ready.set()
+            if self._warmups:
+                adapter_tasks.append(asyncio.create_task(self._warm(), name="app:warm"))
             announce = asyncio.create_task(self._announce_up(), name="app:up")
             adapter_tasks.append(announce)  # cancelled with the adapters
             await self._wait(stop, adapter_tasks)
@@ -114,6 +118,14 @@ class App:
                     log.exception("stopping %s failed", type(service).__name__)
             await self.db.close()
             log.info("hearth stopped")
+
+    async def _warm(self) -> None:
+        """Imports and builds the first task would wait for, in a thread (the loop stays free)."""
+        for warm in self._warmups:
+            try:
+                await asyncio.to_thread(warm)
+            except Exception:  # the first task does it again, and says what failed
+                log.warning("warming up failed", exc_info=True)
 
     async def _announce_up(self) -> None:
         """Log "up" once every adapter is connected, not before."""

@@ -230,7 +230,8 @@ async def _serve(settings: Settings, *, console_only: bool) -> int:
 
 
 async def _heartbeat_once(settings: Settings) -> int:
-    from bot.wiring import configure_logging, heartbeat_once
+    from bot.cli_heartbeat import heartbeat_once
+    from bot.wiring import configure_logging
 
     configure_logging(settings, console=True)
     report, severity = await heartbeat_once(settings)
@@ -239,7 +240,7 @@ async def _heartbeat_once(settings: Settings) -> int:
 
 
 async def _heartbeat_digest(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.wiring import heartbeat_digest
+    from bot.cli_heartbeat import heartbeat_digest
 
     digest = await heartbeat_digest(settings, since=args.since)
     print(digest.text)
@@ -253,7 +254,7 @@ async def _heartbeat_digest(settings: Settings, args: argparse.Namespace) -> int
 
 
 async def _usage(settings: Settings) -> int:
-    from bot.wiring import usage_report
+    from bot.cli_data import usage_report
 
     _print_markdown(await usage_report(settings))
     return EXIT_OK
@@ -267,7 +268,7 @@ def _print_markdown(text: str) -> None:
 
 
 async def _skills(settings: Settings, action: str, name: str | None, version: int | None) -> int:
-    from bot.wiring import skills_cli
+    from bot.cli_skills import skills_cli
 
     text, ok = await skills_cli(settings, action, name, version)
     print(text, file=sys.stdout if ok else sys.stderr)
@@ -275,7 +276,7 @@ async def _skills(settings: Settings, action: str, name: str | None, version: in
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.wiring import export
+    from bot.cli_data import export
 
     if args.what is None:
         print("What can be exported (hearth export WHAT [--since 7d] [--out FILE]):")
@@ -293,7 +294,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _access(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.wiring import access_cli
+    from bot.cli_access import access_cli
 
     extra = [v for v in (getattr(args, "code", None), getattr(args, "user", None)) if v]
     if getattr(args, "role", None):
@@ -303,7 +304,7 @@ async def _access(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.wiring import jobs_cli
+    from bot.cli_jobs import jobs_cli
 
     ok, text = await jobs_cli(settings, args.action, getattr(args, "job_id", None))
     print(text)

@@ -41,7 +41,7 @@ def _line(entry: MemoryEntry) -> str:
 
 
 async def _main(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.wiring import memory_store_for
+    from bot.memory_store import memory_store_for
 
     store = memory_store_for(settings)
     try:

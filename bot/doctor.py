@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import Settings
 from core.errors import ConfigError, HearthError
@@ -148,10 +151,24 @@ async def _hardware(settings: Settings) -> list[Check]:
 
 
 async def ollama_warning(settings: Settings) -> str | None:
-    """One line with the fix when Ollama cannot be reached (said once at start), else None."""
-    checks = await _ollama(settings, timeout=3)
-    down = next((c for c in checks if c.name == "ollama" and not c.ok), None)
-    return f"{down.detail} — {down.fix}" if down else None
+    """One line with the fix when Ollama cannot be reached (said once at start), else None.
+
+    A connection, not an API call: the Ollama SDK is a heavy import that the terminal's prompt
+    should not wait for (the first task loads it, and says what is wrong with the models).
+    """
+    url = urlsplit(settings.ollama_host)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(url.hostname, port), 3)
+    except (OSError, TimeoutError):
+        return (
+            f"Ollama is not reachable at {settings.ollama_host} — start it with `ollama serve`, "
+            f"or set OLLAMA_HOST (now {settings.ollama_host})"
+        )
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return None
 
 
 def _platforms(settings: Settings) -> list[Check]:
@@ -259,7 +276,7 @@ def _heartbeat(settings: Settings) -> list[Check]:
 
 
 async def _memory(settings: Settings) -> Check:
-    from bot.wiring import memory_store_for
+    from bot.memory_store import memory_store_for
     from core.clock import utc
     from core.memory import MemoryUnavailable, read_state
 
@@ -340,7 +357,7 @@ async def run_doctor(
 
 
 def _sandbox(settings: Settings) -> Check:
-    from bot.wiring import build_sandbox
+    from bot.sandboxing import build_sandbox
 
     sandbox = build_sandbox(settings)
     if sandbox.confines:

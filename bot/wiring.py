@@ -3,25 +3,26 @@ more than which adapters are enabled."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TextIO
-
-import httpx
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
 
 from adapters.console import ConsoleAdapter
+from bot.agent import build_runner, cloud_factory
 from bot.app import App, Service
 from bot.config import Settings
-from bot.health import HealthServer, make_health_check
+from bot.heartbeat import build_heartbeat
 from bot.logging import setup_logging
+from bot.memory_store import memory_store_for
+from bot.platforms import platform_adapters
+from bot.sandboxing import build_sandbox
+from bot.services import FailureCounter, SchedulerService, chat_ref
+from bot.skill_library import build_learner, build_skills
 from core.access import AccessPolicy
-from core.agent.config import AgentConfig
 from core.agent.recollect import TaskMemory
-from core.agent.runner import AgentRunner
 from core.agent_commands import agent_commands
 from core.approvals.broker import ApprovalBroker
 from core.approvals.commands import approval_commands
@@ -30,13 +31,9 @@ from core.channel_settings import ChannelPolicy, ChannelSettings, budget_cap_usd
 from core.clock import SystemClock
 from core.dispatch import Dispatcher
 from core.events import ChatRef
-from core.heartbeat import Heartbeat, ModelDecider, OwnHealth, Prober, default_checks, load_checks
-from core.heartbeat.digest import Digest, build_digest
-from core.heartbeat.export import export_ticks, parse_since
+from core.heartbeat import Heartbeat, OwnHealth
 from core.heartbeat_commands import heartbeat_command
-from core.llm.base import LLMClient
-from core.llm.ollama import OllamaClient
-from core.memory import MemoryStore
+from core.llm.ollama import import_sdk
 from core.memory.commands import memory_commands
 from core.metrics import Metrics
 from core.outbox import Outbox
@@ -47,29 +44,19 @@ from core.schedule.commands import job_commands
 from core.schedule.service import JobLimits, JobService
 from core.scheduler import Scheduler
 from core.skills.commands import skill_commands
-from core.skills.factory import SkillFactory
-from core.skills.learning import Learner
 from core.skills.library import SkillLibrary
-from core.skills.review import SkillReview
-from core.skills.runbooks import RunbookShelf
-from core.skills.runner import SkillRunner
 from core.skills.shortcut import SkillShortcut
 from core.skills.tools import SkillTools
-from core.skills.validate import DEFAULT_ALLOWED
 from core.storage import MIGRATIONS, Database
 from core.storage.access import AccessStore
 from core.storage.approval_history import ApprovalHistory
 from core.storage.approvals import ApprovalStore
-from core.storage.audit import export_approvals
 from core.storage.jobs import JobStore
 from core.storage.kv import KVStore
 from core.storage.pairing import PairingStore
 from core.storage.processes import ProcessStore
 from core.storage.seen import SeenEventStore
-from core.storage.skills import SkillStore
 from core.storage.tasks import TaskStore
-from core.storage.ticks import TickStore
-from core.storage.traces import TraceStore
 from core.storage.usage import UsageStore
 from core.taskpool import TaskLimits, TaskPool
 from core.tasks import TaskContext
@@ -81,16 +68,18 @@ from core.team.pairing import Pairing
 from core.team.roster import Roster, task_stopper
 from core.thread import ANSWER_HOLD, Threads
 from core.tools.builtin import build_tools
-from core.tools.environment import scrubbed_env
 from core.tools.netrisk import Resolver, system_resolve
 from core.tools.registry import ToolRegistry
-from core.tools.sandbox import Sandbox, default_hidden
+from core.tools.risk import bashparse
+from core.tools.sandbox import Sandbox
 from core.usage import UsageRecorder, UsageReporter
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import httpx
 
-HOUR = 3600.0
-ACCESS_SYNC = 15.0  # seconds between picking up access changes made with the CLI
+    from core.skills.learning import Learner
+
+log = logging.getLogger(__name__)
 
 
 def configure_logging(settings: Settings, *, console: bool) -> None:
@@ -106,60 +95,10 @@ def configure_logging(settings: Settings, *, console: bool) -> None:
     )
 
 
-def _platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
-    adapters: dict[str, ChatAdapter] = {}
-    inviters = settings.allowed_users | settings.admins
-    if settings.slack:
-        from adapters.slack import SlackAdapter
-
-        s = settings.slack
-        adapters["slack"] = SlackAdapter(
-            bot_token=s.bot_token,
-            app_token=s.app_token,
-            signing_secret=s.signing_secret,
-            api_url=s.api_url,
-            http_addr=s.http_addr,
-        )
-    if settings.discord:
-        from adapters.discord import DiscordAdapter
-
-        adapters["discord"] = DiscordAdapter(
-            token=settings.discord.token,
-            api_url=settings.discord.api_url,
-            gateway_url=settings.discord.gateway_url,
-        )
-    if settings.matrix:
-        from adapters.matrix import MatrixAdapter
-
-        m = settings.matrix
-        adapters["matrix"] = MatrixAdapter(
-            homeserver=m.homeserver,
-            user_id=m.user_id,
-            access_token=m.access_token,
-            password=m.password,
-            store_dir=settings.data_dir / "matrix",
-            allowed_inviters=frozenset(u for u in inviters if u.startswith("matrix:")),
-            device_id=m.device_id,
-            trust=m.trust,  # type: ignore[arg-type]
-            accept_direct_invites=settings.pairing,
-        )
-    return adapters
-
-
-def _heartbeat_channel(settings: Settings) -> ChatRef | None:
-    return _chat(settings.heartbeat_channel)
-
-
-def _chat(value: str | None) -> ChatRef | None:
-    if not value:
-        return None
-    platform, _, channel = value.partition(":")
-    return ChatRef(platform, channel)
-
-
-def _roster(
+def build_roster(
     settings: Settings, db: Database, clock: Clock, extra_admins: frozenset[str] = frozenset()
 ) -> Roster:
+    """Who may use hearth: the configured lists and the stored grants."""
     return Roster(
         AccessStore(db),
         allowed_users=settings.allowed_users,
@@ -184,7 +123,7 @@ class Core:
     heartbeat: Heartbeat
     usage: UsageReporter
     dispatcher: Dispatcher
-    failures: _FailureCounter
+    failures: FailureCounter
     seen: SeenEventStore
     sandbox: Sandbox
     memory: TaskMemory | None = None
@@ -195,6 +134,7 @@ class Core:
     outbox: Outbox | None = None
     skills: SkillLibrary | None = None
     learner: Learner | None = None
+    warmups: list[Callable[[], object]] = field(default_factory=list)
 
 
 def build_core(
@@ -212,11 +152,12 @@ def build_core(
     ``http_transport`` and ``resolve`` stand in for the network in tests.
     """
     clock = clock or SystemClock()
+    bashparse.cache_in(settings.data_dir / "cache")  # the shell parser's tables, built once
     metrics = metrics or Metrics()
     db = Database(settings.db_path, MIGRATIONS)
     tasks = TaskStore(db)
     admins = settings.admins | extra_admins
-    roster = _roster(settings, db, clock, extra_admins)
+    roster = build_roster(settings, db, clock, extra_admins)
     threads = Threads(
         adapters,
         clock=clock,
@@ -246,7 +187,7 @@ def build_core(
     task_memory = TaskMemory(memory_store)
     policy = ChannelPolicy(kv, clock=clock)
     notifier = AdminNotifier(
-        adapters, kv, admins=admins, admin_channel=_chat(settings.admin_channel), clock=clock
+        adapters, kv, admins=admins, admin_channel=chat_ref(settings.admin_channel), clock=clock
     )
     pairing = (
         Pairing(PairingStore(db), roster, notifier, adapters, clock=clock)
@@ -260,19 +201,23 @@ def build_core(
     async def channel_cap(chat: ChatRef) -> float | None:
         return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
 
-    # Built once (pydantic models and JSON schemas are costly); the task comes with each call.
-    builtin_tools = build_tools(
-        workspace=settings.workspace,
-        broker=broker,
-        secrets=settings.secrets,
-        base_env=settings.child_env,
-        shell_timeout=settings.subtask_timeout,
-        http_transport=http_transport,
-        resolve=resolve,
-        sandbox=sandbox,
-        # A scheduled run's approvals wait SCHEDULE_APPROVAL_TIMEOUT (nobody may be watching).
-        unattended_broker=TimedApprovals(broker, settings.schedule_approval_timeout),
-    )
+    # Built once, for the first task (pydantic models and JSON schemas are costly, and the
+    # prompt need not wait for them); the task comes with each call.
+    @functools.cache
+    def builtin_tools() -> ToolRegistry:
+        return build_tools(
+            workspace=settings.workspace,
+            broker=broker,
+            secrets=settings.secrets,
+            base_env=settings.child_env,
+            shell_timeout=settings.subtask_timeout,
+            http_transport=http_transport,
+            resolve=resolve,
+            sandbox=sandbox,
+            # A scheduled run's approvals wait SCHEDULE_APPROVAL_TIMEOUT (nobody may be watching).
+            unattended_broker=TimedApprovals(broker, settings.schedule_approval_timeout),
+        )
+
     offered_skills = SkillTools(skills)
     with_skills: dict[tuple[int, ...], ToolRegistry] = {}
 
@@ -282,24 +227,10 @@ def build_core(
         registry = with_skills.get(key)
         if registry is None:  # a skill never shadows a built-in tool
             with_skills.clear()
-            registry = with_skills[key] = builtin_tools.extended(extra)
+            registry = with_skills[key] = builtin_tools().extended(extra)
         return learner.recording(task.task_id, registry) if learner else registry
 
-    cloud: Callable[[], LLMClient] | None = None
-    if settings.anthropic_api_key:
-        key, model, url = (
-            settings.anthropic_api_key,
-            settings.claude_model,
-            settings.anthropic_base_url,
-        )
-
-        @functools.cache
-        def cloud() -> LLMClient:
-            # Built on the first escalation: the SDK is a heavy import most runs never need.
-            from core.llm.anthropic import AnthropicClient
-
-            return AnthropicClient(key, model, base_url=url)
-
+    cloud = cloud_factory(settings)
     budget = Budget(
         usage_store,
         daily_usd=settings.daily_budget_usd,
@@ -307,48 +238,17 @@ def build_core(
         clock=clock,
         channel_cap=channel_cap,
     )
-    runner = AgentRunner(
-        OllamaClient(
-            settings.ollama_host,
-            settings.planner_model,
-            num_ctx=settings.planner_num_ctx,
-            clock=clock,
-        ),
-        OllamaClient(
-            settings.ollama_host,
-            settings.executor_model,
-            num_ctx=settings.executor_num_ctx,
-            clock=clock,
-        ),
+    runner = build_runner(
+        settings,
         cloud=cloud,
         tools=tools_for,
         recorder=recorder,
         budget=budget,
         channels=channels,
-        config=AgentConfig(
-            workspace=settings.workspace,
-            escalation_enabled=settings.escalation_enabled,
-            escalation_threshold=settings.escalation_threshold,
-            failure_limit=settings.escalation_failure_limit,
-            subtask_timeout=settings.subtask_timeout,
-            verification=settings.verification_enabled,
-            compress_at=settings.context_compress_at,
-        ),
         clock=clock,
         metrics=metrics,
-        local_escalation=(
-            OllamaClient(
-                settings.ollama_host,
-                settings.escalation_local_model,
-                num_ctx=settings.executor_num_ctx,
-                clock=clock,
-            )
-            if settings.escalation_local_model
-            else None
-        ),
-        recall=task_memory.recall,
-        remember=task_memory.remember,
-        runbooks=RunbookShelf(skills, settings.workspace),
+        memory=task_memory,
+        skills=skills,
     )
     learner = build_learner(settings, db, skills, broker, cloud, recorder, budget, channels, clock)
     pool = TaskPool(
@@ -391,7 +291,7 @@ def build_core(
     async def timezone_of(chat: ChatRef) -> str:
         return await policy.timezone(chat, settings.schedule_tz)
 
-    failures = _FailureCounter(tasks, clock)
+    failures = FailureCounter(tasks, clock)
 
     def own_health() -> OwnHealth:
         return OwnHealth(
@@ -400,51 +300,17 @@ def build_core(
             failures_last_hour=failures.value,
         )
 
-    checks = (
-        load_checks(
-            settings.heartbeat_checks,
-            ollama_host=settings.ollama_host,
-            models=(settings.planner_model, settings.executor_model),
-        )
-        if settings.heartbeat_checks
-        else default_checks(
-            ollama_host=settings.ollama_host,
-            models=(settings.planner_model, settings.executor_model),
-            data_dir=str(settings.data_dir),
-        )
-    )
-    heartbeat = Heartbeat(
-        prober=Prober(
-            checks,
-            workspace=settings.workspace,
-            own_health=own_health,
-            clock=clock,
-            sandbox=sandbox,
-        ),
-        decider=ModelDecider(
-            OllamaClient(
-                settings.ollama_host,
-                settings.executor_model,
-                num_ctx=settings.executor_num_ctx,
-                timeout=120,
-                clock=clock,
-            ),
-            clock=clock,
-        ),
-        store=TickStore(db),
-        clock=clock,
-        workspace=settings.workspace,
+    heartbeat = build_heartbeat(
+        settings,
+        db,
+        own_health=own_health,
+        sandbox=sandbox,
         adapters=adapters,
-        channel=_heartbeat_channel(settings),
         broker=broker,
         metrics=metrics,
-        decide_mode=settings.heartbeat_decide,
+        recorder=recorder,
         labelers=settings.allowed_users | admins,
-        usage=recorder,
-        redecide_every=settings.heartbeat_redecide_every,
-        interval=settings.heartbeat_interval,
-        kv=KVStore(db),
-        sandbox=sandbox,
+        clock=clock,
     )
     reporter = UsageReporter(usage_store, clock=clock)
     seen = SeenEventStore(db)
@@ -501,214 +367,9 @@ def build_core(
         outbox=outbox,
         skills=skills,
         learner=learner,
+        # What the first task needs, prepared in a thread once the app is up.
+        warmups=[builtin_tools, import_sdk, bashparse.load],
     )
-
-
-def build_skills(
-    settings: Settings, db: Database, sandbox: Sandbox | None, clock: Clock | None = None
-) -> SkillLibrary:
-    """The skill library: built-ins, $HEARTH_DATA_DIR/skills, SKILLS_DIRS; sandboxed runner."""
-    runner = None
-    if sandbox is not None:
-        runner = SkillRunner(
-            sandbox,
-            workspace=settings.workspace,
-            env=scrubbed_env(settings.child_env, settings.secrets),
-            defaults={"ollama_host": settings.ollama_host},
-        )
-    return SkillLibrary(
-        SkillStore(db),
-        runner=runner,
-        data_dir=settings.data_dir / "skills",
-        extra_dirs=settings.skills_dirs,
-        clock=clock,
-        promote_after=settings.skill_promotion_threshold,
-    )
-
-
-def build_learner(
-    settings: Settings,
-    db: Database,
-    skills: SkillLibrary,
-    broker: ApprovalBroker,
-    cloud: Callable[[], LLMClient] | None,
-    recorder: UsageRecorder,
-    budget: Budget,
-    channels: ChannelSettings,
-    clock: Clock,
-) -> Learner | None:
-    """The skill factory: traces, generation (cloud or local), checks, review."""
-    if skills.runner is None:
-        return None
-    factory = SkillFactory(
-        local=OllamaClient(
-            settings.ollama_host,
-            settings.executor_model,
-            num_ctx=settings.executor_num_ctx,
-            clock=clock,
-        ),
-        cloud=cloud,
-        escalation_enabled=settings.escalation_enabled,
-        recorder=recorder,
-        budget=budget,
-        runner=skills.runner,
-        allowed_imports=settings.skill_allowed_imports or DEFAULT_ALLOWED,
-        allow_subprocess=settings.skill_allow_subprocess,
-    )
-    embedder = OllamaClient(settings.ollama_host, settings.embed_model, num_ctx=2048, timeout=10)
-    return Learner(
-        factory,
-        SkillReview(
-            skills,
-            SkillStore(db),
-            broker,
-            promote_after=settings.skill_promotion_threshold,
-            clock=clock,
-            secrets=settings.secrets,
-        ),
-        TraceStore(db),
-        suggest_after=settings.skill_suggest_after,
-        embed=embedder.embed,
-        local_only=channels.is_local_only,
-        library=skills,
-        clock=clock,
-    )
-
-
-def build_sandbox(settings: Settings, ledger: ProcessStore | None = None) -> Sandbox:
-    """The one Sandbox; it hides the data dir, .env files, HOME's credentials, SANDBOX_HIDE."""
-    settings.workspace.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(
-        settings.tool_sandbox,
-        workspace=settings.workspace,
-        hide=[
-            settings.data_dir,
-            *settings.env_files,
-            *default_hidden(settings.home),
-            *settings.sandbox_hide,
-        ],
-        network=settings.sandbox_network,
-        ledger=ledger,
-    )
-    if sandbox.confines:
-        log.info("%s", sandbox.describe())
-    else:
-        log.warning("%s", sandbox.describe())
-    return sandbox
-
-
-def memory_store_for(settings: Settings, *, clock: Clock | None = None) -> MemoryStore:
-    """The memory store under $HEARTH_DATA_DIR/memory, embedding with EMBED_MODEL."""
-    return MemoryStore(
-        settings.memory_dir,
-        embedder=OllamaClient(
-            settings.ollama_host, settings.embed_model, num_ctx=2048, timeout=30, clock=clock
-        ),
-        embed_model=settings.embed_model,
-        redactor=Redactor(settings.secrets),
-        max_entries=settings.memory_max_entries,
-        ttl_days=settings.memory_ttl_days,
-        clock=clock,
-    )
-
-
-class _FailureCounter:
-    """Task failures in the last hour, refreshed by the heartbeat's scheduler job."""
-
-    def __init__(self, tasks: TaskStore, clock: Clock) -> None:
-        self._tasks = tasks
-        self._clock = clock
-        self.value = 0
-
-    async def refresh(self) -> None:
-        """Re-count failed tasks of the last hour."""
-        self.value = await self._tasks.failures_since(self._clock.now() - HOUR)
-
-
-class _SchedulerService:
-    """Starts the heartbeat jobs on the scheduler; stops them before the database closes."""
-
-    def __init__(self, scheduler: Scheduler, core: Core) -> None:
-        self._scheduler = scheduler
-        self._core = core
-        self._jobs_start: asyncio.Task[None] | None = None
-
-    @property
-    def jobs(self) -> JobService | None:
-        """The scheduled jobs (health, tests)."""
-        return self._core.jobs
-
-    @property
-    def jobs_started(self) -> bool:
-        """True once the jobs caught up after startup and their timers run."""
-        return (
-            self._jobs_start is not None
-            and self._jobs_start.done()
-            and self._core.jobs is not None
-            and not self._core.jobs.busy()
-        )
-
-    async def start(self) -> None:
-        settings = self._core.settings
-
-        async def heartbeat_tick() -> None:
-            await self._core.failures.refresh()
-            await self._core.heartbeat.tick()
-
-        async def prune_seen() -> None:
-            await self._core.seen.prune(self._core.clock.now())
-
-        self._scheduler.every(settings.heartbeat_interval, heartbeat_tick, name="heartbeat")
-        # Delivery ids are kept a week (retries and re-syncs come within minutes); older go.
-        self._scheduler.every(6 * HOUR, prune_seen, name="prune-seen-events")
-        if self._core.memory is not None:
-            self._scheduler.every(24 * HOUR, self._core.memory.expire, name="memory-ttl")
-        self._scheduler.every(ACCESS_SYNC, self._access_sync, name="access-sync")
-        if self._core.jobs is not None:
-            self._jobs_start = asyncio.create_task(self._start_jobs(), name="jobs:start")
-        if settings.heartbeat_digest_cron:
-            self._scheduler.cron(settings.heartbeat_digest_cron, self._digest, name="digest")
-        await self._scheduler.start()
-
-    async def _start_jobs(self) -> None:
-        # Catch-up runs post into chat: wait (bounded) until the platforms are connected.
-        deadline = asyncio.get_running_loop().time() + 30
-        adapters = self._core.adapters.values()
-        while not all(getattr(a, "connected", True) for a in adapters):
-            if asyncio.get_running_loop().time() > deadline:
-                log.warning("starting scheduled jobs before every platform is connected")
-                break
-            await asyncio.sleep(0.05)
-        assert self._core.jobs is not None
-        try:
-            await self._core.jobs.start()
-        except Exception:  # the app keeps running; the jobs' timers did not all start
-            log.exception("could not start the scheduled jobs")
-
-    async def _access_sync(self) -> None:
-        # The CLI (`hearth users`, `hearth pair`) writes from another process: pick it up.
-        if self._core.roster is not None:
-            await self._core.roster.load()
-        if self._core.pairing is not None:
-            await self._core.pairing.sweep()
-        if self._core.jobs is not None:
-            await self._core.jobs.sync()
-
-    async def _digest(self) -> None:
-        text = await self._core.heartbeat.digest()
-        channel = _heartbeat_channel(self._core.settings)
-        adapter = self._core.adapters.get(channel.platform) if channel else None
-        if adapter and channel:
-            await adapter.post(channel, text)
-
-    async def stop(self) -> None:
-        if self._jobs_start is not None:
-            self._jobs_start.cancel()
-            await asyncio.gather(self._jobs_start, return_exceptions=True)
-        if self._core.jobs is not None:
-            await self._core.jobs.stop()
-        await self._scheduler.stop()
-        await self._core.heartbeat.close()
 
 
 def build_app(
@@ -728,7 +389,7 @@ def build_app(
             ", ".join(settings.platforms),
         )
     redactor = Redactor(settings.secrets)
-    raw: dict[str, ChatAdapter] = _platform_adapters(settings) if platforms else {}
+    raw: dict[str, ChatAdapter] = platform_adapters(settings) if platforms else {}
     extra_admins: frozenset[str] = frozenset()
     if console:
         term = ConsoleAdapter(
@@ -750,13 +411,19 @@ def build_app(
         term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
     services: list[Service] = [
         core.outbox,  # restart notices, delivered once each platform is connected
-        _SchedulerService(Scheduler(clock=core.clock), core),
+        SchedulerService(Scheduler(clock=core.clock), core),
     ]
     if core.memory is not None:
         services.append(core.memory)
     if core.learner is not None:
         services.append(core.learner)  # suggested drafts end with hearth
+    skill_runner = core.skills.runner if core.skills is not None else None
+    if skill_runner is not None and skill_runner.pool is not None:
+        # Skill children started ahead of requests; first, while nothing else runs yet.
+        services.insert(0, skill_runner.pool)
     if settings.health_addr:
+        from bot.health import HealthServer, make_health_check  # aiohttp: only when serving
+
         services.append(
             HealthServer(
                 settings.health_addr,
@@ -778,6 +445,7 @@ def build_app(
             _loader(core),
         ],
         finite=frozenset({"console"}) if console else frozenset(),
+        warmups=core.warmups,
         threads=core.threads,
         clock=core.clock,
     )
@@ -790,202 +458,10 @@ def _loader(core: Core) -> Callable[[], Awaitable[int]]:
     return load
 
 
-async def heartbeat_once(settings: Settings) -> tuple[str, str]:
-    """`hearth heartbeat --once`: one tick with no platform; returns (report, severity)."""
-    core = build_core(settings, {})
-    await core.db.start()
-    try:
-        result = await core.heartbeat.tick(trigger="cli")
-        await core.heartbeat.drain(timeout=5)
-        return result.report, result.severity
-    finally:
-        await core.heartbeat.close()
-        await core.db.close()
-
-
-async def heartbeat_digest(settings: Settings, *, since: str) -> Digest:
-    """`hearth heartbeat --digest`: the digest text and PNG from stored ticks, nothing posted."""
-    db = Database(settings.db_path, MIGRATIONS)
-    await db.start()
-    try:
-        now = SystemClock().now()
-        hours = max(1 / 60, (now - parse_since(since, now=now)) / 3600)
-        return await build_digest(
-            TickStore(db), now=now, hours=hours, interval=settings.heartbeat_interval
-        )
-    finally:
-        await db.close()
-
-
-async def skills_cli(
-    settings: Settings, action: str, name: str | None, version: int | None = None
-) -> tuple[str, bool]:
-    """`hearth skills list|show|enable|disable|history|rollback`: (text to print, success)."""
-    from core.skills.report import parse_status, terminal_history, terminal_list, terminal_show
-
-    db = Database(settings.db_path, MIGRATIONS)
-    await db.start()
-    try:
-        library = build_skills(settings, db, None)
-        await library.load()
-        if action == "list":
-            return await terminal_list(library), True
-        assert name is not None
-        if action == "show":
-            text = await terminal_show(library, name)
-            return (text, True) if text else (f"no skill named {name!r}", False)
-        if action == "history":
-            text = await terminal_history(library, name)
-            return (text, True) if text else (f"no skill named {name!r}", False)
-        if action == "rollback":
-            assert version is not None
-            skill = await library.rollback(name, version)
-            if skill is None:
-                return f"{name!r} has no generated version {version}", False
-            return f"{name}: now v{skill.version}", True
-        status = parse_status(action)
-        if not await library.set_status(name, status):
-            return f"no skill named {name!r} (see `hearth skills list`)", False
-        return f"{name}: {status.value}", True
-    finally:
-        await db.close()
-
-
-async def usage_report(settings: Settings) -> str:
-    """`hearth usage`: today / 7 days / all time, per provider and per user."""
-    db = Database(settings.db_path, MIGRATIONS)
-    await db.start()
-    try:
-        return await UsageReporter(UsageStore(db)).report()
-    finally:
-        await db.close()
-
-
-async def export(
-    settings: Settings, what: str, out: TextIO, *, labeled: bool, since: str | None
-) -> int:
-    """`hearth export ticks|tasks|approvals` as JSONL; returns the number of lines."""
-    import json
-
-    since_ts = parse_since(since, now=SystemClock().now()) if since else None
-    db = Database(settings.db_path, MIGRATIONS)
-    await db.start()
-    try:
-        since_ts = parse_since(since, now=SystemClock().now()) if since else None
-        if what == "ticks":
-            return await export_ticks(TickStore(db), out, labeled_only=labeled, since=since_ts)
-        if what == "approvals":
-            return await export_approvals(db, out, since=since_ts)
-        count = 0
-        for record in await TaskStore(db).recent(limit=1_000_000):
-            if since_ts is not None and record.created_at < since_ts:
-                continue
-            out.write(
-                json.dumps(
-                    {
-                        "id": record.id,
-                        "requester": record.requester,
-                        "chat": record.chat.key,
-                        "goal": record.goal,
-                        "status": record.status,
-                        "result": record.result,
-                        "created_at": record.created_at,
-                        "started_at": record.started_at,
-                        "finished_at": record.finished_at,
-                    },
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
-            count += 1
-        return count
-    finally:
-        await db.close()
-
-
-async def access_cli(settings: Settings, command: str, action: str, *args: str) -> str:
-    """`hearth pair …` and `hearth users …` against the database; returns what to print.
-
-    A running hearth picks the change up within ACCESS_SYNC seconds: it reloads the roster
-    (stopping the tasks of anyone revoked) and tells paired users the outcome.
-    """
-    from core.team.subjects import parse_subject
-
-    db = Database(settings.db_path, MIGRATIONS)
-    await db.start()
-    try:
-        clock = SystemClock()
-        roster = _roster(settings, db, clock)
-        await roster.load()
-        if command == "pair":
-            pairing = Pairing(
-                PairingStore(db),
-                roster,
-                AdminNotifier({}, KVStore(db), admins=frozenset()),
-                {},
-                clock=clock,
-            )
-            if action == "list":
-                codes = await pairing.pending()
-                return "\n".join(f"{c.code}  {c.user}  {c.display_name}" for c in codes) or (
-                    "no pairing requests are waiting"
-                )
-            if action == "approve":
-                return await pairing.approve(args[0], role=args[1], actor="cli")
-            return await pairing.reject(args[0], actor="cli")
-        if action == "list":
-            return (
-                "\n".join(
-                    f"{m.user}  {m.role}  {m.source}  {m.status}  {m.display_name}".rstrip()
-                    for m in roster.members()
-                )
-                or "nobody is allowed yet"
-            )
-        subject = parse_subject(args[0], platform="")
-        if action == "allow":
-            return await roster.allow(subject, role=args[1], actor="cli")
-        return await roster.revoke(subject, actor="cli")
-    finally:
-        await db.close()
-
-
-async def jobs_cli(settings: Settings, action: str, job_id: str | None) -> tuple[bool, str]:
-    """`hearth jobs list|pause|resume|remove`; a running hearth follows within ACCESS_SYNC."""
-    db = Database(settings.db_path, MIGRATIONS)
-    await db.start()
-    try:
-        store = JobStore(db)
-        if action == "list":
-            lines = []
-            for job in await store.live():
-                runs = await store.runs(job.id, limit=1)
-                last = runs[0].status if runs else "not run yet"
-                lines.append(
-                    f"{job.id}  {job.status}  {job.channel.platform}:{job.channel.channel_id}  "
-                    f"{job.creator}  {job.describe} ({job.tz})  last: {last}  {job.task}"
-                )
-            return True, "\n".join(lines) or "no scheduled jobs"
-        job = await store.get(job_id or "")
-        if job is None or job.status not in ("active", "paused"):
-            return False, f"no live job {job_id!r} (see `hearth jobs list`)"
-        status = {"pause": "paused", "resume": "active", "remove": "removed"}[action]
-        await store.set_status(job.id, status, "from the command line")
-        return True, f"job {job.id} is {status}"
-    finally:
-        await db.close()
-
-
 __all__ = [
     "Core",
-    "access_cli",
     "build_app",
     "build_core",
-    "build_sandbox",
+    "build_roster",
     "configure_logging",
-    "export",
-    "heartbeat_once",
-    "jobs_cli",
-    "memory_store_for",
-    "skills_cli",
-    "usage_report",
 ]

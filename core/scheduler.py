@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.clock import SystemClock
 from core.errors import ConfigError
 from core.ports import Clock
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +100,9 @@ class Scheduler:
         }
         if timezone is not None:
             options["timezone"] = timezone
-        self._sched = AsyncIOScheduler(**options)
+        self._options = options
+        self._sched: AsyncIOScheduler | None = None  # made by start()
+        self._pending: list[tuple[Callable[[], Awaitable[None]], object, str, dict[str, Any]]] = []
         self._running: set[asyncio.Task[object]] = set()
         self._names: set[str] = set()
         self.runs: dict[str, int] = {}  # completed runs per job name (health / tests)
@@ -105,7 +111,7 @@ class Scheduler:
     @property
     def running(self) -> bool:
         """True between start() and stop()."""
-        return bool(self._sched.running)
+        return self._sched is not None and bool(self._sched.running)
 
     @property
     def jobs(self) -> list[str]:
@@ -114,7 +120,7 @@ class Scheduler:
 
     def next_run(self, name: str) -> datetime | None:
         """When the job ``name`` runs next (None when unknown, paused or not started)."""
-        job = self._sched.get_job(name)
+        job = self._sched.get_job(name) if self._sched is not None else None
         return getattr(job, "next_run_time", None) if job is not None else None
 
     def every(self, seconds: float, job: Job, *, name: str, first_in: float | None = None) -> None:
@@ -132,13 +138,23 @@ class Scheduler:
 
     async def start(self) -> None:
         """Start firing jobs (needs the running event loop)."""
+        if self._sched is None:
+            # APScheduler's scheduler scans every installed package's entry points when it is
+            # imported: in a thread, so the event loop (a terminal's prompt) does not wait.
+            module = await asyncio.to_thread(
+                importlib.import_module, "apscheduler.schedulers.asyncio"
+            )
+            self._sched = module.AsyncIOScheduler(**self._options)
+            for func, trigger, name, extra in self._pending:
+                self._sched.add_job(func, trigger, id=name, name=name, **extra)
+            self._pending.clear()
         if not self._sched.running:
             self._sched.start()
             log.info("scheduler started with jobs: %s", ", ".join(self.jobs) or "none")
 
     async def stop(self) -> None:
         """Stop firing; let a running job finish within the grace period, then cancel it."""
-        if not self._sched.running:
+        if self._sched is None or not self._sched.running:
             return
         self._sched.pause()
         if self._running:
@@ -158,7 +174,10 @@ class Scheduler:
         self._names.add(name)
         # A partial of a coroutine function: APScheduler runs it as a task on our loop.
         func = functools.partial(self._run, name, job)
-        extra = {"next_run_time": first} if first is not None else {}
+        extra: dict[str, Any] = {"next_run_time": first} if first is not None else {}
+        if self._sched is None:  # added when the scheduler starts
+            self._pending.append((func, trigger, name, extra))
+            return
         self._sched.add_job(func, trigger, id=name, name=name, **extra)
 
     async def _run(self, name: str, job: Job) -> None:

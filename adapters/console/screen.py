@@ -15,8 +15,6 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input.vt100 import Vt100Input
 from prompt_toolkit.patch_stdout import patch_stdout
 from rich.console import Console, RenderableType
-from rich.markdown import Markdown
-from rich.table import Table
 from rich.text import Text
 
 from adapters.console.translate import hard_breaks
@@ -42,6 +40,10 @@ class Screen:
 
     def message(self, label: str | None, text: str) -> None:
         """One message: Markdown rendered for the terminal, with ``[label]`` beside it."""
+        # Imported with the first message: markdown-it and pygments need not delay the prompt.
+        from rich.markdown import Markdown
+        from rich.table import Table
+
         body: RenderableType = Markdown(hard_breaks(text))
         if label is not None:
             grid = Table.grid(padding=(0, 1))

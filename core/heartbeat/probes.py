@@ -13,10 +13,7 @@ import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-import httpx
-import psutil
+from typing import TYPE_CHECKING, Any
 
 from core.clock import SystemClock
 from core.heartbeat.checks import (
@@ -35,6 +32,9 @@ from core.heartbeat.shell import run_shell
 from core.heartbeat.values import OwnHealth, Perception, ProbeResult, worst
 from core.ports import Clock
 from core.tools.sandbox import SandboxRunner
+
+if TYPE_CHECKING:  # imported when a tick runs: the process starts without them
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ def _model_present(model: str, names: set[str]) -> bool:
 
 async def probe_ollama(check: OllamaCheck, client: httpx.AsyncClient) -> ProbeResult:
     """Ollama reachable; configured models pulled (/api/tags); loaded ones (/api/ps)."""
+    import httpx
+
     base = check.host.rstrip("/")
     name = f"ollama:{check.name}" if check.name != "ollama" else "ollama"
     try:
@@ -94,6 +96,8 @@ async def probe_ollama(check: OllamaCheck, client: httpx.AsyncClient) -> ProbeRe
 
 async def probe_system(check: SystemCheck) -> ProbeResult:
     """Load average per CPU and memory use against thresholds."""
+    import psutil
+
     load1, load5, _ = await asyncio.to_thread(psutil.getloadavg)
     memory = await asyncio.to_thread(psutil.virtual_memory)
     cpus = psutil.cpu_count() or 1
@@ -157,6 +161,8 @@ async def probe_disk(check: DiskCheck) -> ProbeResult:
 
 async def probe_http(check: HttpCheck, client: httpx.AsyncClient, clock: Clock) -> ProbeResult:
     """GET the URL: status, latency, expected text."""
+    import httpx
+
     name = f"http:{check.name}"
     started = clock.monotonic()
     try:
@@ -226,6 +232,8 @@ async def probe_tcp(check: TcpCheck) -> ProbeResult:
 
 
 def _count_processes(process: str) -> int:
+    import psutil
+
     count = 0
     for proc in psutil.process_iter(["name"]):
         with contextlib.suppress(psutil.Error):
@@ -352,6 +360,8 @@ class Prober:
 
     async def perceive(self) -> Perception:
         """Run every probe; the results keep the order of the checks file."""
+        import httpx
+
         async with httpx.AsyncClient(transport=self._transport, trust_env=False) as client:
             results = await asyncio.gather(
                 *(self._guarded(check, client) for check in self.checks)

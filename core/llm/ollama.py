@@ -8,15 +8,15 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
-
-import httpx
-import ollama
+from typing import TYPE_CHECKING, Any
 
 from core.clock import SystemClock
 from core.errors import LLMError, LLMUnavailable
 from core.llm.base import Message, StreamEvent, TextDelta, ToolCall, ToolSpec, TurnEnd, Usage
 from core.ports import Clock
+
+if TYPE_CHECKING:
+    import ollama
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,11 @@ EMBED_CACHE = 256  # recent embeddings kept (texts of a few tasks)
 _EMBEDDED: OrderedDict[tuple[str, str, str], tuple[float, ...]] = OrderedDict()
 
 
+def import_sdk() -> None:
+    """Import the Ollama SDK now (e.g. in a thread once the app is up), not on the first call."""
+    import ollama  # noqa: F401
+
+
 class OllamaClient:
     """Streams chat turns from Ollama: text deltas, native tool calls, server token counts."""
 
@@ -108,13 +113,23 @@ class OllamaClient:
         self._keep_alive = keep_alive
         self._timeout = timeout
         self._clock = clock or SystemClock()
-        self._client = ollama.AsyncClient(host=host, timeout=timeout)
+        self._http: ollama.AsyncClient | None = None
         self._ids = itertools.count(1)
         self._native_tools = True
 
+    @property
+    def _client(self) -> ollama.AsyncClient:
+        # Built on first use: the SDK is a heavy import, and each client loads the CA bundle.
+        if self._http is None:
+            import ollama
+
+            self._http = ollama.AsyncClient(host=self.host, timeout=self._timeout)
+        return self._http
+
     async def aclose(self) -> None:
         """Close the underlying HTTP client."""
-        await self._client.close()
+        if self._http is not None:
+            await self._http.close()
 
     async def stream(
         self,
@@ -273,6 +288,9 @@ class _OllamaErrors:
     ) -> bool:
         if exc is None:
             return False
+        import httpx
+        import ollama
+
         if isinstance(exc, ollama.ResponseError):
             if (
                 exc.status_code == 400

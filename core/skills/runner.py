@@ -3,7 +3,8 @@
 The child is ``python -m core.skills.child`` with the workspace as its working directory, a
 scrubbed environment, a timeout, an output cap and a memory cap. The skill's source goes in on
 stdin and its result comes back as one JSON line, so a crash, a hang or a memory blow-up is the
-child's problem and hearth goes on.
+child's problem and hearth goes on. Under bubblewrap the child is usually pre-started by the
+runner's WarmPool (same sandbox, same limits, one run each); otherwise it starts per run.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any, Protocol
 
 import jsonschema
 
-from core.skills.child import RESULT_MARKER
+from core.skills.child import READY_MARKER, RESULT_MARKER
 from core.skills.model import CodeSkill
+from core.skills.pool import WarmPool
 
 CODE_ROOT = Path(__file__).resolve().parents[2]  # where `core` is importable from
 
@@ -56,6 +58,37 @@ class ProcessSandbox(Protocol):
         ...
 
 
+class WarmChild(Protocol):
+    """A pre-started child (core.tools.warm.WarmProcess fits)."""
+
+    timeout: float
+
+    @property
+    def usable(self) -> bool: ...
+    async def ready(self) -> bool: ...
+    async def run(self, stdin: bytes) -> ProcessOutcome: ...
+    async def close(self) -> None: ...
+
+
+class PrestartingSandbox(ProcessSandbox, Protocol):
+    """A sandbox that can start a confined child ahead of its stdin (Sandbox fits)."""
+
+    @property
+    def can_prestart(self) -> bool: ...
+
+    async def prestart(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        timeout: float,
+        max_output: int = 16_000,
+        owner: str | None = None,
+        ready: bytes = b"",
+    ) -> WarmChild: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SkillOutcome:
     """One skill run as the caller sees it."""
@@ -82,7 +115,11 @@ class SkillRunner:
         python: str = sys.executable,
         code_root: Path = CODE_ROOT,
         defaults: Mapping[str, Any] | None = None,
+        warm: int = 1,
+        preload: Sequence[str] = ("psutil",),
     ) -> None:
+        """``warm`` children are kept pre-started (0: each run starts its own); they import
+        ``preload`` (what the built-in skills use) before their request comes."""
         self._sandbox = sandbox
         # Values hearth knows (e.g. ollama_host) for skills that declare a param of that name.
         self._defaults = dict(defaults or {})
@@ -99,7 +136,35 @@ class SkillRunner:
         self.timeout = timeout
         self._max_memory_mb = max_memory_mb
         self._max_output = max_output
-        self._python = python
+        # -P: the workspace (cwd) never shadows hearth's modules; -B: no bytecode writes.
+        self._argv = [python, "-S", "-P", "-B", "-m", "core.skills.child"]
+        self._preload = tuple(preload)
+        # Only confined children are started ahead; unconfined ones start per run, as ever.
+        prestarts = getattr(sandbox, "can_prestart", False)
+        self.pool = WarmPool(self._prestart, warm) if prestarts and warm > 0 else None
+
+    async def _prestart(self) -> WarmChild:
+        self._workspace.mkdir(parents=True, exist_ok=True)
+        sandbox: PrestartingSandbox = self._sandbox  # type: ignore[assignment]
+        return await sandbox.prestart(
+            [*self._argv, "--warm", *self._preload],
+            cwd=self._workspace,
+            env=self._env,
+            timeout=self.timeout,
+            max_output=self._max_output,
+            owner="skill:warm",
+            ready=READY_MARKER.encode(),
+        )
+
+    async def ready(self) -> None:
+        """Wait until the pre-started children are ready (benchmarks measure a request then)."""
+        if self.pool is not None:
+            await self.pool.ready()
+
+    async def close(self) -> None:
+        """Kill the pre-started children."""
+        if self.pool is not None:
+            await self.pool.close()
 
     async def run(
         self, skill: CodeSkill, params: Mapping[str, Any], *, owner: str | None = None
@@ -121,17 +186,34 @@ class SkillRunner:
         }
         self._workspace.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        # -P: the workspace (cwd) never shadows hearth's modules; -B: no bytecode writes.
-        result = await self._sandbox.run(
-            [self._python, "-S", "-P", "-B", "-m", "core.skills.child"],
-            cwd=self._workspace,
-            env=self._env,
-            timeout=self.timeout,
-            max_output=self._max_output,
-            stdin=json.dumps(request).encode(),
-            owner=owner,
-        )
+        stdin = json.dumps(request).encode()
+        child = await self._warm_child()
+        try:
+            if child is not None:
+                result = await child.run(stdin)
+            else:
+                result = await self._sandbox.run(
+                    self._argv,
+                    cwd=self._workspace,
+                    env=self._env,
+                    timeout=self.timeout,
+                    max_output=self._max_output,
+                    stdin=stdin,
+                    owner=owner,
+                )
+        finally:
+            if self.pool is not None:
+                self.pool.refill()  # after the run: the start-up does not compete with it
         return self._outcome(skill, result, time.monotonic() - started)
+
+    async def _warm_child(self) -> WarmChild | None:
+        if self.pool is None:
+            return None
+        child: WarmChild | None = await self.pool.take()  # type: ignore[assignment]
+        if child is not None and child.timeout != self.timeout:  # the timeout was changed
+            await child.close()
+            return None
+        return child
 
     def _outcome(self, skill: CodeSkill, result: ProcessOutcome, took: float) -> SkillOutcome:
         name = skill.name

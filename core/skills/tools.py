@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pydantic
-
 from core.skills.library import SkillLibrary
 from core.skills.model import CodeSkill
 from core.tools.base import ToolContext
@@ -48,6 +46,8 @@ def skill_tools(
 
 
 def _tool(library: SkillLibrary, skill: CodeSkill, owner: str | None, tell: Tell | None) -> Tool:
+    import pydantic  # with the first skill offered: the process starts without it
+
     props: dict[str, Any] = skill.params.get("properties", {})
     required = set(skill.params.get("required", []))
     fields: dict[str, Any] = {

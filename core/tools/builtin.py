@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from core.ports import ApprovalRequester
 from core.tools.environment import scrubbed_env
@@ -17,6 +15,9 @@ from core.tools.registry import ToolRegistry, tool
 from core.tools.risk import Risk, classify
 from core.tools.sandbox import Sandbox, SandboxRunner
 from core.tools.shell import ShellTool
+
+if TYPE_CHECKING:
+    import httpx
 
 _STALE_VARS = ("PWD", "OLDPWD", "SHLVL", "_")
 

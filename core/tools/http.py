@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
-
-import httpx
 
 from core.errors import ToolError
 from core.tools.netrisk import SAFE_METHODS, Resolver, judge, port_of, system_resolve
 from core.tools.registry import ToolOutput
 from core.tools.risk.verdict import LOW, Risk
+
+if TYPE_CHECKING:  # imported on the first request: the process starts without it
+    import httpx
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 DEFAULT_MAX_BYTES = 200_000
@@ -100,6 +101,8 @@ class HttpTool:
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ToolError(f"refused: {url!r} is not an http:// or https:// URL with a host")
+        import httpx
+
         try:
             async with httpx.AsyncClient(
                 timeout=self._timeout,
@@ -181,6 +184,8 @@ class HttpTool:
         body: str | None,
     ) -> tuple[httpx.Response, bytearray, bool]:
         """Send to the first address that connects; the Host header and TLS name stay."""
+        import httpx
+
         last: httpx.ConnectError | None = None
         for address in addresses or (parts.hostname or "",):
             literal = f"[{address}]" if ":" in address else address

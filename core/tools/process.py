@@ -130,8 +130,18 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+async def _discard(proc: asyncio.subprocess.Process) -> None:
+    """Kill a child nobody will read from, and close its pipes now, not when the loop is gone."""
+    kill_group(proc.pid)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(proc.wait(), _DRAIN_GRACE)
+    transport = getattr(proc, "_transport", None)  # asyncio has no public close for it
+    if transport is not None:
+        transport.close()
+
+
 async def _spawn(
-    argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdin: bytes | None
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], stdin_pipe: bool
 ) -> asyncio.subprocess.Process:
     """Start ``argv`` as the leader of a new session; a cancellation cannot lose the child.
 
@@ -144,7 +154,7 @@ async def _spawn(
             *argv,
             cwd=str(cwd),
             env=dict(env),
-            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if stdin_pipe else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
@@ -155,11 +165,159 @@ async def _spawn(
     except asyncio.CancelledError:
         await asyncio.wait({spawn})
         if not spawn.cancelled() and spawn.exception() is None:
-            proc = spawn.result()
-            kill_group(proc.pid)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(proc.wait(), _DRAIN_GRACE)
+            await _discard(spawn.result())
         raise
+
+
+class Started:
+    """A child running in its own group, its output collected from the start; finished once.
+
+    With a ``ready`` line, the first line of stdout that equals it is not output: it says the
+    child has done its start-up work (a pre-started worker now waiting for its stdin).
+    """
+
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        argv: Sequence[str],
+        *,
+        max_output: int,
+        ready: bytes,
+        on_end: EndHook | None,
+    ) -> None:
+        self._proc = proc
+        self._argv = argv
+        self._on_end = on_end
+        self._out, self._err = _Capped(max_output), _Capped(max_output)
+        self._seen = asyncio.Event()
+        self._ready = False
+        self._finished = False
+        self._pumps = {
+            asyncio.create_task(self._guard(self._stdout(ready)), name=f"proc-stdout:{self.pid}"),
+            asyncio.create_task(
+                self._guard(_pump(proc.stderr, self._err)), name=f"proc-stderr:{self.pid}"
+            ),
+        }
+
+    @property
+    def pid(self) -> int:
+        """The child's pid, which is also its process group id."""
+        return self._proc.pid
+
+    @property
+    def running(self) -> bool:
+        """False once the child has exited or was finished."""
+        return not self._finished and self._proc.returncode is None
+
+    async def ready(self) -> bool:
+        """Wait for the ready line; False when the child ended (or printed else) first."""
+        await self._seen.wait()
+        return self._ready
+
+    async def _stdout(self, ready: bytes) -> None:
+        stream = self._proc.stdout
+        if ready and stream is not None:
+            try:
+                first = await stream.readline()
+            except ValueError:  # a first line longer than the reader's limit: not the marker
+                first = b""
+            self._ready = first.rstrip(b"\n") == ready
+            if not self._ready:
+                self._out.feed(first)
+        self._seen.set()
+        await _pump(stream, self._out)
+
+    async def _guard(self, pump: Awaitable[None]) -> None:
+        try:
+            await pump
+        except asyncio.CancelledError:
+            # Also when the event loop shuts down around an unused child: it dies with it.
+            await _discard(self._proc)
+            raise
+        finally:
+            self._seen.set()
+
+    async def finish(
+        self, *, timeout: float, stdin: bytes | None = None, began: float | None = None
+    ) -> ProcessResult:
+        """Give the child its stdin, wait up to ``timeout`` for its exit, kill its group."""
+        if self._finished:
+            raise RuntimeError("a started process is finished only once")
+        self._finished = True
+        started = time.monotonic() if began is None else began
+        proc = self._proc
+        helpers = set(self._pumps)
+        timed_out = False
+        try:
+            if stdin is not None:
+                helpers.add(asyncio.create_task(_feed(proc, stdin), name=f"proc-stdin:{self.pid}"))
+            try:
+                async with asyncio.timeout(timeout):
+                    await _exited(proc)
+            except TimeoutError:
+                timed_out = True
+                log.info("process timed out after %ss: %.80s", timeout, " ".join(self._argv))
+        finally:
+            await self._end(helpers)
+        for _ in range(100):  # the child watcher records the status right after the exit
+            if proc.returncode is not None or timed_out:
+                break
+            await asyncio.sleep(0.01)
+        return ProcessResult(
+            exit_code=None if timed_out else proc.returncode,
+            stdout=self._out.text(),
+            stderr=self._err.text(),
+            timed_out=timed_out,
+            duration_s=time.monotonic() - started,
+        )
+
+    async def close(self) -> None:
+        """Kill the child and its group without running it (an unused pre-started worker)."""
+        if not self._finished:
+            self._finished = True
+            await self._end(set(self._pumps))
+
+    async def _end(self, helpers: set[asyncio.Task[None]]) -> None:
+        proc = self._proc
+        kill_group(proc.pid)
+        # Output pipes close once every writer is dead; a child that escaped the group with
+        # its own session could hold them open, so draining is bounded.
+        waiter = asyncio.create_task(proc.wait(), name=f"proc-wait:{proc.pid}")
+        _, pending = await asyncio.wait({*helpers, waiter}, timeout=_DRAIN_GRACE)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        if self._on_end is not None:
+            try:
+                await self._on_end(proc.pid)
+            except Exception:  # a bookkeeping failure must not hide the command's result
+                log.exception("recording the end of process %d failed", proc.pid)
+
+
+async def start_process(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    stdin_pipe: bool = False,
+    ready: bytes = b"",
+    on_start: StartHook | None = None,
+    on_end: EndHook | None = None,
+) -> Started:
+    """Start ``argv`` in its own process group in ``cwd``; ``Started.finish`` ends it."""
+    proc = await _spawn(argv, cwd, env, stdin_pipe)
+    started = Started(proc, argv, max_output=max_output, ready=ready, on_end=on_end)
+    if on_start is not None:
+        try:
+            await on_start(proc.pid)
+        except Exception:  # recording is for crash recovery; the kill at the end still holds
+            log.exception("recording the start of process %d failed", proc.pid)
+        except BaseException:
+            await started.close()
+            raise
+    return started
 
 
 async def run_process(
@@ -178,52 +336,14 @@ async def run_process(
     The whole group is killed when the process times out, when the awaiting task is
     cancelled, and after a normal exit (background leftovers such as ``sleep 99 &``).
     """
-    started = time.monotonic()
-    out, err = _Capped(max_output), _Capped(max_output)
-    proc = await _spawn(argv, cwd, env, stdin)
-    timed_out = False
-    helpers: set[asyncio.Task[None]] = set()
-    try:
-        helpers = {
-            asyncio.create_task(_pump(proc.stdout, out), name=f"proc-stdout:{proc.pid}"),
-            asyncio.create_task(_pump(proc.stderr, err), name=f"proc-stderr:{proc.pid}"),
-        }
-        if stdin is not None:
-            helpers.add(asyncio.create_task(_feed(proc, stdin), name=f"proc-stdin:{proc.pid}"))
-        if on_start is not None:
-            try:
-                await on_start(proc.pid)
-            except Exception:  # recording is for crash recovery; the kill below still holds
-                log.exception("recording the start of process %d failed", proc.pid)
-        try:
-            async with asyncio.timeout(timeout):
-                await _exited(proc)
-        except TimeoutError:
-            timed_out = True
-            log.info("process timed out after %ss: %.80s", timeout, " ".join(argv))
-    finally:
-        kill_group(proc.pid)
-        # Output pipes close once every writer is dead; a child that escaped the group with
-        # its own session could hold them open, so draining is bounded.
-        waiter = asyncio.create_task(proc.wait(), name=f"proc-wait:{proc.pid}")
-        _, pending = await asyncio.wait({*helpers, waiter}, timeout=_DRAIN_GRACE)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
-        if on_end is not None:
-            try:
-                await on_end(proc.pid)
-            except Exception:  # a bookkeeping failure must not hide the command's result
-                log.exception("recording the end of process %d failed", proc.pid)
-    for _ in range(100):  # the child watcher records the status right after the exit
-        if proc.returncode is not None or timed_out:
-            break
-        await asyncio.sleep(0.01)
-    return ProcessResult(
-        exit_code=None if timed_out else proc.returncode,
-        stdout=out.text(),
-        stderr=err.text(),
-        timed_out=timed_out,
-        duration_s=time.monotonic() - started,
+    began = time.monotonic()
+    started = await start_process(
+        argv,
+        cwd=cwd,
+        env=env,
+        max_output=max_output,
+        stdin_pipe=stdin is not None,
+        on_start=on_start,
+        on_end=on_end,
     )
+    return await started.finish(timeout=timeout, stdin=stdin, began=began)

@@ -12,9 +12,7 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import pydantic
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ToolError
 from core.events import ApprovalOutcome
@@ -23,6 +21,9 @@ from core.ports import ApprovalRequester
 from core.redact import Redactor
 from core.tools.base import PreparedCall, ToolContext
 from core.tools.risk import LOW, Risk
+
+if TYPE_CHECKING:  # imported when the first tool is built: the process starts without it
+    import pydantic
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ def tool(
     cwd: str = "",
 ) -> Tool:
     """Build a Tool from ``func``'s signature, type hints and docstring."""
+    import pydantic
+
     tool_name = name or func.__name__
     takes_context = False
     description, arg_docs = _parse_docstring(inspect.getdoc(func) or "")
@@ -163,6 +166,8 @@ def _schema_hint(t: Tool) -> str:
 
 
 def _explain(t: Tool, exc: Exception) -> str:
+    import pydantic
+
     if isinstance(exc, pydantic.ValidationError):
         problems = []
         for error in exc.errors()[:4]:
@@ -256,6 +261,8 @@ class ToolRegistry:
             return PreparedCall(
                 call, error=f"unknown tool {call.name!r}; available tools: {available}"
             )
+        import pydantic
+
         try:
             args = t.validate(call.arguments)
         except (pydantic.ValidationError, TypeError) as exc:

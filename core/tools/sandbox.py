@@ -18,15 +18,16 @@ import pwd
 import secrets
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from core.tools.process import DEFAULT_MAX_OUTPUT, ProcessResult, run_process
+from core.tools.host import existing, hide_args, runtime_under_private_dirs, user_tasks, within
+from core.tools.process import DEFAULT_MAX_OUTPUT, ProcessResult, run_process, start_process
 from core.tools.reaper import ProcessLedger, Reaper
+from core.tools.warm import WarmProcess
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ __all__ = [
     "ProcessResult",
     "Sandbox",
     "SandboxRunner",
+    "WarmProcess",
     "default_hidden",
 ]
 
@@ -164,6 +166,11 @@ class Sandbox:
         return self.mode in ("bwrap", "landlock")
 
     @property
+    def can_prestart(self) -> bool:
+        """True when ``prestart`` can start a confined process ahead of its job."""
+        return self.mode == "bwrap"
+
+    @property
     def needs_approval_for_everything(self) -> bool:
         """No sandbox and the operator did not accept that: every shell command is asked."""
         return self.mode == "none"
@@ -171,7 +178,7 @@ class Sandbox:
     @property
     def hidden(self) -> tuple[Path, ...]:
         """The paths unapproved commands see as empty (those that exist now)."""
-        return _existing(self._hide)
+        return existing(self._hide)
 
     def describe(self) -> str:
         """One line for startup and ``hearth doctor``."""
@@ -218,6 +225,54 @@ class Sandbox:
             argv = [self._setpriv, "--pdeathsig", "KILL", "--", *argv]
         return await self._start(argv, cwd, env, timeout, max_output, stdin, owner, host=True)
 
+    async def prestart(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        timeout: float,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        owner: str | None = None,
+        ready: bytes = b"",
+    ) -> WarmProcess:
+        """Start ``argv`` confined now, exactly as ``run`` would; its stdin comes later.
+
+        The process waits for ``WarmProcess.run`` (its stdin, then ``timeout`` for its exit)
+        and is recorded for ``recover`` meanwhile. ``ready`` is the stdout line it prints once
+        its start-up work is done. Only when ``confines``: unconfined work is not started early.
+        """
+        if not self.can_prestart:
+            raise RuntimeError(f"only a confined process is started ahead ({self.describe()})")
+        shape = self._shape(cwd, timeout)
+        token = secrets.token_hex(8)
+        started = await start_process(
+            [*self._rlimits(timeout), *self._bwrap_args(cwd, ()), *argv],
+            cwd=cwd,
+            env={**env, "HEARTH_PROCESS": token},
+            max_output=max_output,
+            stdin_pipe=True,
+            ready=ready,
+            on_start=lambda pid: self._reaper.started(pid, token, owner or "", host=False),
+            on_end=lambda pid: self._reaper.ended(pid, token),
+        )
+        return WarmProcess(started, timeout, fresh=lambda: self._shape(cwd, timeout) == shape)
+
+    def _shape(self, cwd: Path, timeout: float) -> tuple[object, ...]:
+        """What a confinement started now depends on: a pre-started one must still match it.
+
+        The mounts (a credential folder created since is hidden now), the folders' identity
+        (a workspace removed and created again is a new folder) and the limits.
+        """
+        ids = []
+        for path in (cwd, self.workspace):
+            try:
+                st = path.stat()
+            except OSError:
+                return ()  # never equal to a shape taken when the folder existed
+            ids.append((st.st_dev, st.st_ino))
+        return (tuple(self._bwrap_args(cwd, ())), *ids, timeout, self.network)
+
     async def recover(self) -> int:
         """Kill what a previous run of hearth left behind; the number of processes killed."""
         return await self._reaper.recover()
@@ -255,10 +310,13 @@ class Sandbox:
     def _confined(
         self, argv: Sequence[str], cwd: Path, timeout: float, writable: Sequence[Path]
     ) -> list[str]:
+        return [*self._rlimits(timeout), *self._bwrap_args(cwd, writable), *argv]
+
+    def _bwrap_args(self, cwd: Path, writable: Sequence[Path]) -> list[str]:
         rw = [self.workspace, *(Path(p).resolve() for p in writable)]
         args = [self._bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/dev/shm"]
-        for keep in _runtime_under_private_dirs():  # hearth's Python and code, read-only
+        for keep in runtime_under_private_dirs():  # hearth's Python and code, read-only
             args += ["--ro-bind", str(keep), str(keep)]
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
         args += ["--new-session", "--cap-drop", "ALL"]
@@ -272,25 +330,25 @@ class Sandbox:
         # A hidden folder that holds the workspace (the data dir does by default) is hidden
         # first and the workspace bound back into it; anything inside the workspace after.
         # Looked up per run: a folder created after startup (~/.ssh, the data dir) is hidden too.
-        hidden = _existing(self._hide)
-        before = [h for h in hidden if any(_within(p, h) for p in rw)]
+        hidden = existing(self._hide)
+        before = [h for h in hidden if any(within(p, h) for p in rw)]
         after = [h for h in hidden if h not in before]
-        args += _hide_args(before)
+        args += hide_args(before)
         for path in rw:
             args += ["--bind", str(path), str(path)]
-        args += _hide_args(after)
+        args += hide_args(after)
         # Sealed last: bwrap creates the mount points of the binds inside them first.
         for path in [*before, *after]:
             if path.is_dir():
                 args += ["--remount-ro", str(path)]
         args += ["--chdir", str(cwd), "--"]
-        return [*self._rlimits(timeout), *args, *argv]
+        return args
 
     def _rlimits(self, timeout: float) -> list[str]:
         if not self._prlimit:
             return []
         cpu = max(int(timeout) + 1, min(self._limits.cpu_s, int(timeout) + 60))
-        nproc = _user_tasks(int(time.monotonic() // 10)) + self._limits.processes
+        nproc = user_tasks(int(time.monotonic() // 10)) + self._limits.processes
         return [
             self._prlimit,
             f"--nproc={nproc}",
@@ -298,66 +356,3 @@ class Sandbox:
             f"--cpu={cpu}",
             "--",
         ]
-
-
-_PRIVATE_DIRS = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
-
-
-@functools.lru_cache(maxsize=1)
-def _runtime_under_private_dirs() -> tuple[Path, ...]:
-    """The Python install and hearth's own code, when they live where the sandbox mounts a
-    private, empty folder (e.g. a checkout in /tmp): without them a skill's child process,
-    which runs this very interpreter and ``core.skills.child``, could not start."""
-    source = Path(__file__).resolve().parents[2]
-    candidates = {Path(os.path.realpath(p)) for p in (sys.prefix, sys.base_prefix, source)}
-    candidates.add(Path(os.path.realpath(sys.executable)).parent)
-    return tuple(
-        sorted(
-            p
-            for p in candidates
-            if p.exists() and any(_within(p, d) and p != d for d in _PRIVATE_DIRS)
-        )
-    )
-
-
-def _within(path: Path, folder: Path) -> bool:
-    return path == folder or path.is_relative_to(folder)
-
-
-def _existing(paths: Sequence[Path]) -> tuple[Path, ...]:
-    """Real paths of what exists (bwrap cannot mount over nothing on a read-only root)."""
-    seen: dict[Path, None] = {}
-    for p in paths:
-        real = Path(os.path.realpath(p))
-        if real.exists() and real != Path("/"):
-            seen[real] = None
-    return tuple(seen)
-
-
-def _hide_args(paths: Sequence[Path]) -> list[str]:
-    args: list[str] = []
-    for p in paths:
-        if p.is_dir():
-            args += ["--tmpfs", str(p)]
-        else:
-            args += ["--ro-bind", "/dev/null", str(p)]
-    return args
-
-
-@functools.lru_cache(maxsize=1)
-def _user_tasks(_epoch: int) -> int:
-    """Threads the user runs now: RLIMIT_NPROC counts every thread of the real uid."""
-    uid, count = os.getuid(), 0
-    try:
-        entries = list(os.scandir("/proc"))
-    except OSError:
-        return 0
-    for entry in entries:
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid == uid:
-                count += len(os.listdir(f"/proc/{entry.name}/task"))
-        except OSError:
-            continue
-    return count

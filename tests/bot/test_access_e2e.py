@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-import bot.wiring
+import bot.services
 from bot.app import App
+from bot.cli_access import access_cli
+from bot.cli_data import export
 from bot.config import Settings
-from bot.wiring import access_cli, build_app, export
+from bot.wiring import build_app
 from tests.fakes.clock import FakeClock
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.slack import FakeSlack, SlackMessage
@@ -137,7 +139,7 @@ async def test_expired_code_and_the_fourth_request_are_refused(tmp_path: Path) -
 async def test_reject_tells_the_user_and_cli_approval_reaches_the_running_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.wiring, "ACCESS_SYNC", 0.2)  # pick up CLI changes quickly
+    monkeypatch.setattr(bot.services, "ACCESS_SYNC", 0.2)  # pick up CLI changes quickly
     async with running(tmp_path) as (slack, ollama, _):
         code = _code_of(await _dm(slack, "UNEW", "hi"))
         [reply] = await _dm(slack, ADMIN, f"pair reject {code}")

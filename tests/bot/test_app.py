@@ -190,3 +190,32 @@ async def test_end_of_input_finishes_running_tasks_before_exit(tmp_path: Path) -
         await app.run()
     assert log == ["task finished"]
     assert adapter.texts() == ["finished"]
+
+
+async def test_warmups_run_in_a_thread_once_ready_and_a_failing_one_is_only_logged(
+    tmp_path: Path, caplog
+) -> None:
+    import threading
+
+    seen: list[tuple[str, bool]] = []
+    done = threading.Event()
+    app: App | None = None
+
+    def failing() -> None:
+        raise ImportError("no such SDK")
+
+    def warm() -> None:
+        assert app is not None
+        seen.append((threading.current_thread().name, app.ready.is_set()))
+        done.set()
+
+    app, _ = build(tmp_path, {"fake": FakeAdapter()}, SlowRunner([]), warmups=[failing, warm])
+    stop = asyncio.Event()
+    run = asyncio.create_task(app.run(stop))
+    with caplog.at_level(logging.WARNING, logger="bot.app"):
+        assert await asyncio.to_thread(done.wait, 5)
+    stop.set()
+    await run
+    [(thread, ready)] = seen
+    assert ready and thread != threading.main_thread().name
+    assert any("warming up failed" in r.getMessage() for r in caplog.records)

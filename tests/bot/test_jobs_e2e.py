@@ -16,8 +16,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import App
+from bot.cli_jobs import jobs_cli
 from bot.config import Settings
-from bot.wiring import build_app, jobs_cli
+from bot.wiring import build_app
 from core.storage import MIGRATIONS, Database
 from core.storage.jobs import JobStore
 from tests.fakes.clock import FakeClock

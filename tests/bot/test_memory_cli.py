@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.doctor import run_doctor
-from bot.wiring import memory_store_for
+from bot.memory_store import memory_store_for
 from core.events import ChatRef
 from core.memory import FACT, TASK, scope_of
 from tests.bot.test_cli_oneshot import hearth

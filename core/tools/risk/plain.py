@@ -12,10 +12,14 @@ and on a generated corpus.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import TYPE_CHECKING
 
-from bashlex.ast import node
-from bashlex.tokenizer import valid_reserved_first_command
+from core.tools.risk import bashparse
+
+if TYPE_CHECKING:
+    from bashlex.ast import node
 
 # Word characters with no meaning to the shell anywhere in a word ("-" last: not a range).
 # _PLAIN is one character class (no nested repetition, so no backtracking); a lone `&` is
@@ -24,14 +28,22 @@ _WORD = "A-Za-z0-9_./=:,@%+-"
 _PLAIN = re.compile(rf"[|&; {_WORD}]*")
 _TOKEN = re.compile(rf"(?P<word>[{_WORD}]+)|(?P<op>&&|\|\||[|;])|(?P<space> +)|(?P<other>.)")
 
-# Words bashlex reads as reserved words in command position (its own table).
-_RESERVED = frozenset(valid_reserved_first_command)
+
+@functools.cache
+def _bashlex() -> tuple[type[node], frozenset[str]]:
+    """bashlex's node class and reserved command words, imported (via bashparse) on first use."""
+    bashparse.load()
+    from bashlex.ast import node
+    from bashlex.tokenizer import valid_reserved_first_command
+
+    return node, frozenset(valid_reserved_first_command)
 
 
 def parse(text: str) -> list[node] | None:
     """The bashlex trees of a plain command line, or None when bashlex must parse it."""
     if not _PLAIN.fullmatch(text):
         return None
+    node, reserved = _bashlex()
     items: list[node] = []  # pipelines or commands, and the list operators between them
     pipeline: list[node] = []  # commands and the pipes between them
     words: list[node] = []
@@ -44,7 +56,7 @@ def parse(text: str) -> list[node] | None:
         start, end = match.span()
         value = match.group()
         if kind == "word":
-            if not words and (value in _RESERVED or "=" in value):
+            if not words and (value in reserved or "=" in value):
                 return None  # reserved words and assignments: bashlex's rules decide
             words.append(node(kind="word", word=value, pos=(start, end), parts=[]))
             continue
@@ -69,10 +81,12 @@ def parse(text: str) -> list[node] | None:
 
 
 def _command(words: list[node]) -> node:
+    node = _bashlex()[0]
     return node(kind="command", parts=words, pos=(words[0].pos[0], words[-1].pos[1]))
 
 
 def _pipeline(parts: list[node]) -> node:
     if len(parts) == 1:
         return parts[0]
+    node = _bashlex()[0]
     return node(kind="pipeline", parts=parts, pos=(parts[0].pos[0], parts[-1].pos[1]))

@@ -14,11 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import bashlex
-import bashlex.errors
 import bracex
 
-from core.tools.risk import checks, plain, rules, subcommands
+from core.tools.risk import bashparse, checks, plain, rules, subcommands
 from core.tools.risk.endless import never_ending
 from core.tools.risk.options import NO_OPTIONS, option_problems
 from core.tools.risk.safe_options import OPTIONS
@@ -34,7 +32,7 @@ _TRUSTED_BIN_DIRS = frozenset(
 _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
 _READ_REDIRECTS = frozenset({"<", "<&", "<<<"})
 PARSE_ERRORS = (
-    bashlex.errors.ParsingError,
+    bashparse.ParseError,
     NotImplementedError,
     ValueError,
     IndexError,
@@ -74,7 +72,7 @@ class Walker(Verdict):
             self.flag("high", f"longer than {MAX_CHARS} characters, too long to check")
             return
         try:
-            trees = (plain.parse(text) if self.fast else None) or bashlex.parse(text)
+            trees = (plain.parse(text) if self.fast else None) or bashparse.parse(text)
         except PARSE_ERRORS as exc:
             detail = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
             self.flag("high", f"could not be parsed, so it cannot be checked ({detail})")
