@@ -320,3 +320,25 @@ def append_results(name: str, table: Table, *, path: Path = RESULTS, note: str =
         path.write_text("# Benchmark results\n\nAppended by `python -m bench`.\n\n")
     with path.open("a", encoding="utf-8") as f:
         f.write("\n".join(block))
+    if name in HEADLINES:
+        _headline(path, name, block)
+
+
+HEADLINES = ("e2e",)  # shown at the top of RESULTS.md too, newest run only
+_START, _END = "<!-- headline:{} -->", "<!-- /headline:{} -->"
+
+
+def _headline(path: Path, name: str, block: list[str]) -> None:
+    """Put the newest run of ``name`` under the file's title, replacing the previous one."""
+    text = path.read_text(encoding="utf-8")
+    start, end = _START.format(name), _END.format(name)
+    body = "\n".join([start, "## Headline: " + block[0].removeprefix("### "), *block[1:-1], end])
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        text = before + body + after
+    else:
+        title, sep, rest = text.partition("\n\n")
+        intro, sep2, rest2 = rest.partition("\n\n")
+        text = title + sep + intro + sep2 + body + "\n\n" + rest2
+    path.write_text(text, encoding="utf-8")

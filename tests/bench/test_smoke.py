@@ -60,3 +60,17 @@ def test_table_and_percentile_helpers() -> None:
     assert percentile(values, 50) == 50.0
     assert percentile(values, 99) == 99.0
     assert percentile([3.0], 99) == 3.0
+
+
+def test_the_e2e_headline_stays_on_top_with_the_newest_run(tmp_path: Path) -> None:
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Benchmark results\n\nIntro line.\n\n### old — x\n\nolder block\n")
+    append_results("e2e", (["a"], [["first"]]), path=path)
+    append_results("demo", (["a"], [["other"]]), path=path)
+    append_results("e2e", (["a"], [["second"]]), path=path)
+    text = path.read_text()
+    top = text.split("### old")[0]
+    assert top.startswith("# Benchmark results\n\nIntro line.\n\n<!-- headline:e2e -->")
+    assert "## Headline: e2e — " in top and "second" in top and "first" not in top
+    assert text.count("### e2e — ") == 2  # the history keeps both runs
+    assert text.count("<!-- headline:e2e -->") == 1
