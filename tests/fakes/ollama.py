@@ -52,6 +52,7 @@ class ScriptedReply:
     completion_tokens: int | None = None
     done_reason: str = "stop"
     chunk_delay: float = 0.0
+    chunks: list[str] | None = None  # the exact streamed pieces of ``text`` (default: 4)
 
 
 def _is_memory_note(body: Mapping[str, Any]) -> bool:
@@ -312,7 +313,8 @@ class FakeOllama(LoopbackServer):
         async def line(obj: Mapping[str, Any]) -> None:
             await resp.write(json.dumps(obj).encode("utf-8") + b"\n")
 
-        for piece in _split_chunks(reply.text):
+        pieces = reply.chunks if reply.chunks is not None else _split_chunks(reply.text)
+        for piece in pieces:
             await line(
                 {
                     "model": model,
