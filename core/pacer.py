@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ MAX_ERRORS = 4  # other platform errors on one message in a row before its edit 
 QUIET_AFTER = 3  # 429s in a row after which drafts are dropped until a final edit lands
 
 EditCall = Callable[[], Awaitable[None]]
+Frame = Callable[[], str]  # makes a draft's text when its edit is about to be sent
 
 
 @dataclass
@@ -33,6 +35,11 @@ class _Job:
     waiters: list[asyncio.Future[bool]] = field(default_factory=list)
     rate_limits: int = 0
     errors: int = 0
+    frame: Frame | None = None  # the text is made at send time (a streamed draft)
+
+
+async def _unset() -> None:
+    raise AssertionError("a frame's edit is made when it is sent")
 
 
 class EditPacer:
@@ -106,6 +113,19 @@ class EditPacer:
 
         return self._submit(ref, call, text, draft, urgent, future)
 
+    def frame(
+        self, ref: MessageRef, frame: Frame, *, urgent: bool = False
+    ) -> asyncio.Future[bool]:
+        """Queue a draft whose text ``frame()`` makes only when its turn comes (streaming).
+
+        A long streamed answer is rendered once per edit actually sent, not once per token.
+        """
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        if self.quiet:
+            future.set_result(False)
+            return future
+        return self._submit(ref, _unset, None, True, urgent, future, frame)
+
     def call(self, ref: MessageRef, call: EditCall) -> asyncio.Future[bool]:
         """Queue a non-text edit of ``ref`` (closing an approval prompt), ahead of card updates."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -119,12 +139,15 @@ class EditPacer:
         draft: bool,
         urgent: bool,
         future: asyncio.Future[bool],
+        frame: Frame | None = None,
     ) -> asyncio.Future[bool]:
         job = self._queue.get(ref.message_id)
         if job is None:
-            self._queue[ref.message_id] = _Job(ref, call, text, draft, urgent, [future])
+            self._queue[ref.message_id] = _Job(
+                ref, call, text, draft, urgent, [future], frame=frame
+            )
         else:  # newer text replaces the queued one and keeps its place in line
-            job.call, job.text, job.draft = call, text, draft
+            job.call, job.text, job.draft, job.frame = call, text, draft, frame
             job.urgent = job.urgent or urgent
             job.waiters.append(future)
         if self._worker is None or self._worker.done():
@@ -171,6 +194,7 @@ class EditPacer:
         newer = self._queue.pop(job.ref.message_id, None)
         if newer is not None:  # text queued while this one failed: send the newest
             job.call, job.text, job.draft = newer.call, newer.text, newer.draft
+            job.frame = newer.frame
             job.urgent = job.urgent or newer.urgent
             job.waiters.extend(newer.waiters)
         # At the back of the line: the other messages of the chat get their turn first.
@@ -178,6 +202,9 @@ class EditPacer:
 
     async def _attempt(self, job: _Job) -> bool | None:
         """True delivered, False given up, None to retry later."""
+        if job.frame is not None and not (job.draft and self.quiet):
+            job.text = text = job.frame()
+            job.call = functools.partial(self._adapter.edit, job.ref, text)
         if job.text is not None and self._shown.get(job.ref.message_id) == job.text:
             return True
         if job.draft and self.quiet:

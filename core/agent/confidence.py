@@ -16,7 +16,7 @@ _NOTE_BODY = (
     r"(?P<value>\d+(?:\.\d+)?)[ \t]*(?P<pct>%)?[*_\s]*[)\]]?"
 )
 _TRAILING = re.compile(r"(?P<note>" + _NOTE_BODY + r")[\s.]*\Z", re.IGNORECASE)
-_MEMO_LINE = re.compile(r"^[ \t]*(?:MEMO|NOTE)[ \t]*:.*(?:\n|\Z)", re.IGNORECASE | re.MULTILINE)
+MEMO_LINE = re.compile(r"^[ \t]*(?:MEMO|NOTE)[ \t]*:.*(?:\n|\Z)", re.IGNORECASE | re.MULTILINE)
 # What may still grow into a hidden note at the end of a draft.
 _NOTE_WORDS = ("confidence", "memo", "note")
 _PARTIAL_NOTE = re.compile(
@@ -73,7 +73,7 @@ def parse_confidence(text: str) -> tuple[str, float | None]:
 
 def strip_notes(text: str) -> str:
     """The answer as a reader sees it: no MEMO lines, no confidence note."""
-    return parse_confidence(_MEMO_LINE.sub("", text))[0]
+    return parse_confidence(MEMO_LINE.sub("", text))[0]
 
 
 def visible_draft(text: str) -> str:
@@ -82,7 +82,7 @@ def visible_draft(text: str) -> str:
     A trailing fragment that could still become a confidence note or a MEMO line ("(conf",
     "Confidence: 0.") is held back until more text shows it is not one.
     """
-    text = _MEMO_LINE.sub("", text)
+    text = MEMO_LINE.sub("", text)
     trailing = _TRAILING.search(text.rstrip())
     if trailing is not None:
         text = text[: trailing.start()]

@@ -21,10 +21,10 @@ from core.agent.confidence import (
     failure_signals,
     is_refusal,
     parse_confidence,
-    visible_draft,
 )
 from core.agent.config import AgentConfig
 from core.agent.context import ContextWatchdog, message_chars
+from core.agent.draft import DraftView
 from core.agent.guards import (
     CallDedup,
     CircuitBreaker,
@@ -42,6 +42,7 @@ from core.tools.base import PreparedCall, ToolContext, ToolRunner
 log = logging.getLogger(__name__)
 
 PREVIEW_EVERY = 120  # characters of new answer text between two progress-card updates
+PREVIEW_CHARS = 400  # the end of the answer a preview is made from
 
 EXECUTOR_SYSTEM = """You are hearth's executor. You work on ONE step of a larger task, inside a \
 workspace directory, using the tools provided.
@@ -276,19 +277,21 @@ class Executor:
     ) -> tuple[str, TurnEnd]:
         parts: list[str] = []
         end: TurnEnd | None = None
-        shown = 0
+        written = shown = 0  # a running count: the work per chunk never grows with the answer
+        draft = DraftView()
         async for event in self._llm.stream(messages, system=system, tools=tools):
             if isinstance(event, TextDelta):
                 parts.append(event.text)
                 if self._live is not None:
                     self._live.delta(event.text)
                     continue
-                written = sum(map(len, parts))
+                draft.feed(event.text)
+                written += len(event.text)
                 if written - shown >= PREVIEW_EVERY:
                     # Without a live answer the card shows it being written, so a slow local
                     # model never looks stuck; notes meant for hearth are never shown.
                     shown = written
-                    self._activity(f"✍️ writing: …{_preview(visible_draft(''.join(parts)))}")
+                    self._activity(f"✍️ writing: …{_preview(draft.tail(PREVIEW_CHARS))}")
             elif isinstance(event, TurnEnd):
                 end = event
         if end is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.agent.confidence import visible_draft
+from core.agent.draft import DraftView
 from core.render import StreamRenderer
 from core.thread import TaskThread
 
@@ -21,7 +21,10 @@ class LiveAnswer:
     def __init__(self, thread: TaskThread) -> None:
         self._thread = thread
         self._before = ""  # narration of earlier rounds
-        self._round = ""  # the current round's text
+        self._round: list[str] = []  # the current round's text, as it came
+        self._lead = ""  # the round's first characters after leading whitespace (up to 3)
+        self._fed = 0  # pieces of the round handed to the view
+        self._view = DraftView()  # what of narration and round may be shown
         self._out: StreamRenderer | None = None
         self._sealed = False
 
@@ -35,31 +38,41 @@ class LiveAnswer:
         """The renderer behind the answer (tests, bench)."""
         return self._out
 
+    @property
+    def view(self) -> DraftView:
+        """What of the answer may be shown (tests: how much text it looked at)."""
+        return self._view
+
     def delta(self, text: str) -> None:
-        """More text of the current round."""
-        self._round += text
-        if not self._round.lstrip().startswith(_CALL_STARTS):
-            self._show(self._before + self._round)
+        """More text of the current round; costs its own length, not the answer's."""
+        self._round.append(text)
+        if len(self._lead) < len("```"):
+            self._lead = (self._lead + text).lstrip()[:3]
+        if not self._lead.startswith(_CALL_STARTS):
+            self._show()
 
     def end_round(self, *, answer: bool) -> None:
         """The round ended with the answer or with tool calls."""
         if answer:
-            self._show(self._before + self._round)
+            self._show()
             return
-        narration = "" if self._round.lstrip().startswith(_CALL_STARTS) else self._round
+        narration = "" if self._lead.startswith(_CALL_STARTS) else "".join(self._round)
         if narration.strip():
             self._before += narration.rstrip() + "\n\n"
-        self._round = ""
+        self._round, self._lead, self._fed = [], "", 0
+        self._view.reset(self._before)
 
-    def _show(self, raw: str) -> None:
+    def _show(self) -> None:
         if self._sealed:
             return
-        text = visible_draft(raw)
-        if not text.strip():
-            return
-        if self._out is None:
+        for piece in self._round[self._fed :]:
+            self._view.feed(piece)
+        self._fed = len(self._round)
+        if self._out is not None:
+            self._out.touch()  # the draft is made when the renderer sends it
+        elif not self._view.blank():
             self._out = self._thread.stream()
-        self._out.show(text)
+            self._out.follow(self._view.take)
 
     async def finish(self, final_text: str) -> None:
         """Seal the answer with its final text (posted now if nothing was shown yet)."""
