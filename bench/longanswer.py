@@ -2,8 +2,8 @@
 
 hearth is built by ``bot.wiring.build_app`` with the Slack adapter in Socket Mode against the
 loopback Slack fake, and an instant Ollama fake streams the one-step plan's answer (100 KB and
-1 MB) in small NDJSON chunks (4–20 characters). The fakes run on their own event loop in a
-second thread, so hearth's CPU is the process's CPU minus that thread's.
+1 MB) in small NDJSON chunks (4–20 characters). The fakes run in a child process, so hearth's
+CPU is its own process's and the fakes never hold its GIL.
 
 Each size runs twice. The first run measures hearth's CPU from the mention until the answer
 stands complete on the server (every part exactly as ``split_text`` cuts the streamed text)
@@ -18,25 +18,25 @@ Needs a checkout (it drives the fakes in ``tests/fakes``).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import json
 import logging
+import multiprocessing
 import random
 import tempfile
-import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from bench.common import Table, ms, percentile, verdict
 
 NOTE = (
     "Socket Mode against the loopback Slack fake; instant Ollama fake streaming the answer in "
-    "4–20 character chunks; hearth via bot.wiring. CPU is hearth's own (the fakes run in "
-    "another thread, whose CPU is subtracted), from the mention to the complete answer."
+    "4–20 character chunks; hearth via bot.wiring. CPU is hearth's own process (the fakes run "
+    "in a child process), from the mention to the complete answer."
 )
 CHANNEL = "C0LONG"
 OTHER = "C0OTHER"
@@ -56,8 +56,6 @@ WORDS = (
     *("worker", "cache", "index", "request", "response", "volume", "mount", "network"),
     *("bridge", "kernel", "module", "cluster", "replica"),
 )
-
-T = TypeVar("T")
 
 
 def long_answer(size: int, seed: int = 7) -> str:
@@ -108,38 +106,34 @@ def server_parts(answer: str) -> list[str]:
     return [to_mrkdwn(p) for p in parts]
 
 
-class Fakes:
-    """The Slack and Ollama fakes on their own loop in a thread (their CPU is not hearth's)."""
+class FakeSide:
+    """The Slack and Ollama fakes, in the child process: scripted and watched from there."""
 
     def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="bench-fakes")
         self.slack: Any = None
         self.ollama: Any = None
         self.answers: dict[str, str] = {}  # goal -> answer text the executor streams
 
-    def __enter__(self) -> Fakes:
-        self._thread.start()
-        self.call(self._start()).result(timeout=30)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.call(self._stop()).result(timeout=30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._loop.close()
-
-    async def _start(self) -> None:
+    async def start(self) -> dict[str, str]:
         from tests.fakes.ollama import FakeOllama
         from tests.fakes.slack import FakeSlack
 
         self.slack = await FakeSlack().__aenter__()
         self.ollama = await FakeOllama().start()
         self.ollama.responder = self._reply
+        return {
+            "bot_token": self.slack.bot_token,
+            "app_token": self.slack.app_token,
+            "slack_url": self.slack.base_url,
+            "ollama_url": self.ollama.url,
+        }
 
-    async def _stop(self) -> None:
+    async def stop(self) -> None:
         await self.ollama.stop()
         await self.slack.stop()
+
+    async def wait_socket(self) -> None:
+        await self.slack.wait_socket(timeout=30)
 
     def _reply(self, body: Mapping[str, Any]) -> Any:
         from tests.fakes.ollama import ScriptedReply
@@ -153,18 +147,78 @@ class Fakes:
         text = self.answers[step] + "\nCONFIDENCE: 0.9"
         return ScriptedReply("text", text=text, chunks=chunked(text))
 
-    def call(self, coro: Awaitable[T]) -> concurrent.futures.Future[T]:
-        """Run ``coro`` on the fakes' loop."""
-        return asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+    async def prepare(self, goal: str, answer: str | None) -> None:
+        """The model answers ``goal`` with ``answer`` (None: the short answer)."""
+        self.answers.pop(goal, None)
+        if answer is not None:
+            self.answers[goal] = answer
 
-    async def run(self, coro: Awaitable[T]) -> T:
-        """Await ``coro`` running on the fakes' loop."""
-        return await asyncio.wrap_future(self.call(coro))
+    async def task(self, goal: str, with_help: bool) -> dict[str, Any]:
+        """Mention hearth with ``goal`` and watch until its answer stands complete."""
+        text = self.answers.get(goal, SHORT_ANSWER)
+        event = self.slack.mention(CHANNEL, USER, goal)
+        watch = Watch(event["event"]["ts"], server_parts(text))
+        stop = asyncio.Event()
+        helping = asyncio.create_task(helps(self.slack, stop)) if with_help else None
+        watch.sent = time.monotonic()
+        await self.slack.send_envelope(event, timeout=60)
+        try:
+            await watch_task(self.slack, watch, timeout=600)
+        finally:
+            stop.set()
+        sent_helps = await helping if helping is not None else []
+        return {
+            "size": len(text),
+            "sent": watch.sent,
+            "first": watch.first_answer,
+            "complete": watch.complete,
+            "parts": len(watch.parts),
+            "exact": watch.parts == watch.expected,
+            "helps": sent_helps,
+        }
 
-    def cpu(self) -> float:
-        """CPU seconds the fakes' thread has used."""
-        assert self._thread.ident is not None
-        return time.clock_gettime(time.pthread_getcpuclockid(self._thread.ident))
+
+def _fakes_main(conn: Connection) -> None:
+    """The child process: serve ``FakeSide`` calls from ``conn`` until told to stop."""
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        side = FakeSide()
+        conn.send(await side.start())
+        while True:
+            name, args = await loop.run_in_executor(None, conn.recv)
+            if name == "stop":
+                break
+            conn.send(await getattr(side, name)(*args))
+        await side.stop()
+        conn.send(None)
+
+    asyncio.run(serve())
+
+
+class Fakes:
+    """The fakes in a child process: their CPU is not hearth's, and they never hold its GIL."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_fakes_main, args=(child,), daemon=True)
+        self.info: dict[str, str] = {}
+
+    def __enter__(self) -> Fakes:
+        self._proc.start()
+        self.info = self._conn.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send(("stop", ()))
+        self._conn.recv()
+        self._proc.join(timeout=30)
+
+    async def call(self, name: str, *args: Any) -> Any:
+        """Call ``FakeSide.name(*args)`` in the child; hearth's loop keeps running meanwhile."""
+        self._conn.send((name, args))
+        return await asyncio.get_running_loop().run_in_executor(None, self._conn.recv)
 
 
 @dataclass
@@ -180,7 +234,7 @@ class Watch:
 
 
 async def watch_task(slack: Any, watch: Watch, timeout: float) -> None:
-    """Poll (on the fakes' loop) until the answer stands complete and the card says done."""
+    """Poll until the answer stands complete (exactly as expected) and the card says done."""
     async with asyncio.timeout(timeout):
         while True:
             msgs = slack.in_thread(CHANNEL, watch.root)
@@ -249,15 +303,15 @@ async def hearth(fakes: Fakes, tmp: Path) -> AsyncIterator[None]:
     from bot.config import Settings
     from bot.wiring import build_app
 
-    slack, ollama = fakes.slack, fakes.ollama
+    info = fakes.info
     settings = Settings.from_env(
         {
             "HEARTH_DATA_DIR": str(tmp / "data"),
             "HEARTH_WORKSPACE": str(tmp / "ws"),
-            "OLLAMA_HOST": ollama.url,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_APP_TOKEN": slack.app_token,
-            "SLACK_API_URL": slack.base_url,
+            "OLLAMA_HOST": info["ollama_url"],
+            "SLACK_BOT_TOKEN": info["bot_token"],
+            "SLACK_APP_TOKEN": info["app_token"],
+            "SLACK_API_URL": info["slack_url"],
             "ALLOWED_USERS": f"slack:{USER}",
             "ADMINS": "slack:UBOSS",
             "VERIFICATION_ENABLED": "false",
@@ -271,7 +325,7 @@ async def hearth(fakes: Fakes, tmp: Path) -> AsyncIterator[None]:
     task = asyncio.create_task(app.run(stop), name="bench:hearth")
     try:
         await app.ready.wait()
-        await fakes.run(slack.wait_socket())
+        await fakes.call("wait_socket")
         yield
     finally:
         stop.set()
@@ -295,39 +349,20 @@ async def one_task(
     fakes: Fakes, ticker: Ticker, goal: str, answer: str | None, *, with_help: bool
 ) -> Run:
     """Mention hearth with ``goal``; the model streams ``answer`` (None: the short one)."""
-    slack = fakes.slack
-    text = answer if answer is not None else SHORT_ANSWER
-    if answer is not None:
-        fakes.answers[goal] = answer
-    expected = server_parts(text)
-    event = slack.mention(CHANNEL, USER, goal)
-    watch = Watch(event["event"]["ts"], expected)
-    stop_helps = asyncio.Event()
-    help_task = fakes.call(helps(slack, stop_helps)) if with_help else None
-    cpu0, fake0 = time.process_time(), fakes.cpu()
-    watch.sent = time.monotonic()
-    await fakes.run(slack.send_envelope(event, timeout=60))
-    try:
-        await fakes.run(watch_task(slack, watch, timeout=600))
-    finally:
-        fakes.call(_set(stop_helps))
-    cpu = (time.process_time() - cpu0) - (fakes.cpu() - fake0)
-    assert watch.complete is not None and watch.first_answer is not None
-    sent_helps = await asyncio.wrap_future(help_task) if help_task is not None else []
-    start, end = watch.first_answer, watch.complete
+    await fakes.call("prepare", goal, answer)
+    cpu0 = time.process_time()  # hearth's process only: the fakes run in another
+    seen = await fakes.call("task", goal, with_help)
+    cpu = time.process_time() - cpu0
+    start, end = seen["first"], seen["complete"]
     return Run(
-        size=len(text),
+        size=seen["size"],
         cpu=cpu,
-        wall=end - watch.sent,
+        wall=end - seen["sent"],
         lag=ticker.max_lag(start, end),
-        helps=[lat for at, lat in sent_helps if start <= at <= end],
-        parts=len(watch.parts),
-        exact=watch.parts == expected,
+        helps=[lat for at, lat in seen["helps"] if start <= at <= end],
+        parts=seen["parts"],
+        exact=seen["exact"],
     )
-
-
-async def _set(event: asyncio.Event) -> None:
-    event.set()
 
 
 async def measure(sizes: tuple[int, ...]) -> list[tuple[Run, Run]]:

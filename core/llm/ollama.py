@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import json
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     import ollama
 
 log = logging.getLogger(__name__)
+
+YIELD_EVERY = 128  # streamed chunks between two turns given to the rest of the event loop
 
 
 def to_ollama_messages(
@@ -188,7 +191,11 @@ class OllamaClient:
             # Read to the end of the body, past the final part: a response left unread is
             # closed with its connection, and the next call would pay for a new one.
             async with contextlib.aclosing(parts):
-                async for part in parts:
+                async for count, part in _numbered(parts):
+                    if count % YIELD_EVERY == 0:
+                        # Chunks already received are handed out without waiting: let the
+                        # other chats run now and then while a long answer pours in.
+                        await asyncio.sleep(0)
                     msg = part.message
                     if msg.content:
                         text_parts.append(msg.content)
@@ -317,3 +324,11 @@ class _OllamaErrors:
         if isinstance(exc, httpx.HTTPError | ValueError):
             raise LLMError(f"Ollama returned something unreadable: {exc}") from exc
         return False
+
+
+async def _numbered(parts: AsyncIterator[Any]) -> AsyncIterator[tuple[int, Any]]:
+    """``enumerate`` for an async iterator, from 1."""
+    count = 0
+    async for part in parts:
+        count += 1
+        yield count, part
