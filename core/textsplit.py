@@ -100,7 +100,7 @@ class Splitter:
             raise ValueError("limit must be at least 16 characters")
         self.limit = limit
         self.kept: list[str] = []  # chunks that never change again
-        self._rest = ""  # text added for good after the last kept cut (from ``_pos`` on)
+        self._rest = ""  # text added for good after the last kept cut
         self._prefix = ""  # what the body after the last kept cut starts with (a fence)
         self.touched = 0  # characters handled in all (tests: the work stays linear)
 
@@ -110,17 +110,17 @@ class Splitter:
         text = rest + tail
         self.touched += len(text)
         prefix, pos = self._prefix, 0
+        kept_at = 0  # where the text after the last kept cut starts
         fresh: list[str] = []
         while len(prefix) + len(text) - pos > self.limit:
             fixed = len(prefix) + len(rest) - pos  # characters of the body added for good
-            head, nxt_prefix, nxt_pos = _cut(prefix, text, pos, self.limit)
+            head, prefix, nxt = _cut(prefix, text, pos, self.limit)
             # Kept when the cut and where the next part starts depend only on text for good.
-            if not fresh and fixed > self.limit and nxt_pos < len(rest):
+            if not fresh and fixed > self.limit and nxt < len(rest):
                 self.kept.append(head)
-                rest, text, self._prefix = rest[nxt_pos:], text[nxt_pos:], nxt_prefix
-                prefix, pos = nxt_prefix, 0
-                continue
-            fresh.append(head)
-            prefix, pos = nxt_prefix, nxt_pos
-        self._rest = rest
+                self._prefix, kept_at = prefix, nxt
+            else:
+                fresh.append(head)
+            pos = nxt
+        self._rest = rest[kept_at:]
         return [*self.kept, *fresh, prefix + text[pos:]]

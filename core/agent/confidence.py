@@ -16,6 +16,9 @@ _NOTE_BODY = (
     r"(?P<value>\d+(?:\.\d+)?)[ \t]*(?P<pct>%)?[*_\s]*[)\]]?"
 )
 _TRAILING = re.compile(r"(?P<note>" + _NOTE_BODY + r")[\s.]*\Z", re.IGNORECASE)
+# Every character a trailing note can hold (besides whitespace and digits); "ſıİ" match s/i
+# when case is ignored.
+_NOTE_CHARS = frozenset("confidencelvsrCONFIDENCELVSR*_()[]:=.%ſıİ")
 MEMO_LINE = re.compile(r"^[ \t]*(?:MEMO|NOTE)[ \t]*:.*(?:\n|\Z)", re.IGNORECASE | re.MULTILINE)
 # What may still grow into a hidden note at the end of a draft.
 _NOTE_WORDS = ("confidence", "memo", "note")
@@ -47,6 +50,16 @@ _REFUSALS = re.compile(
 )
 
 
+def _trailing(text: str) -> re.Match[str] | None:
+    """``_TRAILING.search(text)``, reading only the run of note characters at the end."""
+    start = len(text)
+    while start and (
+        text[start - 1] in _NOTE_CHARS or text[start - 1].isspace() or text[start - 1].isdecimal()
+    ):
+        start -= 1
+    return _TRAILING.search(text, start)
+
+
 def _value(match: re.Match[str]) -> float:
     value = float(match.group("value"))
     if match.group("pct") or value > 1.0:
@@ -60,7 +73,7 @@ def parse_confidence(text: str) -> tuple[str, float | None]:
     The note is found at the end of the answer, inline or on its own line, in any case
     ("(confidence: 0.95)", "Confidence: 90%", "CONFIDENCE=0.9"), else on a line of its own.
     """
-    trailing = _TRAILING.search(text.rstrip())
+    trailing = _trailing(text.rstrip())
     if trailing is not None:
         return text[: trailing.start()].rstrip(" \t\n*_-—–,;:"), _value(trailing)
     matches = list(_CONFIDENCE.finditer(text))
@@ -83,7 +96,7 @@ def visible_draft(text: str) -> str:
     "Confidence: 0.") is held back until more text shows it is not one.
     """
     text = MEMO_LINE.sub("", text)
-    trailing = _TRAILING.search(text.rstrip())
+    trailing = _trailing(text.rstrip())
     if trailing is not None:
         text = text[: trailing.start()]
     line_start = text.rfind("\n") + 1

@@ -54,8 +54,14 @@ def rule_summary(goal: str, end: TaskEnd) -> str:
         lines.append(f"Error: {end.error}")
     for o in end.outcomes:
         body = o.answer if o.ok else o.failure
-        lines.append(f"- {o.subtask}: {' '.join(body.split())[:200]}")
+        lines.append(f"- {o.subtask}: {_gist(body, 200)}")
     return "\n".join(lines)[:SUMMARY_CHARS]
+
+
+def _gist(text: str, width: int) -> str:
+    """The first ``width`` characters of ``text`` on one line; a long answer is not read whole."""
+    head = " ".join(text[: 20 * width].split())
+    return (head if len(head) > width else " ".join(text.split()))[:width]
 
 
 async def model_summary(llm: LLMClient, goal: str, end: TaskEnd) -> str:

@@ -1,4 +1,8 @@
-"""split_text: limits respected, split points stable under appends, fences never cut open."""
+"""split_text: limits respected, split points stable under appends, fences never cut open.
+
+Splitter: the same parts for a growing text (with an end that may change), at a cost that
+does not grow with the text.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import random
 
 import pytest
 
-from core.textsplit import split_text
+from core import textsplit
+from core.textsplit import Splitter, split_text
 
 
 def _fences_balanced(chunk: str) -> bool:
@@ -62,3 +67,45 @@ def test_split_points_never_move_as_text_grows(seed: int) -> None:
 def test_limit_too_small_is_an_error() -> None:
     with pytest.raises(ValueError):
         split_text("abc", 5)
+
+
+PIECES = ["a", "b", " ", "\n", "\n\n", "```py\n", "```\n", "word ", "  ", "x" * 20, "```a-b\n"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_splitter_gives_the_parts_split_text_gives(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(150):
+        limit = rng.randint(16, 70)
+        splitter = Splitter(limit)
+        added = ""
+        for _ in range(rng.randint(1, 40)):
+            more = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 8)))
+            tail = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 4)))
+            added += more
+            assert splitter.split(more, tail) == split_text(added + tail, limit)
+
+
+def test_splitter_work_per_call_does_not_grow_with_the_text(monkeypatch) -> None:
+    cuts = []
+    real = textsplit._cut_point
+    monkeypatch.setattr(textsplit, "_cut_point", lambda body, n: cuts.append(n) or real(body, n))
+    words = [f"word{i}" + ("\n" if i % 9 == 8 else " ") for i in range(40_000)]
+    splitter = Splitter(500)
+    for i, word in enumerate(words):
+        before, cuts_before = splitter.touched, len(cuts)
+        parts = splitter.split(word, "held back" if i % 2 else "")
+        # Only the text after the last part cut for good is looked at again (a full re-split
+        # would read the whole text, ~300 KB by the end, and cut it ~600 times).
+        assert splitter.touched - before <= 500 + len(word) + 20
+        assert len(cuts) - cuts_before <= 2
+    parts = splitter.split("", "")
+    assert parts == split_text("".join(words), 500)
+    assert len(cuts) <= 3 * len(parts) + len(words) // 10
+
+
+def test_the_parts_hold_every_word_once() -> None:
+    words = [f"w{i}" for i in range(5000)]
+    text = " ".join(words) + "\n\n" + "\n".join(words)
+    parts = split_text(text, 300)
+    assert " ".join(parts).split() == text.split()
