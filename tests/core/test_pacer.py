@@ -107,3 +107,33 @@ async def test_the_answer_goes_before_card_updates_in_the_same_pace() -> None:
     ]
     await clock.drive(asyncio.gather(*waits))
     assert [c[1] for c in adapter.ops("edit")] == [answer.message_id, card.message_id]
+
+
+async def test_a_frame_is_made_when_its_edit_is_sent_and_a_final_text_replaces_it() -> None:
+    clock = FakeClock(auto_advance=False)
+    adapter = TimedAdapter(clock)
+    thread = TaskThread(adapter, CHAT, clock)
+    ref = await thread.say("draft 0")  # the next edit waits a full interval
+    assert ref is not None
+    made: list[str] = []
+    state = {"text": ""}
+
+    def frame() -> str:
+        made.append(state["text"])
+        return state["text"]
+
+    waits = []
+    for i in range(1, 40):  # a fast stream: the frame is asked for again and again
+        state["text"] = f"draft {i}"
+        waits.append(thread.pacer.frame(ref, frame, urgent=True))
+        await asyncio.sleep(0)
+        clock.advance(0.02)
+    await clock.drive(asyncio.gather(*waits))
+    assert made == ["draft 39"]  # made once, when sent, from the newest text
+    assert adapter.messages[ref.message_id].text == "draft 39"
+    state["text"] = "draft 40"
+    queued = thread.pacer.frame(ref, frame, urgent=True)
+    final = thread.pacer.edit(ref, "final")  # replaces the queued frame, keeps its place
+    await clock.drive(asyncio.gather(queued, final))
+    assert made == ["draft 39"]
+    assert [text for op, _, text in adapter.calls if op == "edit"] == ["draft 39", "final"]
