@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-YIELD_EVERY = 128  # streamed chunks between two turns given to the rest of the event loop
+YIELD_EVERY = 64  # streamed chunks between two turns given to the rest of the event loop
 
 
 def to_ollama_messages(
