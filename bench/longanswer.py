@@ -246,7 +246,8 @@ async def watch_task(slack: Any, watch: Watch, timeout: float) -> None:
                 watch.first_answer = time.monotonic()
             if answer:
                 start = msgs.index(answer[0])
-                watch.parts = [m.text for m in msgs[start:]]
+                # Only the answer's messages: a note may follow it (e.g. a skill suggestion).
+                watch.parts = [m.text for m in msgs[start : start + len(watch.expected)]]
             card_done = bool(msgs) and not msgs[0].text.startswith("⏳")
             if watch.parts == watch.expected and card_done:
                 watch.complete = time.monotonic()
