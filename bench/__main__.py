@@ -27,7 +27,6 @@ BENCHMARKS = (
     "sandbox",
     "throughput",
     "streaming",
-    "longanswer",
     "agent",
     "memory",
     "skills",
