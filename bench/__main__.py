@@ -27,6 +27,7 @@ BENCHMARKS = (
     "sandbox",
     "throughput",
     "streaming",
+    "longanswer",
     "agent",
     "memory",
     "skills",

@@ -143,7 +143,8 @@ class FakeSide:
             return ScriptedReply("text", text=json.dumps({"subtasks": [goal[:80] or "answer"]}))
         # The executor's first message starts "Overall goal: <goal>" (memory recalled from
         # earlier tasks may quote other goals further down).
-        first = str(body["messages"][0].get("content", "")) if body["messages"] else ""
+        users = [m for m in body["messages"] if m.get("role") == "user"]
+        first = str(users[0].get("content", "")) if users else ""
         answer = self.answers.get(first.splitlines()[0].removeprefix("Overall goal: ").strip())
         if answer is None:
             return ScriptedReply("text", text=f"{SHORT_ANSWER}\nCONFIDENCE: 0.9")
