@@ -299,8 +299,9 @@ async def _access(settings: Settings, args: argparse.Namespace) -> int:
     extra = [v for v in (getattr(args, "code", None), getattr(args, "user", None)) if v]
     if getattr(args, "role", None):
         extra.append(args.role)
-    print(await access_cli(settings, args.command, args.action, *extra))
-    return EXIT_OK
+    ok, text = await access_cli(settings, args.command, args.action, *extra)
+    print(text)
+    return EXIT_OK if ok else EXIT_FAIL
 
 
 async def _jobs(settings: Settings, args: argparse.Namespace) -> int:

@@ -12,8 +12,10 @@ from core.team.notify import AdminNotifier
 from core.team.pairing import Pairing
 
 
-async def access_cli(settings: Settings, command: str, action: str, *args: str) -> str:
-    """`hearth pair …` and `hearth users …` against the database; returns what to print.
+async def access_cli(
+    settings: Settings, command: str, action: str, *args: str
+) -> tuple[bool, str]:
+    """`hearth pair …` and `hearth users …` against the database: (succeeded, what to print).
 
     A running hearth picks the change up within ACCESS_SYNC seconds: it reloads the roster
     (stopping the tasks of anyone revoked) and tells paired users the outcome.
@@ -36,14 +38,16 @@ async def access_cli(settings: Settings, command: str, action: str, *args: str) 
             )
             if action == "list":
                 codes = await pairing.pending()
-                return "\n".join(f"{c.code}  {c.user}  {c.display_name}" for c in codes) or (
+                return True, "\n".join(f"{c.code}  {c.user}  {c.display_name}" for c in codes) or (
                     "no pairing requests are waiting"
                 )
+            if problem := await pairing.problem(args[0]):
+                return False, problem  # an unknown, expired or decided code fails the command
             if action == "approve":
-                return await pairing.approve(args[0], role=args[1], actor="cli")
-            return await pairing.reject(args[0], actor="cli")
+                return True, await pairing.approve(args[0], role=args[1], actor="cli")
+            return True, await pairing.reject(args[0], actor="cli")
         if action == "list":
-            return (
+            return True, (
                 "\n".join(
                     f"{m.user}  {m.role}  {m.source}  {m.status}  {m.display_name}".rstrip()
                     for m in roster.members()
@@ -52,7 +56,7 @@ async def access_cli(settings: Settings, command: str, action: str, *args: str) 
             )
         subject = parse_subject(args[0], platform="")
         if action == "allow":
-            return await roster.allow(subject, role=args[1], actor="cli")
-        return await roster.revoke(subject, actor="cli")
+            return True, await roster.allow(subject, role=args[1], actor="cli")
+        return True, await roster.revoke(subject, actor="cli")
     finally:
         await db.close()

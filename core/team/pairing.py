@@ -160,6 +160,10 @@ class Pairing:
                 told += 1
         return told
 
+    async def problem(self, text: str) -> str:
+        """Why ``text`` cannot be approved or rejected now ("" when it can)."""
+        return (await self._open(text))[1]
+
     async def _open(self, text: str) -> tuple[PairingCode | None, str]:
         code = normalize(text)
         if len(code) != CODE_LENGTH:

@@ -115,7 +115,7 @@ async def test_pairing_on_slack_from_dm_to_first_task(tmp_path: Path) -> None:
         [still] = await _dm(slack, "UEVE", "how full is the disk?")
         assert _code_of([still]) == other
 
-    users = await access_cli(_settings(tmp_path, slack, ollama), "users", "list")
+    _, users = await access_cli(_settings(tmp_path, slack, ollama), "users", "list")
     assert "slack:UNEW  user  pairing  allowed" in users
 
 
@@ -148,7 +148,8 @@ async def test_reject_tells_the_user_and_cli_approval_reaches_the_running_app(
 
         second = _code_of(await _dm(slack, "UCLI", "hi"))
         settings = _settings(tmp_path, slack, ollama)
-        said = await access_cli(settings, "pair", "approve", second, "approver")
+        ok, said = await access_cli(settings, "pair", "approve", second, "approver")
+        assert ok
         assert "Paired" in said
         # The running hearth tells the user and lets them in once it syncs (ACCESS_SYNC).
         await until(

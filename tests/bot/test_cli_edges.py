@@ -110,3 +110,14 @@ async def test_usage_renders_markdown_instead_of_showing_markup(tmp_path: Path) 
     code, out, _ = await hearth(tmp_path, "usage", ollama=_closed_url())
     assert code == 0 and out.splitlines()[0] == "LLM usage"
     assert "*" not in out
+
+
+async def test_pair_approve_of_an_unknown_code_fails(tmp_path: Path) -> None:
+    """A typo in a pairing code must not look like success to a script or an operator."""
+    code, out, err = await hearth(tmp_path, "pair", "approve", "ZZZZ2222", ollama=_closed_url())
+    assert code == 1, (out, err)
+    assert "No pairing code `ZZZZ2222`" in out
+    code, out, _ = await hearth(tmp_path, "pair", "reject", "short", ollama=_closed_url())
+    assert code == 1 and "is not a pairing code" in out
+    code, out, _ = await hearth(tmp_path, "pair", "list", ollama=_closed_url())
+    assert code == 0 and "no pairing requests are waiting" in out
