@@ -20,7 +20,7 @@ import logging
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,42 +127,50 @@ async def users(mode: str) -> AsyncIterator[Users]:
 
 
 @contextlib.asynccontextmanager
-async def hearth(tmp: Path, **env: str) -> AsyncIterator[Users]:
-    """hearth as ``hearth run`` builds it, on a fresh driver's fakes; data in ``tmp``."""
+async def app_on(fakes: Mapping[str, str], tmp: Path, **env: str) -> AsyncIterator[Any]:
+    """hearth as ``hearth run`` builds it, on fakes at ``fakes``' addresses; data in ``tmp``.
+
+    Yields the running app once it is ready (the caller waits for its socket).
+    """
     from bot.config import Settings
     from bot.wiring import build_app
 
-    async with users("hearth") as people:
-        fakes = people.addresses
-        settings = Settings.from_env(
-            {
-                "HEARTH_DATA_DIR": str(tmp / "data"),
-                "HEARTH_WORKSPACE": str(tmp / "ws"),
-                "OLLAMA_HOST": fakes["ollama_url"],
-                "SLACK_BOT_TOKEN": fakes["bot_token"],
-                "SLACK_APP_TOKEN": fakes["app_token"],
-                "SLACK_API_URL": fakes["slack_url"],
-                "ALLOWED_USERS": "slack:UANA",
-                "ADMINS": "slack:UBOSS",
-                "VERIFICATION_ENABLED": "false",
-                "MAX_CONCURRENT_TASKS": "4",
-                "MAX_TASKS_PER_USER": "100",
-                "LOG_LEVEL": "WARNING",
-                **env,
-            }
-        )
-        (tmp / "ws").mkdir(parents=True, exist_ok=True)
-        app = build_app(settings, console=False)
-        stop = asyncio.Event()
-        task = asyncio.create_task(app.run(stop), name="bench:hearth")
-        try:
-            await app.ready.wait()
-            await people.wait_socket()
-            people.settle = lambda: _idle(app)
-            yield people
-        finally:
-            stop.set()
-            await task
+    settings = Settings.from_env(
+        {
+            "HEARTH_DATA_DIR": str(tmp / "data"),
+            "HEARTH_WORKSPACE": str(tmp / "ws"),
+            "OLLAMA_HOST": fakes["ollama_url"],
+            "SLACK_BOT_TOKEN": fakes["bot_token"],
+            "SLACK_APP_TOKEN": fakes["app_token"],
+            "SLACK_API_URL": fakes["slack_url"],
+            "ALLOWED_USERS": "slack:UANA",
+            "ADMINS": "slack:UBOSS",
+            "VERIFICATION_ENABLED": "false",
+            "MAX_CONCURRENT_TASKS": "4",
+            "MAX_TASKS_PER_USER": "100",
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+    )
+    (tmp / "ws").mkdir(parents=True, exist_ok=True)
+    app = build_app(settings, console=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(app.run(stop), name="bench:hearth")
+    try:
+        await app.ready.wait()
+        yield app
+    finally:
+        stop.set()
+        await task
+
+
+@contextlib.asynccontextmanager
+async def hearth(tmp: Path, **env: str) -> AsyncIterator[Users]:
+    """hearth on a fresh driver's fakes; data in ``tmp``."""
+    async with users("hearth") as people, app_on(people.addresses, tmp, **env) as app:
+        await people.wait_socket()
+        people.settle = lambda: _idle(app)
+        yield people
 
 
 @contextlib.asynccontextmanager

@@ -305,36 +305,11 @@ class Ticker:
 @contextlib.asynccontextmanager
 async def hearth(fakes: Fakes, tmp: Path) -> AsyncIterator[None]:
     """hearth as ``hearth run`` builds it, on the fakes."""
-    from bot.config import Settings
-    from bot.wiring import build_app
+    from bench.e2e import app_on
 
-    info = fakes.info
-    settings = Settings.from_env(
-        {
-            "HEARTH_DATA_DIR": str(tmp / "data"),
-            "HEARTH_WORKSPACE": str(tmp / "ws"),
-            "OLLAMA_HOST": info["ollama_url"],
-            "SLACK_BOT_TOKEN": info["bot_token"],
-            "SLACK_APP_TOKEN": info["app_token"],
-            "SLACK_API_URL": info["slack_url"],
-            "ALLOWED_USERS": f"slack:{USER}",
-            "ADMINS": "slack:UBOSS",
-            "VERIFICATION_ENABLED": "false",
-            "MAX_TASKS_PER_USER": "100",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    (tmp / "ws").mkdir(parents=True, exist_ok=True)
-    app = build_app(settings, console=False)
-    stop = asyncio.Event()
-    task = asyncio.create_task(app.run(stop), name="bench:hearth")
-    try:
-        await app.ready.wait()
+    async with app_on(fakes.info, tmp, ALLOWED_USERS=f"slack:{USER}"):
         await fakes.call("wait_socket")
         yield
-    finally:
-        stop.set()
-        await task
 
 
 @dataclass(frozen=True)

@@ -239,32 +239,15 @@ class FakeDiscord:
         iid, token = self.snowflake(), secrets.token_urlsafe(16)
         record = InteractionRecord(iid, token, message_id, user["id"], time.monotonic())
         self.interactions[iid] = record
-        channel = self._channel_payload(msg.channel_id)
-        payload: dict[str, Any] = {
-            "id": iid,
-            "application_id": APP_ID,
-            "type": 3,
-            "data": {"custom_id": custom_id, "component_type": 2},
-            "channel": channel,
-            "channel_id": msg.channel_id,
-            "message": self._message_payload(msg),
-            "token": token,
-            "version": 1,
-            "locale": "en-US",
-            "app_permissions": "2248473465835073",
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": GUILD_ID},
-            "context": 0,
-            "attachment_size_limit": 10_485_760,
-        }
-        if "guild_id" in channel:
-            payload["guild_id"] = GUILD_ID
-            payload["guild_locale"] = "en-US"
-            payload["member"] = self._member(user)
-        else:
-            payload["user"] = _user(user)
-            payload["context"] = 1
-        await self.dispatch("INTERACTION_CREATE", payload)
+        await self._interact(
+            iid,
+            token,
+            user,
+            msg.channel_id,
+            type=3,
+            data={"custom_id": custom_id, "component_type": 2},
+            message=self._message_payload(msg),
+        )
         return record
 
     async def slash(
@@ -277,20 +260,43 @@ class FakeDiscord:
             iid, token, "", user["id"], time.monotonic(), channel_id=channel_id
         )
         self.interactions[iid] = record
-        channel = self._channel_payload(channel_id)
         option = command["options"][0]["name"]
-        payload: dict[str, Any] = {
-            "id": iid,
-            "application_id": APP_ID,
-            "type": 2,
-            "data": {
+        await self._interact(
+            iid,
+            token,
+            user,
+            channel_id,
+            type=2,
+            data={
                 "id": command["id"],
                 "name": name,
                 "type": 1,
                 "options": [{"name": option, "type": 3, "value": text}],
             },
+        )
+        return record
+
+    async def _interact(
+        self,
+        iid: str,
+        token: str,
+        user: dict[str, Any],
+        channel_id: str,
+        *,
+        type: int,
+        data: dict[str, Any],
+        **extra: Any,
+    ) -> None:
+        """Dispatch INTERACTION_CREATE as Discord sends it, in a guild channel or a DM."""
+        channel = self._channel_payload(channel_id)
+        payload: dict[str, Any] = {
+            "id": iid,
+            "application_id": APP_ID,
+            "type": type,
+            "data": data,
             "channel": channel,
             "channel_id": channel_id,
+            **extra,
             "token": token,
             "version": 1,
             "locale": "en-US",
@@ -308,7 +314,6 @@ class FakeDiscord:
             payload["user"] = _user(user)
             payload["context"] = 1
         await self.dispatch("INTERACTION_CREATE", payload)
-        return record
 
     async def react(self, message_id: str, emoji: str, *, user: dict[str, Any] = ALICE) -> None:
         """``user`` adds the unicode ``emoji`` to a message (MESSAGE_REACTION_ADD)."""
