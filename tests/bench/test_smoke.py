@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +77,45 @@ def test_the_e2e_headline_stays_on_top_with_the_newest_run(tmp_path: Path) -> No
     assert "## Headline: e2e — " in top and "second" in top and "first" not in top
     assert text.count("### e2e — ") == 2  # the history keeps both runs
     assert text.count("<!-- headline:e2e -->") == 1
+
+
+def test_e2e_discord_leg_runs_alone_with_platform(capsys) -> None:
+    assert bench_main.main(["e2e", "--smoke", "--platform", "discord"]) == 0
+    out = capsys.readouterr().out
+    assert "## e2e discord (smoke)" in out
+    assert "## e2e (smoke)" not in out and "## e2e matrix" not in out
+    rows = [line for line in out.splitlines() if line.startswith(("| floor", "| hearth"))]
+    assert len(rows) == 4
+    assert all("n/a" not in row for row in rows)  # every cell measured
+
+
+def test_e2e_matrix_leg_runs_against_synapse() -> None:
+    if importlib.util.find_spec("synapse") is None:
+        pytest.skip("matrix-synapse is not installed (pip install -e '.[dev]')")
+    from bench import e2e
+
+    [(name, (_, rows), note)] = list(e2e.tables(smoke=True, platforms=["matrix"]))
+    assert name == "e2e matrix" and "Synapse" in note
+    assert [row[0] for row in rows] == ["floor", "floor", "hearth", "hearth"]
+    assert all("n/a" not in cell for row in rows for cell in row)
+
+
+def test_e2e_matrix_leg_says_so_when_synapse_cannot_start(tmp_path: Path, monkeypatch) -> None:
+    # A "synapse" that cannot run shadows the real one in the driver process.
+    (tmp_path / "synapse" / "app").mkdir(parents=True)
+    (tmp_path / "synapse" / "__init__.py").write_text("")
+    (tmp_path / "synapse" / "app" / "__init__.py").write_text("raise SystemExit('broken')\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), *sys.path]))
+    from bench import e2e
+
+    [(name, (headers, rows), _)] = list(e2e.tables(smoke=True, platforms=["matrix"]))
+    assert name == "e2e matrix"
+    assert len(rows) == 1 and len(rows[0]) == len(headers)
+    assert rows[0][-1].startswith("not measured: Synapse did not start")
+
+
+def test_platform_is_for_e2e_only(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        bench_main.main(["streaming", "--platform", "slack"])
+    assert exc.value.code == 2
+    assert "--platform applies to e2e only" in capsys.readouterr().err
