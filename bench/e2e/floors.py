@@ -113,7 +113,7 @@ async def _matrix() -> AsyncIterator[Users]:
 
         await client.join(where["room"])
         await client.sync(timeout=0, sync_filter=sync_filter)  # history is not for us
-        client.add_event_callback(on_text, nio.RoomMessageText)  # type: ignore[arg-type]
+        client.add_event_callback(on_text, nio.RoomMessageText)
         syncing = asyncio.create_task(
             client.sync_forever(timeout=30_000, sync_filter=sync_filter), name="bench:floor"
         )
