@@ -11,12 +11,12 @@ from core.access import AccessPolicy
 from core.builtin_commands import builtin_commands
 from core.clock import SystemClock
 from core.commands import Command, CommandContext
-from core.errors import HearthError
-from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, Reaction
+from core.errors import HearthError, Redelivered
+from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, Reaction, User
 from core.metrics import Metrics
 from core.outbox import Outbox
 from core.ports import ChatAdapter, Clock
-from core.storage.seen import SeenEventStore
+from core.storage.seen import RecentKeys, SeenEventStore
 from core.storage.tasks import TaskStore
 from core.taskpool import TaskPool
 from core.tasks import TaskContext
@@ -56,6 +56,10 @@ class ApprovalResolver(Protocol):
 class AccessGate(Protocol):
     """Runtime access (core.team.gate.Gate): pairing codes, refusals, per-channel policy."""
 
+    def allows(self, user: User) -> bool:
+        """True when ``user`` may go on (``admit`` would answer nobody)."""
+        ...
+
     async def admit(self, msg: IncomingMessage, adapter: ChatAdapter) -> bool:
         """True when the author may go on; otherwise they were already answered."""
         ...
@@ -90,6 +94,7 @@ class Dispatcher:
         self._pool = pool
         self._tasks = tasks
         self._seen = seen
+        self._recent = RecentKeys()
         self._access = access
         self._broker = broker
         self._reaction_handlers = list(reaction_handlers)
@@ -184,7 +189,9 @@ class Dispatcher:
     async def _on_message(self, msg: IncomingMessage) -> None:
         if msg.author.is_bot:
             return
-        if not await self._first_time(msg.dedup_key):
+        key = msg.dedup_key
+        if not self._recent.first_time(key):
+            log.info("dropped duplicate delivery %s", key)
             return
         chat = msg.ref.chat
         adapter = self._adapters.get(chat.platform)
@@ -195,6 +202,17 @@ class Dispatcher:
         addressed = msg.mentions_bot or msg.is_direct or running is not None
         if not addressed:
             return  # channel chatter in a thread we don't run: not for us
+        text = msg.text.strip()
+        word, _, args = text.partition(" ")
+        stop = word.lower().rstrip("!.") in STOP_WORDS and not args
+        command = self._commands.get(word.lower())
+        # A new task from an allowed user records its delivery as seen together with the
+        # task row, in one write (its card comes sooner); anything else records it first.
+        new_task = (
+            running is None and not stop and command is None and bool(text) and self._allows(msg)
+        )
+        if not new_task and not await self._first_time(key):
+            return
         if self._gate is not None:
             if not await self._gate.admit(msg, adapter):
                 return
@@ -202,15 +220,12 @@ class Dispatcher:
             log.info("refused %s", msg.author.qualified)
             await adapter.post(chat, self._access.refusal(msg.author))
             return
-        text = msg.text.strip()
-        word, _, args = text.partition(" ")
-        if running is not None and word.lower().rstrip("!.") in STOP_WORDS and not args:
+        if running is not None and stop:
             self._pool.cancel(running.task_id, f"Stopped by {msg.author.display_name or 'you'}.")
             return
-        if running is None and word.lower().rstrip("!.") in STOP_WORDS and not args:
+        if running is None and stop:
             await adapter.post(chat, "Nothing is running here, so there is nothing to stop.")
             return
-        command = self._commands.get(word.lower())
         if command is not None:
             await self._run_command(command, args.strip(), msg, adapter)
             return
@@ -221,7 +236,12 @@ class Dispatcher:
         if not text:
             await adapter.post(chat, "Hi! Tell me what to do, or say `help`.")
             return
-        await self._start_task(msg, adapter)
+        await self._start_task(msg, adapter, delivery=key if new_task else None)
+
+    def _allows(self, msg: IncomingMessage) -> bool:
+        if self._gate is not None:
+            return self._gate.allows(msg.author)
+        return self._access.is_allowed(msg.author)
 
     async def _run_command(
         self, command: Command, args: str, msg: IncomingMessage, adapter: ChatAdapter
@@ -255,19 +275,24 @@ class Dispatcher:
             log.debug("could not react to steering message", exc_info=True)
         await adapter.post(msg.ref.chat, "Noted — I'll take that into account at the next step.")
 
-    async def _start_task(self, msg: IncomingMessage, adapter: ChatAdapter) -> None:
+    async def _start_task(
+        self, msg: IncomingMessage, adapter: ChatAdapter, *, delivery: str | None
+    ) -> None:
+        """Start a task; ``delivery`` is the message's key when it is not yet recorded seen."""
         chat = msg.ref.chat
         user = msg.author
         if self._gate is not None and (refusal := await self._gate.may_start(msg)):
-            await adapter.post(chat, refusal)
+            if delivery is None or await self._first_time(delivery):
+                await adapter.post(chat, refusal)
             return
         limit = self._pool.limits.per_user
         if self._pool.count_for(user.qualified) >= limit:
-            await adapter.post(
-                chat,
-                f"You already have {limit} task(s) running. Wait for one to finish, "
-                "or say `stop` in its thread.",
-            )
+            if delivery is None or await self._first_time(delivery):
+                await adapter.post(
+                    chat,
+                    f"You already have {limit} task(s) running. Wait for one to finish, "
+                    "or say `stop` in its thread.",
+                )
             return
         ctx = TaskContext(
             task_id=secrets.token_hex(4),
@@ -278,9 +303,12 @@ class Dispatcher:
             is_direct=msg.is_direct,
         )
         try:
-            ahead = await self._pool.submit(ctx)
+            ahead = await self._pool.submit(ctx, delivery=delivery)
+        except Redelivered:
+            log.info("dropped duplicate delivery %s", delivery)
+            return
         except Exception as exc:
-            # The delivery is already marked seen: say so rather than drop it silently.
+            # The asker would wait forever: say so rather than drop it silently.
             log.exception("could not start a task for %s", user.qualified)
             reason = str(exc) if isinstance(exc, HearthError) else type(exc).__name__
             await adapter.post(

@@ -49,3 +49,7 @@ class StorageError(HearthError):
 
 class TaskFailed(HearthError):
     """A task could not be finished; its thread was already told why (no second message)."""
+
+
+class Redelivered(HearthError):
+    """A platform delivered a message already handled (before a restart): nothing is started."""

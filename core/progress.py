@@ -63,10 +63,21 @@ class ProgressCard:
         self.status = "⏳ Working on"
         self.detail = ""  # why it ended so, under the steps (a failure's reason)
         self.ref: MessageRef | None = None
+        self._posting: asyncio.Future[MessageRef | None] | None = None
         self._closed = False
 
+    def start_soon(self) -> asyncio.Future[MessageRef | None]:
+        """Begin posting the card (once); the future is its ref, None when it was not posted."""
+        if self._posting is None:
+            self._posting = asyncio.ensure_future(self._post())
+        return self._posting
+
     async def start(self) -> MessageRef | None:
-        """Post the card; a failed post leaves the task running (without a card)."""
+        """Post the card, or wait for the post already begun; a failed post leaves no card."""
+        # Shielded: a task stopped while its card is in flight still gets its card closed.
+        return await asyncio.shield(self.start_soon())
+
+    async def _post(self) -> MessageRef | None:
         text = self.render()
         try:
             self.ref = await self._adapter.post(self._chat, text)
@@ -74,7 +85,11 @@ class ProgressCard:
             self._metrics.inc("hearth_chat_posts_total", platform=self._chat.platform)
         except PlatformError as exc:
             log.warning("could not post the progress card in %s: %s", self._chat.key, exc)
-        self._touch()  # updates made while the post was in flight
+            return None
+        if self._closed:  # the task ended while the card was in flight
+            self._pacer.edit(self.ref, self.render())
+        else:
+            self._touch()  # updates made while the post was in flight
         return self.ref
 
     def set_plan(self, steps: list[str]) -> None:

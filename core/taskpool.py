@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from core.clock import SystemClock
-from core.errors import HearthError, TaskFailed
+from core.errors import HearthError, Redelivered, TaskFailed
 from core.logctx import bind_task
 from core.metrics import Metrics
 from core.ports import Clock
@@ -85,8 +85,12 @@ class TaskPool:
         """Active tasks of one user (``platform:id``)."""
         return sum(1 for h in self._handles.values() if h.ctx.requester.qualified == requester)
 
-    async def submit(self, ctx: TaskContext) -> int | None:
-        """Persist and start ``ctx``; None when it runs now, else how many wait ahead of it."""
+    async def submit(self, ctx: TaskContext, *, delivery: str | None = None) -> int | None:
+        """Persist and start ``ctx``; None when it runs now, else how many wait ahead of it.
+
+        ``delivery``: the asking message's key, recorded as seen with the task row in one
+        write; raises Redelivered (nothing started) when it was seen before.
+        """
         if self._closing:
             raise HearthError("hearth is shutting down")
         ahead = self.queue_depth() if self._slots.locked() else None
@@ -95,14 +99,17 @@ class TaskPool:
             # one statement less between a message and its first reply.
             await self._slots.acquire()
         try:
-            await self._store.create(
+            created = await self._store.create(
                 task_id=ctx.task_id,
                 requester=ctx.requester.qualified,
                 chat=ctx.chat,
                 goal=ctx.goal,
                 now=self._clock.now(),
                 running=ahead is None,
+                delivery=delivery,
             )
+            if not created:
+                raise Redelivered(f"delivery {delivery} was already handled")
         except BaseException:
             if ahead is None:
                 self._slots.release()

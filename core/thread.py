@@ -51,6 +51,7 @@ class TaskThread:
         self.live = live
         self.hold = hold  # how long an answer's first post waits for the rest (see ANSWER_HOLD)
         self.stop_note = ""  # who stopped the task ("Stopped by alice."), for its final status
+        self._card: ProgressCard | None = None
 
     @property
     def capabilities(self) -> Capabilities:
@@ -73,15 +74,17 @@ class TaskThread:
         return await self.pacer.edit(ref, text)
 
     def card(self, title: str) -> ProgressCard:
-        """A progress card for this thread (call ``start()`` to post it)."""
-        return ProgressCard(
-            self.adapter,
-            self.chat,
-            title=title,
-            clock=self.clock,
-            metrics=self.metrics,
-            pacer=self.pacer,
-        )
+        """The task's one progress card (call ``start()`` to post it); made on first call."""
+        if self._card is None:
+            self._card = ProgressCard(
+                self.adapter,
+                self.chat,
+                title=title,
+                clock=self.clock,
+                metrics=self.metrics,
+                pacer=self.pacer,
+            )
+        return self._card
 
     def stream(self) -> StreamRenderer:
         """A new streamed answer below everything posted so far."""
@@ -162,6 +165,8 @@ class Threads:
         return pacer
 
     def _evict(self) -> None:
+        if len(self._pacers) <= MAX_IDLE_PACERS:
+            return  # the scan below is O(pacers): not on every new thread
         idle = [k for k, p in self._pacers.items() if not p.busy]
         for key in idle[: max(0, len(self._pacers) - MAX_IDLE_PACERS)]:
             del self._pacers[key]

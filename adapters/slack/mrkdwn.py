@@ -10,6 +10,11 @@ _MD = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"
 
 _BULLETS = ("•", "◦", "▪")
 
+# A single line with none of these renders as itself, escaped: no Markdown construct can
+# start without one of them (block markers are checked at the line's start separately).
+_SYNTAX = frozenset("\\`*_~[]<>!&|#\t\r\n\x00\x0b\x0c")
+_OPENERS = frozenset("-+=0123456789")
+
 
 def escape(text: str) -> str:
     """Escape the three characters Slack treats as control characters in message text."""
@@ -25,9 +30,31 @@ def to_mrkdwn(markdown: str) -> str:
     """
     if not markdown.strip():
         return escape(markdown)
+    plain = _plain(markdown)
+    if plain is not None:
+        return plain  # most progress cards and short notes: no parse needed
+    return _rendered(markdown)
+
+
+def _rendered(markdown: str) -> str:
+    """``markdown`` parsed and rendered block by block."""
     lines = markdown.splitlines()
     root = SyntaxTreeNode(_MD.parse(markdown))
     return "\n\n".join(b for b in (_block(n, lines, 0) for n in root.children) if b is not None)
+
+
+def _plain(markdown: str) -> str | None:
+    """``markdown`` escaped when it is one line of plain text, else None (it needs a parse)."""
+    text = markdown.strip(" ")
+    if (
+        len(markdown) - len(markdown.lstrip(" ")) >= 4  # indented code
+        or text[0] in _OPENERS
+        or text[0].isspace()
+        or text[-1].isspace()
+        or not _SYNTAX.isdisjoint(text)
+    ):
+        return None
+    return escape(text)
 
 
 def _block(node: SyntaxTreeNode, source: list[str], depth: int) -> str | None:

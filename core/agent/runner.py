@@ -113,7 +113,11 @@ class AgentRunner:
         """Plan, run every step (escalating when needed), stream the answer; return a summary."""
         thread = task.thread
         card = thread.card(task.goal)
-        await card.start()  # first: the thread shows the task is taken before anything else
+        try:
+            await card.start()  # first: the thread shows the task is taken before anything else
+        except asyncio.CancelledError:
+            card.close_soon(f"⏹ {(thread.stop_note or 'Stopped.').rstrip('.')}")
+            raise
         local_only = task.local_only
         if not local_only and self._channels is not None:
             try:

@@ -7,6 +7,7 @@ goes to the agent. A skill answer costs no model call and says how to bypass it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
@@ -49,18 +50,40 @@ class SkillShortcut:
         word = word.lower()
         if word == "ask" and rest.strip():
             return await self._by_agent(dataclasses.replace(task, goal=rest.strip()))
+        # The card is on its way before the skill states are read and the request matched:
+        # the thread shows the task is taken at once, whatever ends up answering it.
+        card = task.thread.card(task.goal)
+        posting = card.start_soon()
+        try:
+            answered = await self._by_skill(task, word, rest.strip(), posting)
+        except asyncio.CancelledError:
+            card.close_soon(f"⏹ {(task.thread.stop_note or 'Stopped.').rstrip('.')}")
+            raise
+        except BaseException:
+            card.close_soon("❌ Failed")  # the pool posts why as the last line
+            raise
+        if answered is not None:
+            card.close_soon("✅ Done")
+            return answered
+        return await self._by_agent(task)
+
+    async def _by_skill(
+        self, task: TaskContext, word: str, rest: str, posting: asyncio.Future[object]
+    ) -> str | None:
+        """The answer of a skill (after the card is up), or None when the agent should work."""
         if word == "learn" and self._learner is not None:
-            await self._learner.learn(task, rest.strip())
+            await asyncio.shield(posting)
+            await self._learner.learn(task, rest)
             return "learn"
-        if word == "run" and rest.strip():
-            name, _, args = rest.strip().partition(" ")
+        if word == "run" and rest:
+            name, _, args = rest.partition(" ")
             skill = self._library.get(name)
             if isinstance(skill, CodeSkill):
-                return await self._explicit(task, skill, args)
-        match = await self._match(goal)
-        if match is not None:
-            return await self._answer(task, match, explicit=False)
-        return await self._by_agent(task)
+                return await self._explicit(task, skill, args, posting)
+        match = await self._match(task.goal.strip())
+        if match is None:
+            return None
+        return await self._answer(task, match, posting, explicit=False)
 
     async def _by_agent(self, task: TaskContext) -> str:
         learner = self._learner
@@ -84,21 +107,28 @@ class SkillShortcut:
         skills = await self._library.code_skills(MATCHABLE)
         return best_match(goal, skills, self._threshold)
 
-    async def _explicit(self, task: TaskContext, skill: CodeSkill, args: str) -> str:
+    async def _explicit(
+        self, task: TaskContext, skill: CodeSkill, args: str, posting: asyncio.Future[object]
+    ) -> str:
         state = await self._library.state(skill.name)
         if state is None or state.status not in RUNNABLE:
+            await asyncio.shield(posting)
             await self._say(task, f"`{skill.name}` is disabled (an admin can enable it).")
             raise TaskFailed(f"skill {skill.name} is disabled")
         try:
             params = parse_args(args)
         except ValueError as exc:
+            await asyncio.shield(posting)
             await self._say(task, f"⚠️ `run {skill.name}`: {exc}. {_usage(skill)}")
             raise TaskFailed(str(exc)) from None
-        return await self._answer(task, Match(skill, params), explicit=True)
+        return await self._answer(task, Match(skill, params), posting, explicit=True)
 
-    async def _answer(self, task: TaskContext, match: Match, *, explicit: bool) -> str:
+    async def _answer(
+        self, task: TaskContext, match: Match, posting: asyncio.Future[object], *, explicit: bool
+    ) -> str:
         skill = match.skill
         outcome = await self._library.run(skill, match.params, owner=task.task_id)
+        await asyncio.shield(posting)  # the answer goes below the card
         self._metrics.inc(
             "hearth_skill_runs_total", skill=skill.name, outcome="ok" if outcome.ok else "failed"
         )

@@ -6,8 +6,13 @@ from dataclasses import dataclass
 
 from core.events import ChatRef
 from core.storage.db import Database
+from core.storage.seen import RECORD
 
 ACTIVE = ("queued", "running")
+_INSERT = (
+    "INSERT INTO tasks (id, requester, chat_key, platform, channel_id, thread_id, goal,"
+    " status, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,24 +45,30 @@ class TaskStore:
         goal: str,
         now: float,
         running: bool = False,
-    ) -> None:
-        """Insert a new task, queued (or already running when it got a slot at once)."""
-        await self._db.execute(
-            "INSERT INTO tasks (id, requester, chat_key, platform, channel_id, thread_id, goal,"
-            " status, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                task_id,
-                requester,
-                chat.key,
-                chat.platform,
-                chat.channel_id,
-                chat.thread_id,
-                goal,
-                "running" if running else "queued",
-                now,
-                now if running else None,
-            ),
+        delivery: str | None = None,
+    ) -> bool:
+        """Insert a new task, queued (or already running when it got a slot at once).
+
+        With ``delivery`` (the platform's key for the message that asked), the key is recorded
+        as seen in the same trip and transaction; False, and nothing written, when it was
+        seen before (a redelivery).
+        """
+        row = (
+            task_id,
+            requester,
+            chat.key,
+            chat.platform,
+            chat.channel_id,
+            chat.thread_id,
+            goal,
+            "running" if running else "queued",
+            now,
+            now if running else None,
         )
+        if delivery is None:
+            await self._db.execute(_INSERT, row)
+            return True
+        return await self._db.execute_if_new(RECORD, (delivery, now), _INSERT, row)
 
     async def mark_running(self, task_id: str, now: float) -> None:
         """Queued → running."""

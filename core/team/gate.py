@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from core.channel_settings import ChannelPolicy
-from core.events import IncomingMessage
+from core.events import IncomingMessage, User
 from core.ports import ChatAdapter
 from core.team.notify import AdminNotifier
 from core.team.pairing import Pairing
@@ -29,6 +29,10 @@ class Gate:
         self._pairing = pairing
         self._notifier = notifier
         self._policy = policy
+
+    def allows(self, user: User) -> bool:
+        """True when ``user`` may go on (``admit`` would answer nobody)."""
+        return self._roster.is_allowed(user)
 
     async def admit(self, msg: IncomingMessage, adapter: ChatAdapter) -> bool:
         """True when the author may go on; otherwise they were answered (code or refusal)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from adapters.slack.mrkdwn import to_mrkdwn
+from adapters.slack.mrkdwn import _plain, _rendered, to_mrkdwn
 from core.textsplit import split_text
 
 
@@ -53,3 +55,27 @@ def test_code_blocks_survive_splitting() -> None:
     joined = "\n".join(rendered)
     for i in range(200):
         assert f"line {i} &lt;tag&gt; &amp; more" in joined
+
+
+def test_plain_lines_skip_the_parse_and_render_exactly_as_parsed() -> None:
+    """The one-line fast path agrees with the full parse on every generated line."""
+    rng = random.Random(24)
+    words = ["Working", "on:", "disk", "42%", "ok?", "(x)", "a.b", "é", "⏳", "✅", "1.", "2)"]
+    marks = list("\\`*_~[]<>!&|#-+=.:()\"'%$@^{}/;,?0123456789")
+    spaces = [" ", "  ", "    ", "\t", "\u00a0", "\u2003", "\n", "\r\n", "\x0b"]
+    fast = 0
+    for _ in range(20_000):
+        parts = [
+            rng.choice(words if rng.random() < 0.6 else marks if rng.random() < 0.7 else spaces)
+            for _ in range(rng.randint(1, 8))
+        ]
+        text = rng.choice(["", " ", "    "]) + rng.choice(["", " "]).join(parts)
+        if rng.random() < 0.3:
+            text += rng.choice(spaces)
+        if not text.strip():
+            continue
+        fast += _plain(text) is not None
+        assert to_mrkdwn(text) == _rendered(text), repr(text)
+    assert fast > 3_000  # the fast path was really taken
+    assert _plain("⏳ Working on: how full is the disk?") == "⏳ Working on: how full is the disk?"
+    assert _plain("1. first") is None and _plain("    code") is None
