@@ -12,7 +12,8 @@ _BULLETS = ("•", "◦", "▪")
 
 # A single line with none of these renders as itself, escaped: no Markdown construct can
 # start without one of them (block markers are checked at the line's start separately).
-_SYNTAX = frozenset("\\`*_~[]<>!&|#\t\r\n\x00\x0b\x0c")
+# Backticks are allowed in simple pairs (see _simple_code), which Slack writes the same way.
+_SYNTAX = frozenset("\\*_~[]<>!&|#\t\r\n\x00\x0b\x0c")
 _OPENERS = frozenset("-+=0123456789")
 
 
@@ -52,9 +53,18 @@ def _plain(markdown: str) -> str | None:
         or text[0].isspace()
         or text[-1].isspace()
         or not _SYNTAX.isdisjoint(text)
+        or ("`" in text and not _simple_code(text))
     ):
         return None
     return escape(text)
+
+
+def _simple_code(text: str) -> bool:
+    """True when every backtick pairs up around code that neither starts nor ends in space."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        return False  # an odd number of backticks
+    return all(code and not code[0].isspace() and not code[-1].isspace() for code in parts[1::2])
 
 
 def _block(node: SyntaxTreeNode, source: list[str], depth: int) -> str | None:
