@@ -53,6 +53,7 @@ from core.storage.approval_history import ApprovalHistory
 from core.storage.approvals import ApprovalStore
 from core.storage.jobs import JobStore
 from core.storage.kv import KVStore
+from core.storage.outbox import OutboxStore
 from core.storage.pairing import PairingStore
 from core.storage.processes import ProcessStore
 from core.storage.seen import SeenEventStore
@@ -165,7 +166,7 @@ def build_core(
         live=settings.stream_answers == "live",
         hold=ANSWER_HOLD,
     )
-    outbox = Outbox(adapters, clock=clock)
+    outbox = Outbox(adapters, store=OutboxStore(db), clock=clock)
     broker = ApprovalBroker(
         adapters,
         ApprovalStore(db),

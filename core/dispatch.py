@@ -12,8 +12,9 @@ from core.builtin_commands import builtin_commands
 from core.clock import SystemClock
 from core.commands import Command, CommandContext
 from core.errors import HearthError, Redelivered
-from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, Reaction, User
+from core.events import ApprovalResponse, Event, IncomingMessage, Reaction, User
 from core.metrics import Metrics
+from core.notices import PostNotice
 from core.outbox import Outbox
 from core.ports import ChatAdapter, Clock
 from core.storage.seen import RecentKeys, SeenEventStore
@@ -32,17 +33,6 @@ INTERRUPTED = (
     "⚠️ hearth restarted while this task was running, so it was interrupted. "
     "Ask again if you still need it."
 )
-
-
-class _Post:
-    """A notice for the outbox: post ``text`` into ``chat``."""
-
-    def __init__(self, chat: ChatRef, text: str) -> None:
-        self.chat = chat
-        self.text = text
-
-    async def __call__(self, adapter: ChatAdapter) -> None:
-        await adapter.post(self.chat, self.text)
 
 
 class ApprovalResolver(Protocol):
@@ -144,9 +134,10 @@ class Dispatcher:
         """
         interrupted = await self._tasks.interrupt_active(self._clock.now())
         for record in interrupted:
-            notice = _Post(record.chat, INTERRUPTED)
+            notice = PostNotice(record.chat, INTERRUPTED)
             if self._outbox is not None:
-                self._outbox.put(record.chat.platform, f"interrupted task {record.id}", notice)
+                name = f"interrupted task {record.id}"
+                await self._outbox.put(record.chat.platform, name, notice)
                 continue
             adapter = self._adapters.get(record.chat.platform)
             if adapter is None:

@@ -30,6 +30,7 @@ from core.events import (
     User,
 )
 from core.metrics import Metrics
+from core.notices import CloseNotice, PostNotice
 from core.outbox import Outbox
 from core.ports import ChatAdapter, Clock
 from core.redact import Redactor
@@ -504,15 +505,15 @@ class ApprovalBroker:
             if self._outbox is not None:
                 # Delivered once the platform is connected, retried until it is.
                 if record.prompt is not None:
-                    self._outbox.put(
+                    await self._outbox.put(
                         record.chat.platform,
                         f"close stale approval {record.id}",
-                        _ClosePrompt(record.prompt, outcome),
+                        CloseNotice(record.prompt, outcome),
                     )
-                self._outbox.put(
+                await self._outbox.put(
                     record.chat.platform,
                     f"stale approval {record.id}",
-                    _Post(record.chat, restart_note(record)),
+                    PostNotice(record.chat, restart_note(record)),
                 )
                 continue
             adapter = self._adapters.get(record.chat.platform)
@@ -554,28 +555,6 @@ def closed_note(approval_id: str, record: ApprovalRecord | None) -> str:
         return f"Approval `{record.id}` is closed ({why}), so nothing was run."
     who = record.decided_by_name or record.decided_by
     return f"Approval `{record.id}` was already decided: {record.status} by {who}."
-
-
-class _ClosePrompt:
-    """An outbox notice: show the outcome on a prompt and remove its buttons."""
-
-    def __init__(self, prompt: MessageRef, outcome: ApprovalOutcome) -> None:
-        self.prompt = prompt
-        self.outcome = outcome
-
-    async def __call__(self, adapter: ChatAdapter) -> None:
-        await adapter.close_approval(self.prompt, self.outcome)
-
-
-class _Post:
-    """An outbox notice: post ``text`` into ``chat``."""
-
-    def __init__(self, chat: ChatRef, text: str) -> None:
-        self.chat = chat
-        self.text = text
-
-    async def __call__(self, adapter: ChatAdapter) -> None:
-        await adapter.post(self.chat, self.text)
 
 
 def refusal_note(user: User) -> str:

@@ -319,3 +319,21 @@ async def m008_skills(conn: aiosqlite.Connection) -> None:
         CREATE INDEX skill_traces_chat ON skill_traces(chat_key, at)
         """,
     )
+
+
+@migration
+async def m009_outbox(conn: aiosqlite.Connection) -> None:
+    """Notices waiting for their platform (restart notices): they survive another restart."""
+    await _script(
+        conn,
+        """
+        CREATE TABLE outbox (
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,   -- delivery order
+            platform  TEXT NOT NULL,
+            name      TEXT NOT NULL,                       -- for logs
+            kind      TEXT NOT NULL,                       -- post|close_approval
+            payload   TEXT NOT NULL,                       -- JSON: where and what
+            queued_at REAL NOT NULL                        -- wall clock: it outlives the process
+        )
+        """,
+    )

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from core.access import AccessPolicy
 from core.approvals import RESTART_REASON, ApprovalBroker
 from core.clock import utc
+from core.dispatch import INTERRUPTED, Dispatcher
 from core.errors import PlatformError
-from core.events import ApprovalRequest, ApprovalResponse, ChatRef, Decision, User
+from core.events import (
+    ApprovalOutcome,
+    ApprovalRequest,
+    ApprovalResponse,
+    ChatRef,
+    Decision,
+    MessageRef,
+    User,
+)
+from core.notices import CloseNotice, PostNotice, dump, load
 from core.outbox import Outbox
 from core.storage import Database
 from core.storage.approvals import ApprovalStore
+from core.storage.outbox import OutboxStore
+from core.storage.seen import SeenEventStore
+from core.storage.tasks import TaskStore
+from core.taskpool import TaskLimits, TaskPool
+from tests.core.test_dispatch import BlockingRunner
 from tests.fakes.adapter import FakeAdapter
 from tests.fakes.clock import FakeClock
 
@@ -33,15 +51,11 @@ class FlakyAdapter(FakeAdapter):
         return await super().post(chat, text)
 
 
-async def _post(adapter, text: str) -> None:  # type: ignore[no-untyped-def]
-    await adapter.post(CHAT, text)
-
-
 async def test_notices_wait_for_the_connection_and_are_retried() -> None:
     adapter = FlakyAdapter(failures=2)
     clock = FakeClock()
     outbox = Outbox({"fake": adapter}, clock=clock)
-    outbox.put("fake", "restart notice", lambda a: _post(a, "hearth restarted"))
+    await outbox.put("fake", "restart notice", PostNotice(CHAT, "hearth restarted"))
     await outbox.start()
     for _ in range(50):
         await asyncio.sleep(0)
@@ -59,7 +73,7 @@ async def test_a_notice_older_than_a_day_is_dropped() -> None:
     adapter.connected = True
     clock = FakeClock()
     outbox = Outbox({"fake": adapter}, clock=clock)
-    outbox.put("fake", "restart notice", lambda a: _post(a, "hearth restarted"))
+    await outbox.put("fake", "restart notice", PostNotice(CHAT, "hearth restarted"))
     await outbox.start()
     await asyncio.wait_for(outbox.wait_empty(), 5)
     await outbox.stop()
@@ -116,3 +130,64 @@ async def test_a_click_on_a_prompt_closed_by_a_restart_is_answered(db: Database)
     )
     assert not await broker.resolve(unknown)
     assert adapter.texts()[-1].startswith("Approval `Zz9yX8wV` is unknown here")
+
+
+async def test_a_restart_notice_survives_another_restart_before_the_platform_is_back(
+    db: Database,
+) -> None:
+    tasks = TaskStore(db)
+    clock = FakeClock()
+    await tasks.create(
+        task_id="t-old", requester=ANA.qualified, chat=CHAT, goal="old", now=0.0, running=True
+    )
+    adapter = FlakyAdapter()  # not connected in the first two runs
+
+    async def one_run(*, connect: bool) -> Outbox:
+        outbox = Outbox({"fake": adapter}, store=OutboxStore(db), clock=clock)
+        dispatcher = Dispatcher(
+            {"fake": adapter},
+            pool=TaskPool(BlockingRunner(), tasks, limits=TaskLimits()),
+            tasks=tasks,
+            seen=SeenEventStore(db),
+            access=AccessPolicy(),
+            outbox=outbox,
+            clock=clock,
+        )
+        await dispatcher.recover()
+        await outbox.start()
+        if connect:
+            adapter.connected = True
+            await asyncio.wait_for(outbox.wait_empty(), 5)
+        await outbox.stop()
+        return outbox
+
+    first = await one_run(connect=False)
+    assert first.pending() == 1 and adapter.texts() == []
+    second = await one_run(connect=False)  # the task is no longer running: only the store knows
+    assert second.pending() == 1 and adapter.texts() == []
+    third = await one_run(connect=True)
+    assert third.delivered == 1
+    assert adapter.texts() == [INTERRUPTED]
+    fourth = await one_run(connect=True)  # told once: nothing is left to tell
+    assert fourth.delivered == 0 and adapter.texts() == [INTERRUPTED]
+    assert await OutboxStore(db).waiting() == []
+
+
+def test_stored_notices_read_back_as_they_were() -> None:
+    outcome = ApprovalOutcome(
+        decision=Decision.DENY, decided_by=None, decided_at=utc(5.0), reason=RESTART_REASON
+    )
+    by_ana = ApprovalOutcome(
+        decision=Decision.APPROVE, decided_by=ANA, decided_at=utc(6.0), reason="approved by Ana"
+    )
+    for notice in (
+        PostNotice(CHAT, "hearth restarted ✅"),
+        PostNotice(ChatRef("slack", "C9"), "no thread"),
+        CloseNotice(MessageRef(CHAT, "m1"), outcome),
+        CloseNotice(MessageRef(CHAT, "m2"), by_ana),
+    ):
+        assert load(*dump(notice)) == notice
+    with pytest.raises(ValueError, match="unknown notice kind"):
+        load("shout", "{}")
+    with pytest.raises(ValueError, match="unreadable post notice"):
+        load("post", '{"chat": 3}')
