@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 _CONFIDENCE = re.compile(
     r"^\W*confidence\W*[:=]?\s*(?P<value>\d+(?:\.\d+)?)\s*(?P<pct>%)?\W*$",
@@ -27,6 +27,9 @@ _PARTIAL_NOTE = re.compile(
     re.IGNORECASE,
 )
 _OPENING = re.compile(r"(?<=\s)[(\[*_]+\s*\Z")
+# Every character a note in the making can hold (its words, "level"/"score", punctuation; plus
+# whitespace and digits): one held back lies in the run of these that ends the line.
+_HOLD_CHARS = _NOTE_CHARS | frozenset("mtMT")
 _WORD_START = re.compile(r"(?:^|(?<=[\s(\[*_]))[(\[*_]*[A-Za-z]")
 # Substrings that mean "this did not work", whatever the model claims.
 FAILURE_SIGNALS: tuple[str, ...] = (
@@ -101,12 +104,13 @@ def visible_draft(text: str) -> str:
         text = text[: trailing.start()]
     line_start = text.rfind("\n") + 1
     line = text[line_start:]
-    for match in _WORD_START.finditer(line):
+    lead = len(line) - len(line.lstrip())  # a word starting here starts the line
+    for match in _hold_candidates(line):
         fragment = line[match.start() :].lstrip("([*_").lower()
         word = re.match(r"[a-z]*", fragment)
         assert word is not None
         rest = fragment[word.end() :]
-        at_line_start = not line[: match.start()].strip()
+        at_line_start = match.start() <= lead
         candidates = _NOTE_WORDS if at_line_start else _NOTE_WORDS[:1]
         if not rest and any(k.startswith(word.group()) for k in candidates):
             return text[: line_start + match.start()].rstrip(" ")
@@ -114,8 +118,31 @@ def visible_draft(text: str) -> str:
             return text[: line_start + match.start()].rstrip(" ")
         if at_line_start and word.group() in ("memo", "note") and rest.lstrip().startswith(":"):
             return text[:line_start]
-    opening = _OPENING.search(text)
+    # An opening can only be the brackets before the trailing whitespace: search just there.
+    bare = text.rstrip()
+    opening = _OPENING.search(text, len(bare.rstrip("([*_")))
     return text[: opening.start()] if opening is not None else text
+
+
+def _hold_candidates(line: str) -> Iterator[re.Match[str]]:
+    """The line's first word, then the words in the run of note characters that ends it.
+
+    Only these can start a fragment held back (each is note characters to the end of the
+    line, or the line's first word), so a long line costs its last words, not all of them.
+    """
+    words = _WORD_START.finditer(line)
+    first = next(words, None)
+    if first is None:
+        return
+    yield first
+    start = len(line)
+    while start and (
+        line[start - 1] in _HOLD_CHARS or line[start - 1].isspace() or line[start - 1].isdecimal()
+    ):
+        start -= 1
+    # No word straddles ``start`` (the character before it is no bracket), so the words from
+    # there are the ones a scan of the whole line would find.
+    yield from (words if start <= first.end() else _WORD_START.finditer(line, start))
 
 
 def failure_signals(outputs: Iterable[str]) -> list[str]:
