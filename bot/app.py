@@ -9,6 +9,7 @@ from typing import Protocol
 
 from core.clock import SystemClock
 from core.dispatch import Dispatcher
+from core.llm.ollama import close_clients
 from core.ports import ChatAdapter, Clock
 from core.storage import Database
 from core.taskpool import TaskPool
@@ -117,6 +118,7 @@ class App:
                 except Exception:
                     log.exception("stopping %s failed", type(service).__name__)
             await self.db.close()
+            await close_clients()
             log.info("hearth stopped")
 
     async def _warm(self) -> None:

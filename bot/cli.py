@@ -232,17 +232,25 @@ async def _serve(settings: Settings, *, console_only: bool) -> int:
 async def _heartbeat_once(settings: Settings) -> int:
     from bot.cli_heartbeat import heartbeat_once
     from bot.wiring import configure_logging
+    from core.llm.ollama import close_clients
 
     configure_logging(settings, console=True)
-    report, severity = await heartbeat_once(settings)
+    try:
+        report, severity = await heartbeat_once(settings)
+    finally:
+        await close_clients()
     _print_markdown(report)
     return EXIT_OK if severity == "ok" else EXIT_FAIL
 
 
 async def _heartbeat_digest(settings: Settings, args: argparse.Namespace) -> int:
     from bot.cli_heartbeat import heartbeat_digest
+    from core.llm.ollama import close_clients
 
-    digest = await heartbeat_digest(settings, since=args.since)
+    try:
+        digest = await heartbeat_digest(settings, since=args.since)
+    finally:
+        await close_clients()
     print(digest.text)
     if digest.png is None:
         print("hearth: the digest picture could not be drawn (see the log)", file=sys.stderr)

@@ -42,12 +42,14 @@ def _line(entry: MemoryEntry) -> str:
 
 async def _main(settings: Settings, args: argparse.Namespace) -> int:
     from bot.memory_store import memory_store_for
+    from core.llm.ollama import close_clients
 
     store = memory_store_for(settings)
     try:
         return await _act(store, args.action, args.arg or "", args.scope, args.limit, args.out)
     finally:
         await store.close()
+        await close_clients()
 
 
 async def _act(

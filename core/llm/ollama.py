@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import json
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -90,8 +91,20 @@ EMBED_CACHE = 256  # recent embeddings kept (texts of a few tasks)
 _EMBEDDED: OrderedDict[tuple[str, str, str], tuple[float, ...]] = OrderedDict()
 
 
+# Clients with an open HTTP session: its aiohttp session must be closed on its own event loop
+# (a leaked one logs "Unclosed client session" when collected).
+_OPEN: weakref.WeakSet[OllamaClient] = weakref.WeakSet()
+
+
+async def close_clients() -> None:
+    """Close the HTTP session of every client that opened one (at the end of a run)."""
+    for client in list(_OPEN):
+        await client.aclose()
+
+
 def import_sdk() -> None:
     """Import the Ollama SDK now (e.g. in a thread once the app is up), not on the first call."""
+    import httpx_aiohttp  # noqa: F401
     import ollama  # noqa: F401
 
 
@@ -125,14 +138,22 @@ class OllamaClient:
         # Built on first use: the SDK is a heavy import, and each client loads the CA bundle.
         if self._http is None:
             import ollama
+            from httpx_aiohttp import AiohttpTransport
 
-            self._http = ollama.AsyncClient(host=self.host, timeout=self._timeout)
+            # The SDK's httpx on aiohttp's C HTTP parser: about half the CPU per call of
+            # httpx's own pure-Python transport (h11, httpcore, anyio).
+            self._http = ollama.AsyncClient(
+                host=self.host, timeout=self._timeout, transport=AiohttpTransport()
+            )
+            _OPEN.add(self)
         return self._http
 
     async def aclose(self) -> None:
-        """Close the underlying HTTP client."""
-        if self._http is not None:
-            await self._http.close()
+        """Close the underlying HTTP client (a later call opens a new one)."""
+        http, self._http = self._http, None
+        _OPEN.discard(self)
+        if http is not None:
+            await http.close()
 
     async def stream(
         self,
@@ -295,8 +316,17 @@ class _OllamaErrors:
     ) -> bool:
         if exc is None:
             return False
+        import aiohttp
         import httpx
         import ollama
+
+        # The aiohttp transport reports a refused connection as httpx.ConnectTimeout and a
+        # dropped one as a timeout too: its aiohttp cause tells them apart.
+        cause = exc.__cause__
+        refused = isinstance(cause, aiohttp.ClientConnectorError)
+        if isinstance(cause, aiohttp.ServerDisconnectedError):
+            why = f"Ollama closed the connection while answering ({self._model})"
+            raise LLMError(why) from exc
 
         if isinstance(exc, ollama.ResponseError):
             if (
@@ -312,7 +342,7 @@ class _OllamaErrors:
             if exc.status_code == -1:
                 raise LLMError(f"Ollama failed while answering: {exc.error}") from exc
             raise LLMError(f"Ollama answered HTTP {exc.status_code}: {exc.error}") from exc
-        if isinstance(exc, ConnectionError | httpx.ConnectError):
+        if refused or isinstance(exc, ConnectionError | httpx.ConnectError):
             raise LLMUnavailable(
                 f"Ollama is not reachable at {self._host} — start it with `ollama serve` "
                 "or set OLLAMA_HOST"

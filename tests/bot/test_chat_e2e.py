@@ -54,6 +54,7 @@ async def test_a_question_gets_a_streamed_answer(tmp_path: Path) -> None:
     assert code == 0, err
     assert "The capital of France is Paris." in out
     assert "Traceback" not in out + err
+    assert "Unclosed" not in err  # every HTTP session to Ollama is closed on the way out
     assert [r["model"] for r in fake.requests][:2] == ["gemma3:4b", "qwen2.5:3b"]
     assert fake.requests[1]["stream"] is True
 

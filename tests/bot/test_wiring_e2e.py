@@ -7,6 +7,7 @@ classifier and approval broker, against the loopback Slack and Ollama fakes.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -101,3 +102,24 @@ async def test_risky_command_waits_for_the_approver_then_runs(tmp_path: Path) ->
         await until(lambda: any("Deleted the build" in m.text for m in _thread(slack, root)))
     assert not slack.messages[prompt.ts].buttons  # closed: nobody can click twice
     assert "Approved" in slack.messages[prompt.ts].text + slack.messages[prompt.ts].block_text
+
+
+async def test_stopping_closes_every_http_session_to_ollama(tmp_path: Path) -> None:
+    """No "Unclosed client session" in the log once a stopped app's clients are collected."""
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context["message"]))
+    try:
+        async with running(tmp_path) as (slack, ollama, app):
+            ollama.queue_json({"subtasks": ["report disk usage"]})
+            ollama.queue_text("The disk is 42% full.\nCONFIDENCE: 0.9")
+            event = slack.mention(CHANNEL, "UANA", "why is the disk so full?")
+            root = event["event"]["ts"]
+            await slack.send_envelope(event)
+            await until(lambda: any("✅ Done" in m.text for m in _thread(slack, root)))
+        assert ollama.requests  # the model was asked over HTTP
+        del app  # the stopped app and its clients are collected
+        gc.collect()
+        assert not [m for m in reported if "Unclosed" in m], reported
+    finally:
+        loop.set_exception_handler(None)

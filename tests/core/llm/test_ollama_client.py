@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -198,3 +199,23 @@ async def test_a_text_is_embedded_once_for_every_client_of_the_same_model(
     assert len(fake.embed_requests) == 3
     for client in (memory, learner, other):
         await client.aclose()
+
+
+async def test_a_dropped_connection_is_not_reported_as_a_timeout() -> None:
+    """A server that hangs up without answering: an LLMError saying so, not "did not answer"."""
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = OllamaClient(f"http://127.0.0.1:{port}", "qwen2.5:3b", num_ctx=4096, timeout=30)
+    try:
+        with pytest.raises(LLMError, match="closed the connection") as err:
+            await collect(client.stream([Message("user", "hi")]))
+        assert not isinstance(err.value, LLMUnavailable)
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
