@@ -22,7 +22,12 @@ from typing import Any
 from core.memory.entry import MemoryEntry
 
 PAGE = 1000  # rows per get() when walking a whole collection
-_SPACE = {"hnsw": {"space": "cosine"}}
+# Entries added between two writes of a collection's HNSW index to disk. Chroma goes over
+# every entry added since the last write on each add: with its default of 1000, one add
+# cost 4 ms of CPU at 200 entries and 18 ms at 800, and at 100 it stays near 4 ms.
+SYNC_EVERY = 100
+_TUNING = {"sync_threshold": SYNC_EVERY, "batch_size": SYNC_EVERY}
+_SPACE = {"hnsw": {"space": "cosine", **_TUNING}}
 _ABSENT = object()  # a collection looked up and not found (recall on an empty scope)
 
 
@@ -37,6 +42,13 @@ def _entries(res: dict[str, Any]) -> list[MemoryEntry]:
         MemoryEntry.from_stored(i, d or "", dict(m or {}))
         for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
     ]
+
+
+def _tune(col: Any) -> None:
+    """Give a collection made before SYNC_EVERY (Chroma's default) the same tuning."""
+    hnsw = (col.configuration or {}).get("hnsw") or {}
+    if hnsw.get("sync_threshold", SYNC_EVERY) > SYNC_EVERY:
+        col.modify(configuration={"hnsw": dict(_TUNING)})
 
 
 class ChromaIndex:
@@ -93,6 +105,7 @@ class ChromaIndex:
                 # so "absent" stays true until our own add creates it.
                 self._cols[name] = _ABSENT
                 return None
+        _tune(col)
         self._cols[name] = col
         return col
 

@@ -81,6 +81,9 @@ class MemoryStore:
         self.last_error = ""
         self.last_error_at = 0.0
         self._opened = False
+        # Entries per scope, counted once and then kept by this process (the only writer while
+        # it runs): the retention check after each add asks Chroma nothing.
+        self._counts: dict[str, int] = {}
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -209,10 +212,15 @@ class MemoryStore:
 
     def _add_and_trim(self, entry: MemoryEntry, vector: Sequence[float]) -> None:
         self._index.add([entry], [vector])
-        if self._index.count_scope(entry.scope) > self._max:
-            self._trim(entry.scope)
+        count = self._counts.get(entry.scope)
+        count = self._index.count_scope(entry.scope) if count is None else count + 1
+        if count > self._max:
+            # Counted from the entries themselves: a stale count only costs a needless trim.
+            count = self._trim(entry.scope)
+        self._counts[entry.scope] = count
 
-    def _trim(self, scope: str) -> None:
+    def _trim(self, scope: str) -> int:
+        """Drop expired and surplus entries of ``scope``; returns how many are left."""
         entries = self._index.in_scope(scope)
         cutoff = self._clock.now() - self._ttl
         expired = {e.id for e in entries if e.kind == TASK and e.created_at < cutoff}
@@ -220,8 +228,10 @@ class MemoryStore:
         rest.sort(key=lambda e: (RETENTION_RANK.get(e.kind, 0), e.created_at))
         doomed = [*expired, *(e.id for e in rest[: max(0, len(rest) - self._max)])]
         self._index.delete(scope, doomed)
+        return min(len(rest), self._max)
 
     def _expire_all(self) -> int:
+        self._counts.clear()
         expired = self._index.expired(self._clock.now() - self._ttl, TASK)
         for entry in expired:
             self._index.delete(entry.scope, [entry.id])
@@ -237,6 +247,7 @@ class MemoryStore:
         if found is None:
             return False
         await self._chroma(self._index.delete, found.scope, [entry_id])
+        self._counts.pop(found.scope, None)
         return True
 
     async def set_global(self, entry: MemoryEntry, value: bool) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from core.events import ChatRef
 from core.memory import FACT, MEMO, TASK, MemoryStore, read_state, scope_of
+from core.memory.chroma import SYNC_EVERY, ChromaIndex
 from tests.core.memory.conftest import SECRET, make_store
 from tests.fakes.clock import FakeClock
 from tests.fakes.ollama import FakeOllama
@@ -238,3 +239,26 @@ def test_the_process_starts_without_importing_chromadb(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+async def test_every_collection_writes_its_index_every_sync_every_entries(
+    tmp_path: Path, ollama: FakeOllama, clock: FakeClock
+) -> None:
+    """Chroma's default (1000) made each add go over up to 1000 unwritten entries."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    path = tmp_path / "memory"
+    old = ChromaIndex(path, "nomic-embed-text")._name(DEV)  # made by an older hearth
+    client = chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    client.create_collection(old, embedding_function=None, configuration={"hnsw": {}})
+    store = make_store(path, ollama, clock)
+    try:
+        await fact(store, DEV, "in the old collection")
+        await fact(store, OPS, "in a new collection")
+    finally:
+        await store.close()
+    syncs = {c.name: c.configuration["hnsw"]["sync_threshold"] for c in client.list_collections()}
+    assert len(syncs) == 2 and set(syncs.values()) == {SYNC_EVERY}, syncs
