@@ -45,41 +45,86 @@ _TRAILER = " \t\r\n▍…"
 
 # Each pattern has one group named "s": the part that is masked. Text around it (a
 # recognisable prefix such as "xoxb-" or "Bearer ") stays, so a reader knows what was there.
-_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p)
-    for p in (
-        # Slack bot/user/refresh/config tokens and app-level tokens.
-        r"\b(?:xox[abposre]|xoxe\.xox[bp]|xapp)-(?P<s>[A-Za-z0-9-]+)",
-        # Anthropic keys (before the generic sk- rule so the prefix kept is "sk-ant-").
-        r"\bsk-ant-(?P<s>[A-Za-z0-9_-]+)",
-        # OpenAI-style keys: sk-..., sk-proj-...
-        r"\bsk-(?!ant-)(?P<s>(?:proj-)?[A-Za-z0-9_-]{16,})",
-        # GitHub tokens: personal, OAuth, user-to-server, server-to-server, refresh; fine-grained.
-        r"\bgh[pousr]_(?P<s>[A-Za-z0-9]{16,})",
-        r"\bgithub_pat_(?P<s>[A-Za-z0-9_]{16,})",
-        # Authorization headers and the like.
-        r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9._~+/=-]{8,})",
-        r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/=]{12,})",
-        # AWS access key ids and secret keys given with their usual names.
-        r"\b(?P<s>(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16})\b",
+# Each comes with needles, one of which every match contains: a pattern runs only on a text
+# holding one (Python's re scans a pattern that starts with \b at every position, about
+# 70 µs per pattern on 3 KB; looking for a literal costs about 2 µs). Needles of
+# case-insensitive patterns are lower case and looked for in the folded text (see _fold).
+_SHAPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # Slack bot/user/refresh/config tokens and app-level tokens.
+    (r"\b(?:xox[abposre]|xoxe\.xox[bp]|xapp)-(?P<s>[A-Za-z0-9-]+)", ("xox", "xapp-")),
+    # Anthropic keys (before the generic sk- rule so the prefix kept is "sk-ant-").
+    (r"\bsk-ant-(?P<s>[A-Za-z0-9_-]+)", ("sk-ant-",)),
+    # OpenAI-style keys: sk-..., sk-proj-...
+    (r"\bsk-(?!ant-)(?P<s>(?:proj-)?[A-Za-z0-9_-]{16,})", ("sk-",)),
+    # GitHub tokens: personal, OAuth, user-to-server, server-to-server, refresh; fine-grained.
+    (r"\bgh[pousr]_(?P<s>[A-Za-z0-9]{16,})", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    (r"\bgithub_pat_(?P<s>[A-Za-z0-9_]{16,})", ("github_pat_",)),
+    # Authorization headers and the like.
+    (r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9._~+/=-]{8,})", ("bearer",)),
+    (r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/=]{12,})", ("basic",)),
+    # AWS access key ids and secret keys given with their usual names.
+    (r"\b(?P<s>(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16})\b", ("AKIA", "ASIA", "AIDA", "AROA")),
+    (
         r"(?i)\baws_?secret_?access_?key\b[\"']?\s*[=:]\s*[\"']?(?P<s>[A-Za-z0-9/+=]{40})",
-        # Matrix (Synapse) access tokens.
-        r"\bsyt_(?P<s>[A-Za-z0-9_-]{10,})",
-        # JWTs (header.payload.signature, both parts base64url JSON objects).
-        r"\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)",
-        # Discord bot tokens: base64(user id).timestamp.hmac.
-        r"\b(?P<s>[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,})",
-        # PEM private keys; an unterminated block (a draft) is masked to the end.
+        ("aws",),
+    ),
+    # Matrix (Synapse) access tokens.
+    (r"\bsyt_(?P<s>[A-Za-z0-9_-]{10,})", ("syt_",)),
+    # JWTs (header.payload.signature, both parts base64url JSON objects).
+    (r"\b(?P<s>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)", ("eyJ",)),
+    # Discord bot tokens: base64(user id).timestamp.hmac.
+    (r"\b(?P<s>[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,})", (".",)),
+    # PEM private keys; an unterminated block (a draft) is masked to the end.
+    (
         r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----(?P<s>[\s\S]*?)"
         r"(?:-----END (?:[A-Z]+ )*PRIVATE KEY-----|\Z)",
-        # user:password@ in URLs.
-        r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<s>[^/\s@]+)@",
-        # key=value / "key": "value" pairs whose name says it is a secret.
-        # (The name must END in the word, so "max_tokens: 12345678" is left alone.)
+        ("-----BEGIN ",),
+    ),
+    # user:password@ in URLs.
+    (r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<s>[^/\s@]+)@", ("://",)),
+    # key=value / "key": "value" pairs whose name says it is a secret.
+    # (The name must END in the word, so "max_tokens: 12345678" is left alone.)
+    (
         r"(?i)(?:password|passwd|secret|token|api_?key|access_?key)[\"']?"
         r"\s*[=:]\s*[\"']?(?P<s>[^\s\"',;]{8,})",
-    )
+        ("passw", "secret", "token", "api", "access"),
+    ),
 )
+_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p, _ in _SHAPES)
+# Characters that re's IGNORECASE equates with an ASCII letter but str.lower() does not
+# turn into it (found by checking every code point): "PAſSWORD" must still be caught.
+_ODD_CASES = str.maketrans({"İ": "i", "ı": "i", "ſ": "s"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Needles:
+    """What every match of one pattern contains: a literal, or a regex that starts with one."""
+
+    literals: tuple[str, ...]
+    folded: bool  # look in the folded text: the pattern ignores case
+    hint: re.Pattern[str] | None = None
+
+    def in_(self, text: str, folded: str) -> bool:
+        if self.hint is not None:
+            return self.hint.search(text) is not None
+        haystack = folded if self.folded else text
+        return any(n in haystack for n in self.literals)
+
+
+def _needles(pattern: str, literals: tuple[str, ...]) -> _Needles:
+    if literals == (".",):  # the Discord token's ".timestamp." part
+        return _Needles((), False, re.compile(r"\.[A-Za-z0-9_-]{6}\."))
+    return _Needles(literals, pattern.startswith("(?i)"))
+
+
+_NEEDLES: tuple[_Needles, ...] = tuple(_needles(p, n) for p, n in _SHAPES)
+
+
+def _fold(text: str) -> str:
+    """Lower-case ``text`` so that a needle is found wherever an (?i) pattern could match."""
+    if not text.isascii() and ("İ" in text or "ı" in text or "ſ" in text):
+        text = text.translate(_ODD_CASES)
+    return text.lower()
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -158,7 +203,10 @@ class Redactor:
                 spans.append((start, start + len(secret)))
                 start = text.find(secret, start + 1)  # +1: overlapping occurrences too
             spans.extend(self._partial_spans(text, secret))
-        for pattern in self._patterns:
+        folded = _fold(text) if self._patterns else text
+        for i, pattern in enumerate(self._patterns):
+            if not _NEEDLES[i].in_(text, folded):
+                continue
             for match in pattern.finditer(text):
                 if match.end("s") > match.start("s"):
                     spans.append((match.start("s"), match.end("s")))

@@ -280,3 +280,17 @@ async def test_the_verbatim_view_refuses_a_configured_secret() -> None:
         await out.post_file(CHAT, SLACK_TOKEN.encode(), "x.py", "code", "text/x-python")
 
     assert inner.texts() == [] and inner.files == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DB_PAſSWORD=correct-horse-battery",  # re's IGNORECASE takes ſ for s
+        "Authorization: BASİC dXNlcjpwYXNzd29yZA==",  # ... and İ for i
+        "apı_key: correct-horse-battery",  # ... and ı for i
+        "Authorization: BEARER eyJhbGciOi.abc-def_ghi.jklmnopq ▍",
+    ],
+)
+def test_a_pattern_matching_whatever_the_case_is_never_skipped(text: str) -> None:
+    """A pattern runs only on text holding its literal: the check folds case as re does."""
+    assert MASK in Redactor().redact(text)
