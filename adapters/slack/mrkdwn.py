@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
@@ -22,6 +24,15 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# A line that CommonMark can only read as paragraph text (no block marker or indent at its
+# start, no inline markup or escapable character anywhere, no trailing space): several such
+# lines need no parse either (tests/adapters/slack/test_mrkdwn_plain.py checks it).
+_PLAIN_LINE = re.compile(
+    r"[^\s\d=+\-#>*_`~\[\]<>&\\|\x00-\x1f\x7f]"
+    r"(?:[^*_`~\[\]<>&\\|#\x00-\x1f\x7f]*[^\s*_`~\[\]<>&\\|#\x00-\x1f\x7f])?"
+)
+
+
 def to_mrkdwn(markdown: str) -> str:
     """Convert CommonMark (+ strikethrough, tables) into Slack mrkdwn.
 
@@ -32,6 +43,8 @@ def to_mrkdwn(markdown: str) -> str:
     if not markdown.strip():
         return escape(markdown)
     plain = _plain(markdown)
+    if plain is None and "\n" in markdown:
+        plain = _paragraphs(markdown)
     if plain is not None:
         return plain  # most progress cards and short notes: no parse needed
     return _rendered(markdown)
@@ -57,6 +70,20 @@ def _plain(markdown: str) -> str | None:
     ):
         return None
     return escape(text)
+
+
+def _paragraphs(markdown: str) -> str | None:
+    """What the parser makes of lines of plain text (in paragraphs), else None."""
+    paragraphs: list[list[str]] = [[]]
+    for line in markdown.split("\n"):
+        if not line:
+            if paragraphs[-1]:
+                paragraphs.append([])
+        elif _PLAIN_LINE.fullmatch(line):
+            paragraphs[-1].append(line)
+        else:
+            return None
+    return "\n\n".join("\n".join(p) for p in paragraphs if p) if paragraphs[0] else None
 
 
 def _simple_code(text: str) -> bool:
