@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
+import ssl
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
@@ -102,6 +104,14 @@ async def close_clients() -> None:
         await client.aclose()
 
 
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """The TLS settings of every client, made once: each one loads the whole CA bundle."""
+    import httpx
+
+    return httpx.create_ssl_context()  # what httpx uses by default: verified, env-aware
+
+
 def import_sdk() -> None:
     """Import the Ollama SDK now (e.g. in a thread once the app is up), not on the first call."""
     import httpx_aiohttp  # noqa: F401
@@ -135,7 +145,7 @@ class OllamaClient:
 
     @property
     def _client(self) -> ollama.AsyncClient:
-        # Built on first use: the SDK is a heavy import, and each client loads the CA bundle.
+        # Built on first use: the SDK is a heavy import.
         if self._http is None:
             import ollama
             from httpx_aiohttp import AiohttpTransport
@@ -143,7 +153,7 @@ class OllamaClient:
             # The SDK's httpx on aiohttp's C HTTP parser: about half the CPU per call of
             # httpx's own pure-Python transport (h11, httpcore, anyio).
             self._http = ollama.AsyncClient(
-                host=self.host, timeout=self._timeout, transport=AiohttpTransport()
+                host=self.host, timeout=self._timeout, transport=AiohttpTransport(verify=tls())
             )
             _OPEN.add(self)
         return self._http

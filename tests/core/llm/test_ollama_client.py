@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from core.errors import LLMError, LLMUnavailable
 from core.llm.base import Message, TextDelta, ToolCall, ToolResult, ToolSpec
-from core.llm.ollama import OllamaClient
+from core.llm.ollama import OllamaClient, tls
 from tests.fakes.llm import collect
 from tests.fakes.ollama import FakeOllama
 
@@ -219,3 +220,11 @@ async def test_a_dropped_connection_is_not_reported_as_a_timeout() -> None:
         await client.aclose()
         server.close()
         await server.wait_closed()
+
+
+def test_the_shared_tls_settings_verify_certificates() -> None:
+    """Every client shares one TLS context (the CA bundle is loaded once): a verifying one."""
+    context = tls()
+    assert context is tls()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0
