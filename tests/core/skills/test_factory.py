@@ -119,6 +119,8 @@ async def test_similar_goals_by_embeddings_when_available(
     await learner.drain()
     texts = [m.text for m in adapter.messages.values()]
     assert sum("succeeded 2 times" in t for t in texts) == 1  # a and b, never c
+    [said] = [m for m in adapter.messages.values() if "succeeded 2 times" in m.text]
+    assert said.ref.chat.thread_id == "th2"  # after b, the task alike a
     assert len(llm.seen) == 2  # one draft (and its retry)
 
 
