@@ -9,6 +9,7 @@ text similarity.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -37,6 +38,7 @@ SIMILAR_TEXT = 0.75
 SIMILAR_EMBEDDING = 0.85
 RECENT = 500  # unlearned traces compared with each new one
 DRAFTED = "~drafted"  # traces a draft was made from: they never trigger another one
+REDRAFT_AFTER = 7 * 24 * 3600.0  # a kind drafted lately (whatever came of it) is left alone
 
 
 class Learner:
@@ -64,6 +66,7 @@ class Learner:
         self._clock = clock or SystemClock()
         self._calls: dict[str, list[dict[str, Any]]] = {}  # task id → tool calls so far
         self._recent: list[_Kind] | None = None  # unlearned traces, newest last (loaded once)
+        self._drafted: list[_Kind] | None = None  # traces drafted from lately (loaded once)
         self._jobs: set[asyncio.Task[None]] = set()  # suggested drafts awaiting their review
 
     def recording(self, task_id: str, tools: ToolRunner) -> ToolRunner:
@@ -91,9 +94,14 @@ class Learner:
             calls=self._calls.pop(task.task_id, []),
             embedding=await self._vector(task.goal),
         )
+        kind = _Kind.of(trace)
+        if _alike(kind, await self._drafted_lately()):
+            # Drafted lately, whether approved, rejected or failed: no second 💡 and no model
+            # calls for it again before REDRAFT_AFTER (`learn` still works when asked).
+            await self._traces.add(dataclasses.replace(trace, learned=DRAFTED))
+            return
         recent = await self._unlearned()  # loaded before the add: the trace joins it once
         await self._traces.add(trace)
-        kind = _Kind.of(trace)
         recent.append(kind)
         del recent[:-RECENT]
         similar = self._similar(kind)
@@ -232,11 +240,24 @@ class Learner:
             self._recent = [_Kind.of(t) for t in reversed(rows)]
         return self._recent
 
+    async def _drafted_lately(self) -> list[_Kind]:
+        since = self._clock.now() - REDRAFT_AFTER
+        if self._drafted is None:
+            rows = await self._traces.learned_since(since, RECENT)
+            self._drafted = [_Kind.of(t) for t in reversed(rows)]
+        self._drafted[:] = [k for k in self._drafted if k.trace.at >= since]
+        return self._drafted
+
     async def _consume(self, traces: list[Trace], learned: str) -> None:
         ids = {t.task_id for t in traces if t.task_id}
         await self._traces.mark_learned(sorted(ids), learned)
         if self._recent is not None:
+            gone = [k for k in self._recent if k.trace.task_id in ids]
             self._recent[:] = [k for k in self._recent if k.trace.task_id not in ids]
+            drafted = await self._drafted_lately()
+            known = {k.trace.task_id for k in drafted}
+            drafted += [k for k in gone if k.trace.task_id not in known]
+            del drafted[:-RECENT]
 
     def _similar(self, kind: _Kind) -> list[Trace]:
         recent = list(reversed(self._recent or []))  # newest first

@@ -55,6 +55,15 @@ class TraceStore:
         )
         return [_trace(r) for r in rows]
 
+    async def learned_since(self, since: float, limit: int = 500) -> list[Trace]:
+        """The most recent traces since ``since`` that a skill was drafted from."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM skill_traces WHERE learned IS NOT NULL AND at >= ?"
+            " ORDER BY at DESC LIMIT ?",
+            (since, limit),
+        )
+        return [_trace(r) for r in rows]
+
     async def in_chat(self, chat_key: str) -> Trace | None:
         """The latest trace of a task that lived in this thread."""
         row = await self._db.fetchone(

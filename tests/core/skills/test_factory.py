@@ -6,7 +6,7 @@ from pathlib import Path
 
 from core.events import ChatRef, User
 from core.skills.factory import SkillFactory
-from core.skills.learning import Learner
+from core.skills.learning import REDRAFT_AFTER, Learner
 from core.skills.library import SkillLibrary
 from core.skills.review import SkillReview, code_messages
 from core.skills.runner import SkillRunner
@@ -127,49 +127,53 @@ async def test_similar_goals_by_embeddings_when_available(
 async def test_one_draft_per_kind_of_request_even_when_it_fails(
     db: Database, runner: SkillRunner
 ) -> None:
-    """A draft that fails its checks does not come back on every later similar success."""
+    """A kind drafted lately (here: every draft fails) is left alone for REDRAFT_AFTER: no
+    second 💡 in the channel and no model calls, across a restart too."""
     lib = SkillLibrary(SkillStore(db), runner=runner, builtin_dir=None, clock=FakeClock())
     llm = ScriptedLLM(fallback="no code")  # every draft fails: no module in the answer
-    learner = Learner(
-        _factory(db, llm, runner),
-        SkillReview(lib, SkillStore(db), None),
-        TraceStore(db),
-        suggest_after=2,
-    )
+    clock = FakeClock()
     adapter = FakeAdapter()
-    for i in range(5):
+
+    def learner() -> Learner:
+        return Learner(
+            _factory(db, llm, runner),
+            SkillReview(lib, SkillStore(db), None),
+            TraceStore(db),
+            suggest_after=2,
+            clock=clock,
+        )
+
+    async def succeed(who: Learner, i: int, goal: str = "how full is the disk on web") -> None:
         chat = ChatRef("fake", "C", f"th{i}")
         task = TaskContext(
             task_id=f"t{i}",
-            goal=f"how full is the disk on web{i}",
+            goal=f"{goal}{i}",
             chat=chat,
             requester=User("fake", "U"),
             thread=TaskThread(adapter, chat),
         )
-        await learner.after_success(task, "")
-        await learner.drain()
-    texts = [m.text for m in adapter.messages.values()]
-    # t0+t1 draft once; t2 alone is not enough; t2+t3 draft once more; t4 waits again.
-    assert sum("I'm drafting a skill" in t for t in texts) == 2
-    assert len(llm.seen) == 4  # two drafts, each with its one retry
-    again = Learner(
-        _factory(db, llm, runner),
-        SkillReview(lib, SkillStore(db), None),
-        TraceStore(db),
-        suggest_after=2,
-    )
-    chat = ChatRef("fake", "C", "th9")
-    task = TaskContext(
-        task_id="t9",
-        goal="how full is the disk on web9",
-        chat=chat,
-        requester=User("fake", "U"),
-        thread=TaskThread(adapter, chat),
-    )
-    await again.after_success(task, "")  # after a restart: t4 and t9 are the unused ones
-    await again.drain()
-    texts = [m.text for m in adapter.messages.values()]
-    assert sum("I'm drafting a skill" in t for t in texts) == 3
+        await who.after_success(task, "")
+        await who.drain()
+
+    def drafts() -> int:
+        return sum("I'm drafting a skill" in m.text for m in adapter.messages.values())
+
+    first = learner()
+    for i in range(6):
+        await succeed(first, i)
+    assert drafts() == 1  # t0+t1 drafted; t2…t5 are that kind: left alone
+    assert len(llm.seen) == 2  # one draft and its one retry
+    await succeed(first, 6, "restart the queue worker on web")
+    await succeed(first, 7, "restart the queue worker on web")
+    assert drafts() == 2  # another kind is drafted as usual
+    again = learner()  # a restart remembers what was drafted lately
+    await succeed(again, 8)
+    await succeed(again, 9)
+    assert drafts() == 2 and len(llm.seen) == 4
+    clock.advance(REDRAFT_AFTER + 1)  # a week later, one more try
+    await succeed(again, 10)
+    await succeed(again, 11)
+    assert drafts() == 3 and len(llm.seen) == 6
 
 
 def test_long_code_is_split_between_lines_never_lost() -> None:
