@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.longanswer import chunked, long_answer, server_parts
+from bench.longanswer.answers import chunked, long_answer, server_parts
 from core.render import CURSOR
 from tests.bot.test_wiring_e2e import CHANNEL, running, until
 from tests.fakes.ollama import ScriptedReply

@@ -1,0 +1,5 @@
+"""``python -m bench.longanswer [KB[line] ...]``."""
+
+from bench.longanswer import main
+
+main()
