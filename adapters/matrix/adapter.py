@@ -15,7 +15,7 @@ import io
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,22 +24,28 @@ import aiohttp
 import nio
 
 from adapters.matrix import translate
+from adapters.matrix.checkpoints import Checkpoints, Job
 from adapters.matrix.crypto import (
     CRYPTO_DIR,
     UNDECRYPTABLE_NOTICE,
     UNVERIFIED_NOTICE,
     CryptoKeeper,
+    CryptoStore,
     TrustPolicy,
 )
+from adapters.matrix.lanes import Lanes
 from adapters.matrix.session import MatrixSession, SessionStore, log_in
 from core.clock import SystemClock
 from core.errors import ConfigError, MessageTooLong, PlatformError, RateLimited
 from core.events import (
     ApprovalOutcome,
     ApprovalRequest,
+    ApprovalResponse,
     ChatRef,
     Event,
+    IncomingMessage,
     MessageRef,
+    Reaction,
 )
 from core.ports import Capabilities, Clock, EventSink
 
@@ -58,6 +64,14 @@ SYNC_TIMEOUT_MS = 30_000
 _SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"types": []}}
 _INITIAL_FILTER = {"room": {"timeline": {"limit": 1}}, "presence": {"types": []}}
 _TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, nio.LocalProtocolError)
+# Inbound handling: different threads at once (bounded), one thread in order; at shutdown the
+# handlers still running get HANDLER_GRACE to finish before they are cancelled.
+MAX_HANDLERS = 64
+HANDLER_GRACE = 0.5
+# A sync that delivered nothing new (our own posts' echoes, mostly) moves the stored token at
+# most this often: the session file is written (and fsynced) on the event loop. A restart
+# from an older token only skips a few more events (predates() and the stored ids).
+TOKEN_SAVE_INTERVAL = 30.0
 
 
 @dataclass(slots=True)
@@ -117,6 +131,7 @@ class MatrixAdapter:
             max_timeouts=2,
             request_timeout=30,
             encryption_enabled=nio.crypto.ENCRYPTION_ENABLED,
+            store=CryptoStore if nio.crypto.ENCRYPTION_ENABLED else None,
             store_sync_tokens=False,  # hearth keeps its own token (matrix-session.json)
         )
         self._known_bots = known_bots
@@ -133,6 +148,11 @@ class MatrixAdapter:
         self._delivered: OrderedDict[str, None] = OrderedDict()
         self._ignored_invites: set[str] = set()
         self._started = (0.0, 0.0)  # (monotonic, wall) when run() began
+        self._since: str | None = None  # the next sync's token (stored: see checkpoints.py)
+        self._lanes: Lanes | None = None
+        self._checkpoints: Checkpoints | None = None
+        self._unsaved = False  # self._session holds a newer token than the file
+        self._saved_at = float("-inf")  # monotonic time of the last session write
 
     # ------------------------------------------------------------ lifecycle
 
@@ -157,6 +177,8 @@ class MatrixAdapter:
         )
         self._client = client
         self._started = (self._clock.monotonic(), self._clock.now())
+        lanes = self._lanes = Lanes(MAX_HANDLERS)
+        self._checkpoints = Checkpoints(lanes, self._store_token, self._forget)
         try:
             try:
                 self._session = await log_in(
@@ -186,8 +208,15 @@ class MatrixAdapter:
             await self._sync_loop(client, sink, resumed)
         finally:
             self._connected = False
-            self._client = None
-            await client.close()
+            try:
+                # The handlers still running may post (the client is still open for them).
+                await lanes.close(HANDLER_GRACE)
+            finally:
+                self._lanes = self._checkpoints = None
+                self._client = None
+                if self._unsaved:
+                    self._write_session()
+                await client.close()
 
     async def _load_display_name(self, client: nio.AsyncClient) -> None:
         resp = await client.get_displayname(self._user_id)
@@ -206,12 +235,14 @@ class MatrixAdapter:
         assert self._session is not None
         for event_id in self._session.recent_events:
             self._remember(event_id)
+        self._since = self._session.sync_token
         if self._session.sync_token:
             return True
         resp = await client.sync(timeout=0, full_state=True, sync_filter=_INITIAL_FILTER)
         if not isinstance(resp, nio.SyncResponse):
             raise PlatformError(f"Matrix initial sync failed: {resp}")
         await self._handle_invites(client, resp)
+        self._since = resp.next_batch
         self._save(sync_token=resp.next_batch)
         return False
 
@@ -220,14 +251,18 @@ class MatrixAdapter:
         # After resuming from a stored token nio knows no room state (members, encryption,
         # names): the first sync asks for all of it; its timeline is still only what is new.
         full_state = resumed
+        lanes = self._lanes
+        assert lanes is not None
         while True:
+            # Past the bound of waiting events, let the homeserver hold the next ones.
+            await lanes.wait_for_room()
             try:
                 resp = await client.sync(
                     timeout=0 if full_state else self._sync_timeout_ms,
                     sync_filter=_SYNC_FILTER,
                     # Our own token, not nio's: nio skips processing a response whose token
                     # equals its next_batch, which would drop the full state after a restart.
-                    since=self._session.sync_token if self._session else None,
+                    since=self._since,
                     full_state=full_state or None,
                 )
             except _TRANSPORT_ERRORS as exc:
@@ -239,8 +274,8 @@ class MatrixAdapter:
                 full_state = False
                 # Keys first: members' devices are known before anything is sent to them.
                 await self._upkeep(client)
-                delivered = await self._handle_sync(client, resp, sink)
-                self._save(sync_token=resp.next_batch, delivered=delivered)
+                await self._handle_sync(client, resp, sink)
+                self._since = resp.next_batch
                 continue
             if isinstance(resp, nio.SyncError):
                 if resp.status_code in {"M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"}:
@@ -264,14 +299,27 @@ class MatrixAdapter:
         trusted = self._crypto.trusted_count(client)
         if (trusted, encrypted) != (self._session.trusted_devices, self._session.encrypted):
             self._session = replace(self._session, trusted_devices=trusted, encrypted=encrypted)
-            self._store.save(self._session)
+            self._write_session()
+
+    def _store_token(self, sync_token: str, delivered: list[str]) -> None:
+        self._save(sync_token=sync_token, delivered=delivered)
 
     def _save(self, *, sync_token: str, delivered: list[str] | None = None) -> None:
+        """Move the stored token; written at once when it carries delivered event ids."""
         assert self._session is not None
         session = replace(self._session, sync_token=sync_token).with_events(delivered or [])
-        if session != self._session:
-            self._session = session
-            self._store.save(session)
+        if session == self._session:
+            return
+        self._session = session
+        self._unsaved = True
+        if delivered or self._clock.monotonic() - self._saved_at >= TOKEN_SAVE_INTERVAL:
+            self._write_session()
+
+    def _write_session(self) -> None:
+        assert self._session is not None
+        self._store.save(self._session)
+        self._unsaved = False
+        self._saved_at = self._clock.monotonic()
 
     # ------------------------------------------------------------ inbound
 
@@ -280,9 +328,11 @@ class MatrixAdapter:
         client: nio.AsyncClient,
         resp: nio.SyncResponse,
         sink: EventSink,
-    ) -> list[str]:
+    ) -> None:
+        """Hand the sync's new events to their lanes, in order, without waiting for them."""
         await self._handle_invites(client, resp)
         delivered: list[str] = []
+        jobs: list[Job] = []
         skipped = 0
         started_mono, started_wall = self._started
         uptime_ms = (self._clock.monotonic() - started_mono + self._replay_skew) * 1000
@@ -302,21 +352,33 @@ class MatrixAdapter:
                 if isinstance(event, nio.MegolmEvent) or source.get("type") == "m.room.encrypted":
                     # nio decrypts what it holds keys for; this one it could not.
                     self._remember(event_id)
-                    await self._cannot_read(client, room_id, event, UNDECRYPTABLE_NOTICE)
+                    job = self._cannot_read_job(client, room_id, event, False)
+                    jobs.append(Job(room_id, event_id, job))
                     continue
                 if not self._crypto.believes(event):
                     self._remember(event_id)
-                    await self._cannot_read(client, room_id, event, UNVERIFIED_NOTICE)
+                    job = self._cannot_read_job(client, room_id, event, True)
+                    jobs.append(Job(room_id, event_id, job))
                     continue
                 core_event = self._translate(room, room_id, source)
                 self._remember(event_id)
                 if core_event is None:
                     continue
                 delivered.append(event_id)
-                await self._deliver(sink, core_event)
+                jobs.append(Job(_lane(core_event), event_id, self._deliver_job(sink, core_event)))
         if skipped:
             log.info("matrix: skipped %d events from before this start (no replay)", skipped)
-        return delivered
+        assert self._checkpoints is not None
+        self._checkpoints.dispatch(resp.next_batch, delivered, jobs)
+
+    def _deliver_job(self, sink: EventSink, event: Event) -> Callable[[], Awaitable[None]]:
+        return lambda: self._deliver(sink, event)
+
+    def _cannot_read_job(
+        self, client: nio.AsyncClient, room_id: str, event: object, unverified: bool
+    ) -> Callable[[], Awaitable[None]]:
+        notice = UNVERIFIED_NOTICE if unverified else UNDECRYPTABLE_NOTICE
+        return lambda: self._cannot_read(client, room_id, event, notice)
 
     def _translate(
         self, room: nio.MatrixRoom | None, room_id: str, source: Mapping
@@ -358,6 +420,9 @@ class MatrixAdapter:
         except Exception:
             # One bad event must not stop the sync loop (and so every later message).
             log.exception("matrix: the core failed to handle %r", event)
+
+    def _forget(self, event_id: str) -> None:
+        self._delivered.pop(event_id, None)
 
     def _remember(self, event_id: str) -> None:
         self._delivered[event_id] = None
@@ -406,7 +471,7 @@ class MatrixAdapter:
         if room_id in self._session.warned_rooms:
             return
         self._session = replace(self._session, warned_rooms=(*self._session.warned_rooms, room_id))
-        self._store.save(self._session)
+        self._write_session()
         try:
             await self.post(ChatRef(self.platform, room_id), notice)
         except PlatformError as exc:
@@ -571,3 +636,17 @@ class MatrixAdapter:
                 return translate.event_body(event.source)
             log.warning("matrix: could not fetch prompt %s: %s", ref.message_id, resp)
         return None
+
+
+def _lane(event: Event) -> str:
+    """Events of one lane are handled in order: a thread's messages, one message's reactions."""
+    match event:
+        case IncomingMessage():
+            return event.ref.chat.key
+        case Reaction():
+            return f"reaction:{event.target.message_id}"
+        case ApprovalResponse() if event.prompt is not None:
+            return f"reaction:{event.prompt.message_id}"
+        case ApprovalResponse():
+            return f"approval:{event.approval_id}"
+    return "other"

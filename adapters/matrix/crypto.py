@@ -29,6 +29,19 @@ UNVERIFIED_NOTICE = (
 )
 
 
+class CryptoStore(nio.store.DefaultStore):
+    """nio's default crypto store, without a transaction per sync when nothing changed.
+
+    nio saves the rooms that became encrypted after every sync, also when there are none: an
+    empty SQLite transaction (a commit, on the event loop) per sync.
+    """
+
+    def save_encrypted_rooms(self, rooms: set[str]) -> None:
+        """Save the room ids that became encrypted; nothing to do for none."""
+        if rooms:
+            super().save_encrypted_rooms(rooms)
+
+
 @dataclass(frozen=True, slots=True)
 class TrustView:
     """What the trust policy thinks of one device."""
