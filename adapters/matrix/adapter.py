@@ -148,6 +148,9 @@ class MatrixAdapter:
         self._delivered: OrderedDict[str, None] = OrderedDict()
         self._ignored_invites: set[str] = set()
         self._started = (0.0, 0.0)  # (monotonic, wall) when run() began
+        # Our own posts and edits never come back: each echo would cost a sync round trip.
+        timeline = {**_SYNC_FILTER["room"]["timeline"], "not_senders": [user_id]}
+        self._sync_filter = {**_SYNC_FILTER, "room": {"timeline": timeline}}
         self._since: str | None = None  # the next sync's token (stored: see checkpoints.py)
         self._lanes: Lanes | None = None
         self._checkpoints: Checkpoints | None = None
@@ -259,7 +262,7 @@ class MatrixAdapter:
             try:
                 resp = await client.sync(
                     timeout=0 if full_state else self._sync_timeout_ms,
-                    sync_filter=_SYNC_FILTER,
+                    sync_filter=self._sync_filter,
                     # Our own token, not nio's: nio skips processing a response whose token
                     # equals its next_batch, which would drop the full state after a restart.
                     since=self._since,
