@@ -1,6 +1,7 @@
 """MatrixAdapter: hearth on a Matrix homeserver through matrix-nio's AsyncClient.
 
-One sync loop delivers room messages and reactions to the core's sink; posts go into the task's
+One sync loop delivers room messages and reactions to the core's sink, each thread's in order
+and different threads at once (adapters/matrix/lanes.py); posts go into the task's
 ``m.thread``, streaming edits are ``m.replace`` events, approvals are ✅/❌ reactions (Matrix has
 no buttons). Sessions (access token, device id, sync token) persist under ``store_dir``, and so
 does the end-to-end encryption store (``store_dir/crypto``): encrypted rooms and DMs work like
