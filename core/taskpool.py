@@ -32,6 +32,7 @@ class _Handle:
     task: asyncio.Task[None] | None = None
     running: bool = False
     cancel_note: str = ""
+    stop_early: bool = False  # stopped while submit() was still writing its row
     started_at: float = field(default_factory=time.monotonic)
 
 
@@ -55,6 +56,7 @@ class TaskPool:
         self._slots = asyncio.Semaphore(limits.max_concurrent)
         self._handles: dict[str, _Handle] = {}  # task id → handle
         self._writes: set[asyncio.Task[None]] = set()  # final status writes in flight
+        self._submits: set[asyncio.Future[None]] = set()  # task rows being written
         self._closing = False
 
     @property
@@ -98,6 +100,12 @@ class TaskPool:
             # A free slot is taken without waiting, so the row is written once, as running:
             # one statement less between a message and its first reply.
             await self._slots.acquire()
+        # Counted from now, before the write below yields: a second message of the same user,
+        # handled meanwhile, sees this task against MAX_TASKS_PER_USER.
+        handle = _Handle(ctx, running=ahead is None)
+        self._handles[ctx.task_id] = handle
+        submitted = asyncio.get_running_loop().create_future()
+        self._submits.add(submitted)
         try:
             created = await self._store.create(
                 task_id=ctx.task_id,
@@ -111,12 +119,14 @@ class TaskPool:
             if not created:
                 raise Redelivered(f"delivery {delivery} was already handled")
         except BaseException:
+            del self._handles[ctx.task_id]
             if ahead is None:
                 self._slots.release()
             raise
+        finally:
+            self._submits.discard(submitted)
+            submitted.set_result(None)
         self._metrics.inc("hearth_tasks_total", status="queued")
-        handle = _Handle(ctx, running=ahead is None)
-        self._handles[ctx.task_id] = handle
         handle.task = asyncio.create_task(self._run(handle), name=f"task:{ctx.task_id}")
         return ahead
 
@@ -130,18 +140,21 @@ class TaskPool:
 
     async def idle(self) -> None:
         """Return once no task is queued or running and every final status is stored."""
-        while self._handles or self._writes:
+        while self._handles or self._writes or self._submits:
             pending = {h.task for h in self._handles.values() if h.task is not None}
-            await asyncio.wait(pending | set(self._writes))
+            await asyncio.wait(pending | set(self._writes) | set(self._submits))
 
     def cancel(self, task_id: str, note: str) -> bool:
         """Cancel a queued or running task; ``note`` is told in its thread."""
         handle = self._handles.get(task_id)
-        if handle is None or handle.task is None or handle.task.done():
+        if handle is None or (handle.task is not None and handle.task.done()):
             return False
         handle.cancel_note = note
         handle.ctx.thread.stop_note = note
-        handle.task.cancel()
+        if handle.task is None:
+            handle.stop_early = True  # its row is still being written: it stops as it starts
+        else:
+            handle.task.cancel()
         return True
 
     async def shutdown(self, grace: float, *, cancel_wait: float = 10.0) -> None:
@@ -174,6 +187,8 @@ class TaskPool:
             status, result = "failed", ""
             holding = handle.running  # submit() may already hold a slot for us
             try:
+                if handle.stop_early:
+                    raise asyncio.CancelledError
                 if not holding:
                     await self._slots.acquire()
                     holding = handle.running = True

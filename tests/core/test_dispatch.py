@@ -316,3 +316,31 @@ async def test_a_task_that_cannot_start_is_answered_not_dropped(tmp_path: Path) 
     assert adapter.texts() == [
         "⚠️ I could not start that task (hearth is shutting down). Please ask again."
     ]
+
+
+async def test_two_requests_at_once_from_one_user_keep_the_per_user_limit(
+    tmp_path: Path,
+) -> None:
+    """Platforms hand hearth events concurrently (slack-bolt, Matrix lanes): the limit holds."""
+    adapter = FakeAdapter()
+    runner = BlockingRunner()
+    async with core_harness(
+        {"fake": adapter},
+        runner,
+        db_path=tmp_path / "db",
+        allowed_users=frozenset({"fake:ana"}),
+        limits=TaskLimits(max_concurrent=4, per_user=1),
+    ) as h:
+        await asyncio.gather(
+            h.dispatcher.handle(mention("first", msg_id="1")),
+            h.dispatcher.handle(mention("second", msg_id="2")),
+        )
+        await wait_for(lambda: runner.started)
+        assert len(h.pool.active()) == 1
+        assert sum("already have 1 task" in t for t in adapter.texts()) == 1
+        runner.release.set()
+        await wait_for(lambda: not h.pool.active())
+        await h.pool.idle()
+        assert (await h.tasks.counts()) == {"done": 1}
+    assert len(runner.started) == 1
+
