@@ -412,7 +412,9 @@ def build_app(
         term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
     services: list[Service] = [
         core.outbox,  # restart notices, delivered once each platform is connected
-        SchedulerService(Scheduler(clock=core.clock), core),
+        SchedulerService(
+            Scheduler(clock=core.clock), core, settle=term.shown if console else None
+        ),
     ]
     if core.memory is not None:
         services.append(core.memory)
@@ -447,6 +449,7 @@ def build_app(
         ],
         finite=frozenset({"console"}) if console else frozenset(),
         warmups=core.warmups,
+        settle=term.shown if console else None,
         threads=core.threads,
         clock=core.clock,
     )
