@@ -43,6 +43,7 @@ from core.schedule.approvals import TimedApprovals
 from core.schedule.commands import job_commands
 from core.schedule.service import JobLimits, JobService
 from core.scheduler import Scheduler
+from core.skills import matching
 from core.skills.commands import skill_commands
 from core.skills.library import SkillLibrary
 from core.skills.shortcut import SkillShortcut
@@ -369,7 +370,7 @@ def build_core(
         skills=skills,
         learner=learner,
         # What the first task needs, prepared in a thread once the app is up.
-        warmups=[builtin_tools, import_sdk, bashparse.load],
+        warmups=[builtin_tools, import_sdk, bashparse.load, matching.warm],
     )
 
 
