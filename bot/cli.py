@@ -38,6 +38,23 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class _Version(argparse.Action):
+    """--version: the installed version, looked up only when asked (the lookup takes ~20 ms)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show program's version number and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"hearth {_version()}")
+        parser.exit()
+
+
 def _command(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
     # help= is the line in `hearth --help`; description= heads `hearth NAME --help`.
     return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
@@ -47,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hearth", description="A local-first AI agent that lives in your team chat."
     )
-    p.add_argument("--version", action="version", version=f"hearth {_version()}")
+    p.add_argument("--version", action=_Version)
     p.add_argument("--env-file", type=Path, default=None, help="read this .env (default ./.env)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _command(sub, "run", "start every configured platform (the terminal chat when none)")
