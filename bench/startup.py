@@ -69,6 +69,9 @@ def _start_once(cwd: Path, env: dict[str, str]) -> tuple[float, float]:
         timeout=TIMEOUT,
         dimensions=(40, 120),
     )
+    # A terminal answers the cursor-position query at once; pexpect would first sleep 50 ms
+    # before every send (its delaybeforesend), and the prompt is drawn after the answer.
+    child.delaybeforesend = None
     try:
         while child.expect_exact([CPR, PROMPT]) == 0:
             child.send("\x1b[1;1R")
