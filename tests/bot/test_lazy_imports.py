@@ -42,18 +42,20 @@ NOT_AT_START = (
 # task needs (in a thread) starts right after ``ready`` is set.
 _CHILD = textwrap.dedent(
     """
-    import json, sys
+    import gc, json, sys
     from bot.app import App
     from bot.cli import main
     at_ready = []
+    collecting = []
     warm = App._warm
     async def snapshot(self):
         at_ready.extend(sys.modules)
+        collecting.append(gc.isenabled())
         await warm(self)
     App._warm = snapshot
     code = main(["chat"])
     with open(sys.argv[1], "w") as out:
-        json.dump({"code": code, "modules": sorted(at_ready), "end": sorted(sys.modules)}, out)
+        json.dump({"code": code, "modules": sorted(at_ready), "gc": collecting}, out)
     """
 )
 
@@ -89,6 +91,7 @@ def _chat(tmp_path: Path) -> set[str]:
     assert done.returncode == 0, done.stderr
     result = json.loads(report.read_text())
     assert result["code"] == 0, done.stderr
+    assert result["gc"] == [True]  # paused while starting up, collecting again once running
     return {name.split(".")[0] for name in result["modules"]}
 
 
