@@ -3,8 +3,8 @@
 Checking skill files (``ast``, PARAMS against JSON Schema's meta-schema, a SKILL.md's YAML front
 matter) imports jsonschema and yaml, about 0.1 s on every start of `hearth chat`. A verdict is a
 pure function of the text and of the checking code, so it is kept in a JSON file and reused while
-the text, ``loader.py``, jsonschema and yaml are all unchanged. A missing, stale or unreadable
-file is ignored and written again: a kept verdict never differs from checking anew.
+the text, ``loader.py``, ``api.py``, jsonschema and yaml are all unchanged. A missing, stale or
+unreadable file is ignored and written again: a kept verdict never differs from checking anew.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 FORMAT = 1  # bump when the file's layout changes
-_LOADER = Path(__file__).with_name("loader.py")
+# The checking code: the loader and the contract's NAME_PATTERN.
+_CHECKERS = (Path(__file__).with_name("loader.py"), Path(__file__).with_name("api.py"))
 
 
 class Verdicts:
@@ -95,8 +96,8 @@ def _key(kind: str, text: str) -> str:
 
 
 def _stamp() -> str:
-    """The checking code's identity: loader.py's text and the installed jsonschema and yaml."""
-    parts = [hashlib.sha256(_LOADER.read_bytes()).hexdigest()]
+    """The checking code's identity: its text and the installed jsonschema and yaml."""
+    parts = [hashlib.sha256(b"".join(p.read_bytes() for p in _CHECKERS)).hexdigest()]
     for name in ("jsonschema", "yaml"):
         try:
             spec = importlib.util.find_spec(name)  # found, not imported
