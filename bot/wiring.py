@@ -69,6 +69,7 @@ from core.team.notify import AdminNotifier
 from core.team.pairing import Pairing
 from core.team.roster import Roster, task_stopper
 from core.thread import ANSWER_HOLD, Threads
+from core.tools import risk
 from core.tools.builtin import build_tools
 from core.tools.netrisk import Resolver, system_resolve
 from core.tools.registry import ToolRegistry
@@ -370,7 +371,7 @@ def build_core(
         skills=skills,
         learner=learner,
         # What the first task needs, prepared in a thread once the app is up.
-        warmups=[builtin_tools, import_sdk, bashparse.load, matching.warm],
+        warmups=[builtin_tools, import_sdk, bashparse.load, matching.warm, risk.warm],
     )
 
 

@@ -2,7 +2,8 @@
 
 The chat SDKs, the memory store's chromadb and the health server's aiohttp belong to parts that
 are not configured; the Ollama SDK, httpx, pydantic, bashlex and rich's Markdown are imported by
-the first task or by the warm-up once the prompt is up; APScheduler once the prompt is drawn;
+the first task or by the warm-up once the prompt is up, as is the shell-risk walker with its
+command tables; APScheduler once the prompt is drawn;
 tomllib with a heartbeat checks file. jsonschema and yaml check skill files: a start after the
 first reuses the verdicts kept on disk for unchanged files. A real `hearth chat` runs in a fresh
 interpreter to its end (stdin is empty); what it had imported when it became ready is listed.
@@ -37,6 +38,7 @@ NOT_AT_START = (
     "yaml",
     "apscheduler",
     "tomllib",
+    "core.tools.risk.walker",  # the shell-risk walker and its command tables
 )
 # What was imported when the app became ready: the warm-up that then imports what the first
 # task needs (in a thread) starts right after ``ready`` is set.
@@ -92,7 +94,7 @@ def _chat(tmp_path: Path) -> set[str]:
     result = json.loads(report.read_text())
     assert result["code"] == 0, done.stderr
     assert result["gc"] == [True]  # paused while starting up, collecting again once running
-    return {name.split(".")[0] for name in result["modules"]}
+    return {name.split(".")[0] for name in result["modules"]} | set(result["modules"])
 
 
 def test_the_terminal_chat_starts_without_heavy_imports(tmp_path: Path) -> None:
