@@ -28,7 +28,7 @@ CPR = "\x1b[6n"  # prompt_toolkit asks where the cursor is; a real terminal answ
 NOTE = (
     "`python -m bot chat` in a pty, empty cwd, warm data dir, unreachable Ollama; "
     "ready = the prompt is drawn, from spawn; the cursor-position query is answered at once "
-    "(before 20:30 UTC on 2026-11-30 pexpect first slept 50 ms, counted in ready); "
+    "(startup entries before 2026-11-30 20:55 UTC count the 50 ms pexpect first slept); "
     "CPU = the child's user+system time by then "
     "(less sensitive than wall time to other load on the machine)"
 )
