@@ -27,7 +27,9 @@ PROMPT = "›"
 CPR = "\x1b[6n"  # prompt_toolkit asks where the cursor is; a real terminal answers
 NOTE = (
     "`python -m bot chat` in a pty, empty cwd, warm data dir, unreachable Ollama; "
-    "ready = the prompt is drawn, from spawn; CPU = the child's user+system time by then "
+    "ready = the prompt is drawn, from spawn; the cursor-position query is answered at once "
+    "(startup entries before 2026-11-30 20:55 UTC count the 50 ms pexpect first slept); "
+    "CPU = the child's user+system time by then "
     "(less sensitive than wall time to other load on the machine)"
 )
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +71,9 @@ def _start_once(cwd: Path, env: dict[str, str]) -> tuple[float, float]:
         timeout=TIMEOUT,
         dimensions=(40, 120),
     )
+    # A terminal answers the cursor-position query at once; pexpect would first sleep 50 ms
+    # before every send (its delaybeforesend), and the prompt is drawn after the answer.
+    child.delaybeforesend = None
     try:
         while child.expect_exact([CPR, PROMPT]) == 0:
             child.send("\x1b[1;1R")

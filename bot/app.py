@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
@@ -27,6 +28,7 @@ SHUTDOWN_GRACE = 0.5
 CANCEL_WAIT = 1.0
 EDIT_DRAIN = 0.7
 ADAPTER_CLOSE = 1.5
+SETTLE_MAX = 2.0  # the warm-up waits at most this long for the terminal's prompt
 
 
 class Service(Protocol):
@@ -54,6 +56,7 @@ class App:
         services: Sequence[Service] = (),
         recoveries: Sequence[Callable[[], Awaitable[int]]] = (),
         warmups: Sequence[Callable[[], object]] = (),
+        settle: Callable[[], Awaitable[object]] | None = None,
         finite: frozenset[str] = frozenset(),
         shutdown_grace: float = SHUTDOWN_GRACE,
         threads: Threads | None = None,
@@ -66,6 +69,7 @@ class App:
         self._services = list(services)
         self._recoveries = list(recoveries)
         self._warmups = list(warmups)  # what the first task needs, prepared once ready
+        self._settle = settle  # what the warm-up waits for first (the terminal's prompt drawn)
         self._finite = finite  # adapters whose normal end (EOF) ends the app
         self._grace = shutdown_grace
         self._threads = threads
@@ -123,6 +127,10 @@ class App:
 
     async def _warm(self) -> None:
         """Imports and builds the first task would wait for, in a thread (the loop stays free)."""
+        if self._settle is not None:
+            # Not before the prompt is drawn: a thread holding the GIL would delay it.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settle(), SETTLE_MAX)
         for warm in self._warmups:
             try:
                 await asyncio.to_thread(warm)

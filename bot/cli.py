@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -38,6 +39,23 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+class _Version(argparse.Action):
+    """--version: the installed version, looked up only when asked (the lookup takes ~20 ms)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show program's version number and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"hearth {_version()}")
+        parser.exit()
+
+
 def _command(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
     # help= is the line in `hearth --help`; description= heads `hearth NAME --help`.
     return sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
@@ -47,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hearth", description="A local-first AI agent that lives in your team chat."
     )
-    p.add_argument("--version", action="version", version=f"hearth {_version()}")
+    p.add_argument("--version", action=_Version)
     p.add_argument("--env-file", type=Path, default=None, help="read this .env (default ./.env)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _command(sub, "run", "start every configured platform (the terminal chat when none)")
@@ -113,7 +131,36 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    _pause_gc()
+    try:
+        return _main(argv)
+    finally:
+        _resume_gc()
+
+
+_gc_paused = False
+
+
+def _pause_gc() -> None:
+    """Starting up (imports, the wiring) makes many objects and little garbage: the collector's
+    passes would only delay the prompt (~20 ms). It is on again before the app runs."""
+    global _gc_paused
+    if gc.isenabled():
+        gc.disable()
+        _gc_paused = True
+
+
+def _resume_gc() -> None:
+    global _gc_paused
+    if _gc_paused:
+        gc.enable()
+        _gc_paused = False
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
+    if args.command not in ("run", "chat"):
+        _resume_gc()  # one-shot commands: as ever
     if args.env_file is not None and not args.env_file.is_file():
         print(f"hearth: --env-file {args.env_file}: no such file", file=sys.stderr)
         return EXIT_CONFIG
@@ -204,6 +251,7 @@ async def _serve(settings: Settings, *, console_only: bool) -> int:
         if console:  # the log is a file here: say it on the terminal too, once
             print(f"hearth: warning: {warning}", file=sys.stderr)
     app = build_app(settings, console=console, platforms=not console_only)
+    _resume_gc()  # built: from here on objects come and go
     stop = asyncio.Event()
     interrupts: list[int] = []
 

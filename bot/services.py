@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 
 HOUR = 3600.0
 ACCESS_SYNC = 15.0  # seconds between picking up access changes made with the CLI
+SETTLE_MAX = 2.0  # the timers wait at most this long for the terminal's prompt
 
 
 def heartbeat_channel(settings: Settings) -> ChatRef | None:
@@ -51,9 +54,17 @@ class FailureCounter:
 class SchedulerService:
     """Starts the heartbeat jobs on the scheduler; stops them before the database closes."""
 
-    def __init__(self, scheduler: Scheduler, core: Core) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        core: Core,
+        *,
+        settle: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self._scheduler = scheduler
         self._core = core
+        self._settle = settle  # what the timers' start waits for (the terminal's prompt drawn)
+        self._settling = False
         self._jobs_start: asyncio.Task[None] | None = None
         self._timers_start: asyncio.Task[None] | None = None
 
@@ -97,6 +108,12 @@ class SchedulerService:
         self._timers_start = asyncio.create_task(self._start_timers(), name="scheduler:start")
 
     async def _start_timers(self) -> None:
+        if self._settle is not None:
+            # APScheduler's import holds the GIL in its thread: after the prompt is drawn.
+            self._settling = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settle(), SETTLE_MAX)
+            self._settling = False
         try:
             await self._scheduler.start()
         except Exception:  # the app keeps running without its timers
@@ -140,6 +157,9 @@ class SchedulerService:
         if self._core.jobs is not None:
             await self._core.jobs.stop()
         if self._timers_start is not None:
-            await self._timers_start  # an import in a thread: it cannot be cancelled midway
+            if self._settling:  # still waiting for the prompt: nothing started yet
+                self._timers_start.cancel()
+            # Else an import in a thread: it cannot be cancelled midway.
+            await asyncio.gather(self._timers_start, return_exceptions=True)
         await self._scheduler.stop()
         await self._core.heartbeat.close()

@@ -17,6 +17,7 @@ from core.skills.library import SkillLibrary
 from core.skills.review import SkillReview
 from core.skills.runner import SkillRunner
 from core.skills.validate import DEFAULT_ALLOWED
+from core.skills.verdicts import Verdicts
 from core.storage import Database
 from core.storage.skills import SkillStore
 from core.storage.traces import TraceStore
@@ -44,6 +45,7 @@ def build_skills(
         extra_dirs=settings.skills_dirs,
         clock=clock,
         promote_after=settings.skill_promotion_threshold,
+        verdicts=Verdicts(settings.data_dir / "cache" / "skills.json"),
     )
 
 

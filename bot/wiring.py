@@ -43,6 +43,7 @@ from core.schedule.approvals import TimedApprovals
 from core.schedule.commands import job_commands
 from core.schedule.service import JobLimits, JobService
 from core.scheduler import Scheduler
+from core.skills import matching
 from core.skills.commands import skill_commands
 from core.skills.library import SkillLibrary
 from core.skills.shortcut import SkillShortcut
@@ -68,6 +69,7 @@ from core.team.notify import AdminNotifier
 from core.team.pairing import Pairing
 from core.team.roster import Roster, task_stopper
 from core.thread import ANSWER_HOLD, Threads
+from core.tools import risk
 from core.tools.builtin import build_tools
 from core.tools.netrisk import Resolver, system_resolve
 from core.tools.registry import ToolRegistry
@@ -369,7 +371,7 @@ def build_core(
         skills=skills,
         learner=learner,
         # What the first task needs, prepared in a thread once the app is up.
-        warmups=[builtin_tools, import_sdk, bashparse.load],
+        warmups=[builtin_tools, import_sdk, bashparse.load, matching.warm, risk.warm],
     )
 
 
@@ -412,7 +414,9 @@ def build_app(
         term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
     services: list[Service] = [
         core.outbox,  # restart notices, delivered once each platform is connected
-        SchedulerService(Scheduler(clock=core.clock), core),
+        SchedulerService(
+            Scheduler(clock=core.clock), core, settle=term.shown if console else None
+        ),
     ]
     if core.memory is not None:
         services.append(core.memory)
@@ -447,6 +451,7 @@ def build_app(
         ],
         finite=frozenset({"console"}) if console else frozenset(),
         warmups=core.warmups,
+        settle=term.shown if console else None,
         threads=core.threads,
         clock=core.clock,
     )

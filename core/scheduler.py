@@ -18,15 +18,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
-
 from core.clock import SystemClock
 from core.errors import ConfigError
 from core.ports import Clock
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+# APScheduler (and tzlocal with it) is imported where it is used, not with this module: a
+# terminal chat's prompt need not wait for it.
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ def _crontab_dow(field: str) -> str:
 
 def crontab_trigger(expr: str, *, timezone: tzinfo | str | None = None) -> CronTrigger:
     """A CronTrigger from a standard 5-field crontab expression; ConfigError when malformed."""
+    from apscheduler.triggers.cron import CronTrigger
+
     fields = expr.split()
     if len(fields) != 5:
         raise ConfigError(f"cron expression {expr!r} must have 5 fields, got {len(fields)}")
@@ -75,6 +78,13 @@ def next_cron_time(
     """When ``expr`` fires next after ``after`` (an aware datetime); for digests and tests."""
     trigger = crontab_trigger(expr, timezone=timezone or after.tzinfo)
     return trigger.get_next_fire_time(None, after)
+
+
+def _import_apscheduler() -> Any:
+    """APScheduler's asyncio scheduler module, with the triggers the app's timers use."""
+    importlib.import_module("apscheduler.triggers.interval")
+    importlib.import_module("apscheduler.triggers.cron")
+    return importlib.import_module("apscheduler.schedulers.asyncio")
 
 
 class Scheduler:
@@ -102,7 +112,9 @@ class Scheduler:
             options["timezone"] = timezone
         self._options = options
         self._sched: AsyncIOScheduler | None = None  # made by start()
-        self._pending: list[tuple[Callable[[], Awaitable[None]], object, str, dict[str, Any]]] = []
+        self._pending: list[
+            tuple[Callable[[], Awaitable[None]], Callable[[], object], str, dict[str, Any]]
+        ] = []
         self._running: set[asyncio.Task[object]] = set()
         self._names: set[str] = set()
         self.runs: dict[str, int] = {}  # completed runs per job name (health / tests)
@@ -130,23 +142,29 @@ class Scheduler:
         first = None
         if first_in is not None:
             first = datetime.now(UTC) + timedelta(seconds=max(0.0, first_in))
-        self._add(job, IntervalTrigger(seconds=seconds, timezone=self._timezone), name, first)
+        timezone = self._timezone
+
+        def trigger() -> object:  # made by start(), after APScheduler's import
+            from apscheduler.triggers.interval import IntervalTrigger
+
+            return IntervalTrigger(seconds=seconds, timezone=timezone)
+
+        self._add(job, trigger, name, first)
 
     def cron(self, expr: str, job: Job, *, name: str) -> None:
         """Run ``job`` on a 5-field crontab schedule, e.g. ``"0 9 * * 1-5"``."""
-        self._add(job, crontab_trigger(expr, timezone=self._timezone), name)
+        made = crontab_trigger(expr, timezone=self._timezone)  # a bad expression fails here
+        self._add(job, lambda: made, name)
 
     async def start(self) -> None:
         """Start firing jobs (needs the running event loop)."""
         if self._sched is None:
             # APScheduler's scheduler scans every installed package's entry points when it is
             # imported: in a thread, so the event loop (a terminal's prompt) does not wait.
-            module = await asyncio.to_thread(
-                importlib.import_module, "apscheduler.schedulers.asyncio"
-            )
+            module = await asyncio.to_thread(_import_apscheduler)
             self._sched = module.AsyncIOScheduler(**self._options)
             for func, trigger, name, extra in self._pending:
-                self._sched.add_job(func, trigger, id=name, name=name, **extra)
+                self._sched.add_job(func, trigger(), id=name, name=name, **extra)
             self._pending.clear()
         if not self._sched.running:
             self._sched.start()
@@ -168,7 +186,9 @@ class Scheduler:
         await asyncio.sleep(0)  # AsyncIOScheduler applies the shutdown via call_soon
         log.info("scheduler stopped")
 
-    def _add(self, job: Job, trigger: object, name: str, first: datetime | None = None) -> None:
+    def _add(
+        self, job: Job, trigger: Callable[[], object], name: str, first: datetime | None = None
+    ) -> None:
         if name in self._names:
             raise ConfigError(f"a job named {name!r} is already scheduled")
         self._names.add(name)
@@ -178,7 +198,7 @@ class Scheduler:
         if self._sched is None:  # added when the scheduler starts
             self._pending.append((func, trigger, name, extra))
             return
-        self._sched.add_job(func, trigger, id=name, name=name, **extra)
+        self._sched.add_job(func, trigger(), id=name, name=name, **extra)
 
     async def _run(self, name: str, job: Job) -> None:
         task = asyncio.current_task()
@@ -212,6 +232,7 @@ class Scheduler:
 def schedule_trigger(kind: str, expr: str, *, timezone: tzinfo, start: datetime) -> object:
     """The APScheduler trigger of a stored schedule (``cron``, ``interval`` or ``once``)."""
     from apscheduler.triggers.date import DateTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
 
     if kind == "cron":
         return crontab_trigger(expr, timezone=timezone)

@@ -85,7 +85,10 @@ class ConsoleAdapter:
         self.user = user or User("console", getpass.getuser(), getpass.getuser())
         if interactive is None:
             interactive = stdin is None and stdout is None and is_terminal()
-        self._input = PromptInput(history) if interactive else PipeInput(stdin)
+        self._drawn = asyncio.Event()  # the prompt was drawn (a pipe: reading began)
+        self._input = (
+            PromptInput(history, on_drawn=self._drawn.set) if interactive else PipeInput(stdin)
+        )
         self._screen = Screen(stdout, interactive=interactive)
         self._clock = clock or _MonotonicClock()
         self._files_dir = files_dir  # where posted files are written (None: text is printed)
@@ -102,6 +105,11 @@ class ConsoleAdapter:
         self._closing = False
         self.connected = False
 
+    async def shown(self) -> None:
+        """Return once the prompt is on the terminal (at once for a pipe): then work may start
+        that the prompt need not wait for."""
+        await self._drawn.wait()
+
     def watch_tasks(self, active_chats: ActiveChats) -> None:
         """Tell the terminal which chats have a queued or running task (labels, waiting)."""
         self._active = active_chats
@@ -112,6 +120,8 @@ class ConsoleAdapter:
         """Read lines until the end of input (then wait for running tasks) or cancellation."""
         self._sink = sink
         self.connected = True
+        if not self._input.interactive:
+            self._drawn.set()
         ticker = asyncio.create_task(self._tick_forever(), name="console:tick")
         try:
             with self._input.session():

@@ -125,7 +125,7 @@ class PromptInput:
 
     interactive = True
 
-    def __init__(self, history: Path | None) -> None:
+    def __init__(self, history: Path | None, on_drawn: Callable[[], None] | None = None) -> None:
         store: History = InMemoryHistory()
         if history is not None:
             with contextlib.suppress(OSError):
@@ -134,6 +134,8 @@ class PromptInput:
         self._session: PromptSession[str] = PromptSession(
             history=store, input=_StaysRaw(sys.stdin)
         )
+        if on_drawn is not None:  # told each time the prompt is drawn on the terminal
+            self._session.app.after_render += lambda _app: on_drawn()
 
     async def read(self, message: Callable[[], str]) -> str | None:
         """The next line; None when woken; EOFError on Ctrl-D, KeyboardInterrupt on Ctrl-C.

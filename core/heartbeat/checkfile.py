@@ -9,7 +9,6 @@ See ``examples/heartbeat.toml`` for every option.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -190,6 +189,8 @@ def parse_checks(
     ``[ollama]`` without ``host`` or ``models`` checks ``ollama_host`` and ``models`` (the
     configured OLLAMA_HOST and models), so the file follows the configuration.
     """
+    import tomllib  # here: without a checks file, `hearth chat` starts without it
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -17,6 +17,7 @@ from core.ports import Clock
 from core.skills.loader import SkillLoadError, parse_code_skill, scan
 from core.skills.model import CodeSkill, LoadProblem, RunbookSkill, Skill, SkillState, Status
 from core.skills.runner import SkillOutcome, SkillRunner
+from core.skills.verdicts import Verdicts
 from core.storage.skills import SkillStore
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,10 @@ class SkillLibrary:
         extra_dirs: Sequence[Path] = (),
         clock: Clock | None = None,
         promote_after: int = 5,
+        verdicts: Verdicts | None = None,
     ) -> None:
         self._store = store
+        self._verdicts = verdicts  # checks of unchanged skill texts, kept from earlier starts
         self._runner = runner
         self._folders: list[tuple[Path, str]] = []
         if builtin_dir is not None:
@@ -69,7 +72,7 @@ class SkillLibrary:
         skills: dict[str, Skill] = {}
         problems: list[LoadProblem] = []
         for folder, origin in self._folders:
-            found, bad = scan(folder, origin)
+            found, bad = scan(folder, origin, self._verdicts)
             problems += bad
             for skill in found:
                 if skill.name in skills:
@@ -93,6 +96,8 @@ class SkillLibrary:
                 )
             else:
                 skills[name] = generated
+        if self._verdicts is not None:
+            self._verdicts.save()
         for problem in problems:
             log.warning("skill not loaded: %s", problem.line())
         now = self._clock.now()
@@ -116,7 +121,7 @@ class SkillLibrary:
         path = Path(f"<generated {name} v{version}>")
         source = await self._store.code(name, version)
         try:
-            meta = parse_code_skill(source, str(path))
+            meta = parse_code_skill(source, str(path), self._verdicts)
         except SkillLoadError as exc:
             return LoadProblem(path, str(exc))
         meta["name"] = name  # the stored name wins over an edited NAME

@@ -2,7 +2,8 @@
 
 Code skills are read with ``ast``: the contract's names must be plain literals, so a skill's
 metadata is known without executing the module in hearth's own process (it only ever runs in
-the sandbox). Runbook skills are ``SKILL.md`` folders with YAML front matter.
+the sandbox). Runbook skills are ``SKILL.md`` folders with YAML front matter. With ``verdicts``,
+a text checked at an earlier start is not checked again (nor jsonschema and yaml imported).
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
 from core.skills.api import NAME_PATTERN
 from core.skills.model import CodeSkill, LoadProblem, RunbookSkill, Skill
+from core.skills.verdicts import Verdicts
 
 MAX_SOURCE = 200_000  # bytes; a skill is a small module
 MAX_DESCRIPTION = 1024
@@ -26,7 +25,9 @@ class SkillLoadError(Exception):
     """A skill file that does not follow the contract."""
 
 
-def scan(folder: Path, origin: str) -> tuple[list[Skill], list[LoadProblem]]:
+def scan(
+    folder: Path, origin: str, verdicts: Verdicts | None = None
+) -> tuple[list[Skill], list[LoadProblem]]:
     """Every skill directly in ``folder``: ``*.py`` modules and ``*/SKILL.md`` folders."""
     skills: list[Skill] = []
     problems: list[LoadProblem] = []
@@ -35,25 +36,45 @@ def scan(folder: Path, origin: str) -> tuple[list[Skill], list[LoadProblem]]:
     for path in sorted(folder.iterdir()):
         try:
             if path.is_file() and path.suffix == ".py" and not path.name.startswith("_"):
-                skills.append(load_code_skill(path, origin))
+                skills.append(load_code_skill(path, origin, verdicts))
             elif path.is_dir() and (path / "SKILL.md").is_file():
-                skills.append(load_runbook(path, origin))
+                skills.append(load_runbook(path, origin, verdicts))
         except (SkillLoadError, OSError, UnicodeDecodeError) as exc:
             problems.append(LoadProblem(path, str(exc)))
     return skills, problems
 
 
-def load_code_skill(path: Path, origin: str) -> CodeSkill:
+def load_code_skill(path: Path, origin: str, verdicts: Verdicts | None = None) -> CodeSkill:
     """Parse ``path`` and check the contract; raises SkillLoadError naming the problem."""
     if path.stat().st_size > MAX_SOURCE:
         raise SkillLoadError(f"too large (over {MAX_SOURCE} bytes)")
     source = path.read_text(encoding="utf-8")
-    meta = parse_code_skill(source, str(path))
+    meta = parse_code_skill(source, str(path), verdicts)
     return CodeSkill(source=source, path=path, origin=origin, **meta)
 
 
-def parse_code_skill(source: str, filename: str = "<skill>") -> dict[str, Any]:
+def parse_code_skill(
+    source: str, filename: str = "<skill>", verdicts: Verdicts | None = None
+) -> dict[str, Any]:
     """name, description, params and examples of a skill module's source."""
+    kept = verdicts.get("code", source) if verdicts is not None else None
+    if kept is not None:
+        verdict, value = kept
+        if verdict == "error":
+            raise SkillLoadError(value)
+        return {**value, "examples": tuple(value["examples"])}
+    try:
+        meta = _parse_code_skill(source, filename)
+    except SkillLoadError as exc:
+        if verdicts is not None:
+            verdicts.put("code", source, "error", str(exc))
+        raise
+    if verdicts is not None:
+        verdicts.put("code", source, "ok", {**meta, "examples": list(meta["examples"])})
+    return meta
+
+
+def _parse_code_skill(source: str, filename: str) -> dict[str, Any]:
     try:
         tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
@@ -87,6 +108,8 @@ def parse_code_skill(source: str, filename: str = "<skill>") -> dict[str, Any]:
     params = values["PARAMS"]
     if not isinstance(params, dict) or params.get("type") != "object":
         raise SkillLoadError('PARAMS must be a JSON schema with "type": "object"')
+    import jsonschema  # here: a kept verdict needs none of it
+
     try:
         jsonschema.Draft202012Validator.check_schema(params)
     except jsonschema.SchemaError as exc:
@@ -111,10 +134,10 @@ def _placeholders(example: str) -> list[str]:
     return re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", example)
 
 
-def load_runbook(folder: Path, origin: str) -> RunbookSkill:
+def load_runbook(folder: Path, origin: str, verdicts: Verdicts | None = None) -> RunbookSkill:
     """A ``SKILL.md`` folder: front matter with name and description, then instructions."""
     text = (folder / "SKILL.md").read_text(encoding="utf-8")
-    meta, body = split_front_matter(text)
+    meta, body = split_front_matter(text, verdicts)
     name, description = meta.get("name"), meta.get("description")
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise SkillLoadError(f"SKILL.md: name {name!r} must be lowercase letters, digits, _ or -")
@@ -140,21 +163,41 @@ def load_runbook(folder: Path, origin: str) -> RunbookSkill:
     )
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+def split_front_matter(
+    text: str, verdicts: Verdicts | None = None
+) -> tuple[dict[str, Any], str]:
     """(YAML front matter, body) of a SKILL.md; raises SkillLoadError when malformed."""
     lines = text.lstrip("\ufeff").splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         raise SkillLoadError("SKILL.md: must start with a --- front matter block")
     for i, line in enumerate(lines[1:], start=1):
         if line.strip() == "---":
-            try:
-                meta = yaml.safe_load("".join(lines[1:i])) or {}
-            except yaml.YAMLError as exc:
-                raise SkillLoadError(f"SKILL.md: bad front matter: {_first_line(exc)}") from None
-            if not isinstance(meta, dict):
-                raise SkillLoadError("SKILL.md: front matter must be a mapping")
+            front = "".join(lines[1:i])
+            kept = verdicts.get("front", front) if verdicts is not None else None
+            if kept is None:
+                try:
+                    kept = ("ok", _front_matter(front))
+                except SkillLoadError as exc:
+                    kept = ("error", str(exc))
+                if verdicts is not None:
+                    verdicts.put("front", front, *kept)
+            verdict, meta = kept
+            if verdict == "error":
+                raise SkillLoadError(meta)
             return meta, "".join(lines[i + 1 :])
     raise SkillLoadError("SKILL.md: front matter is not closed with ---")
+
+
+def _front_matter(front: str) -> dict[str, Any]:
+    import yaml  # here: a kept verdict needs none of it
+
+    try:
+        meta = yaml.safe_load(front) or {}
+    except yaml.YAMLError as exc:
+        raise SkillLoadError(f"SKILL.md: bad front matter: {_first_line(exc)}") from None
+    if not isinstance(meta, dict):
+        raise SkillLoadError("SKILL.md: front matter must be a mapping")
+    return meta
 
 
 def _first_line(exc: Exception) -> str:

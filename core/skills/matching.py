@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-import jsonschema
-
 from core.skills.model import CodeSkill
 
 DEFAULT_THRESHOLD = 0.85  # SKILL_MATCH_THRESHOLD
@@ -148,8 +146,15 @@ def _shape(example: str) -> _Shape:
     )
 
 
+def warm() -> None:
+    """Import jsonschema now (in a thread once the app is up), not on the first match."""
+    import jsonschema  # noqa: F401
+
+
 @functools.lru_cache(maxsize=256)
 def _validator(schema_json: str) -> Any:
+    import jsonschema  # here: `hearth chat` draws its prompt without it
+
     schema = json.loads(schema_json)
     return jsonschema.validators.validator_for(schema)(schema)
 

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import jsonschema
-
 from core.skills.child import READY_MARKER, RESULT_MARKER
 from core.skills.model import CodeSkill
 from core.skills.pool import WarmPool
@@ -248,6 +246,8 @@ class SkillRunner:
 
 def params_problem(skill: CodeSkill, params: Mapping[str, Any]) -> str:
     """'' when ``params`` satisfy the skill's PARAMS schema, else the first problem."""
+    import jsonschema  # here: `hearth chat` draws its prompt without it
+
     try:
         jsonschema.validate(dict(params), skill.params)
     except jsonschema.ValidationError as exc:

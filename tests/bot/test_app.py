@@ -219,3 +219,32 @@ async def test_warmups_run_in_a_thread_once_ready_and_a_failing_one_is_only_logg
     [(thread, ready)] = seen
     assert ready and thread != threading.main_thread().name
     assert any("warming up failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_warmups_wait_until_the_terminal_has_drawn_its_prompt(tmp_path: Path) -> None:
+    # A warm-up thread holds the GIL: started before the prompt, it would delay the prompt.
+    import threading
+
+    order: list[str] = []
+    drawn = asyncio.Event()
+    done = threading.Event()
+
+    async def prompt_drawn() -> None:
+        await drawn.wait()
+        order.append("prompt drawn")
+
+    def warm() -> None:
+        order.append("warmed")
+        done.set()
+
+    app, _ = build(
+        tmp_path, {"fake": FakeAdapter()}, SlowRunner([]), warmups=[warm], settle=prompt_drawn
+    )
+    stop = asyncio.Event()
+    run = asyncio.create_task(app.run(stop))
+    await app.ready.wait()
+    drawn.set()
+    assert await asyncio.to_thread(done.wait, 5)
+    stop.set()
+    await run
+    assert order == ["prompt drawn", "warmed"]

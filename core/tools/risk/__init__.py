@@ -11,13 +11,16 @@ import logging
 from pathlib import Path
 
 from core.tools.risk.verdict import LOW, Level, Risk
-from core.tools.risk.walker import Walker
 
 log = logging.getLogger(__name__)
 
 
 def classify(command: str, *, workspace: Path | str | None = None) -> Risk:
     """Judge ``command``; with ``workspace``, writes are checked against that directory."""
+    # The walker and its command tables come with the first command, not with this package:
+    # `hearth chat` draws its prompt without them.
+    from core.tools.risk.walker import Walker
+
     walker = Walker(Path(workspace) if workspace is not None else None)
     try:
         walker.script(command, 0)
@@ -25,6 +28,12 @@ def classify(command: str, *, workspace: Path | str | None = None) -> Risk:
         log.exception("risk check failed for %.200r", command)
         walker.flag("high", "could not be checked")
     return walker.result()
+
+
+def warm() -> None:
+    """Import the walker and its tables now (in a thread once the app is up), not on the first
+    command."""
+    from core.tools.risk import walker  # noqa: F401
 
 
 __all__ = ["LOW", "Level", "Risk", "classify"]
