@@ -8,6 +8,7 @@ code, and each user may be given at most ``per_user_day`` codes a day.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping
@@ -65,9 +66,27 @@ class Pairing:
         self._adapters = adapters
         self._limits = limits or PairingLimits()
         self._clock = clock or SystemClock()
+        # Users whose request is being answered: their lock, and how many wait on it.
+        self._asking: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def request(self, msg: IncomingMessage) -> str:
         """Answer an unknown user's DM: their code, or why they get none now."""
+        # One at a time per user: two messages handled at once (platforms deliver events
+        # concurrently) would otherwise both find no code and be given two.
+        key = msg.author.qualified
+        lock, count = self._asking.get(key, (asyncio.Lock(), 0))
+        self._asking[key] = (lock, count + 1)
+        try:
+            async with lock:
+                return await self._request(msg)
+        finally:
+            lock, count = self._asking[key]
+            if count == 1:
+                del self._asking[key]  # nobody else of this user is waiting
+            else:
+                self._asking[key] = (lock, count - 1)
+
+    async def _request(self, msg: IncomingMessage) -> str:
         user = msg.author
         now = self._clock.now()
         existing = await self._store.pending_for(user.qualified, now)

@@ -119,6 +119,20 @@ async def test_pairing_on_slack_from_dm_to_first_task(tmp_path: Path) -> None:
     assert "slack:UNEW  user  pairing  allowed" in users
 
 
+async def test_two_dms_at_once_get_one_code(tmp_path: Path) -> None:
+    """slack-bolt handles events concurrently: two quick DMs must not be given two codes."""
+    async with running(tmp_path) as (slack, _, app):
+        await asyncio.gather(
+            slack.send_envelope(slack.dm("DUNEW", "UNEW", "hi")),
+            slack.send_envelope(slack.dm("DUNEW", "UNEW", "hello?")),
+        )
+        await until(lambda: len(_in(slack, "DUNEW")) == 2)
+        codes = {_code_of([m]) for m in _in(slack, "DUNEW")}
+        assert len(codes) == 1
+        await until(lambda: any("slack:UNEW" in m.text for m in _in(slack, f"D{ADMIN}")))
+        assert sum("slack:UNEW" in m.text for m in _in(slack, f"D{ADMIN}")) == 1
+
+
 async def test_expired_code_and_the_fourth_request_are_refused(tmp_path: Path) -> None:
     clock = FakeClock()
     async with running(tmp_path, clock=clock) as (slack, _, _):
