@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from bot.env_reader import EnvReader
+from bot.platform_settings import (
+    DiscordSettings,
+    MatrixSettings,
+    SlackSettings,
+    discord_settings,
+    matrix_settings,
+    slack_settings,
+)
 from bot.presets import PRESETS, apply_preset
 from core.errors import ConfigError
 
-T = TypeVar("T")
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-_PLATFORMS = {"slack", "discord", "matrix", "console"}
 # Names that may be set but are read only in some configurations (or by other modules); every
 # name Settings.from_env reads is known as well (see known_variables).
 _CONTRACT = frozenset(
@@ -60,43 +64,6 @@ _CONTRACT = frozenset(
 )
 # Process-environment names checked for typos (a shell has many unrelated variables).
 _OUR_PREFIXES = ("SLACK_", "DISCORD_", "MATRIX_", "HEARTH_", "HEARTBEAT_")
-
-
-@dataclass(frozen=True, slots=True)
-class SlackSettings:
-    """Slack credentials: Socket Mode (app token) or HTTP Events (signing secret)."""
-
-    bot_token: str = field(repr=False)
-    app_token: str | None = field(default=None, repr=False)
-    signing_secret: str | None = field(default=None, repr=False)
-    api_url: str | None = None  # Web API base URL override, ends with "/"
-    http_addr: str = "127.0.0.1:3000"  # where HTTP Events mode listens
-
-    @property
-    def socket_mode(self) -> bool:
-        """Socket Mode is the default whenever an app token is present."""
-        return self.app_token is not None
-
-
-@dataclass(frozen=True, slots=True)
-class DiscordSettings:
-    """Discord bot token, and where its REST API and gateway are (a proxy or a test fake)."""
-
-    token: str = field(repr=False)
-    api_url: str | None = None  # REST base, e.g. http://127.0.0.1:8081/api/v10
-    gateway_url: str | None = None  # gateway websocket, e.g. ws://127.0.0.1:8081/
-
-
-@dataclass(frozen=True, slots=True)
-class MatrixSettings:
-    """Matrix homeserver and bot account."""
-
-    homeserver: str
-    user_id: str
-    access_token: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False)
-    device_id: str | None = None
-    trust: str = "allowed"  # MATRIX_TRUST: allowed | all | verified
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -232,10 +199,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from a mapping; tests pass a dict instead of patching os.environ."""
-        preset = _Reader(env).choice("HEARTH_PRESET", "", set(PRESETS)) or None
+        preset = EnvReader(env).choice("HEARTH_PRESET", "", set(PRESETS)) or None
         # Explicit variables win over the preset; without one, read ``env`` itself (so that
         # known_variables() can record every name asked for).
-        r = _Reader(apply_preset(preset, env) if preset else env)
+        r = EnvReader(apply_preset(preset, env) if preset else env)
         data_dir = Path(r.str("HEARTH_DATA_DIR", "./data"))
         settings = cls(
             data_dir=data_dir,
@@ -264,9 +231,9 @@ class Settings:
             max_concurrent_tasks=r.int("MAX_CONCURRENT_TASKS", 4, minimum=1),
             max_tasks_per_user=r.int("MAX_TASKS_PER_USER", 2, minimum=1),
             stream_answers=r.choice("STREAM_ANSWERS", "live", {"live", "final"}),
-            slack=_slack(r),
-            discord=_discord(r),
-            matrix=_matrix(r),
+            slack=slack_settings(r),
+            discord=discord_settings(r),
+            matrix=matrix_settings(r),
             heartbeat_channel=r.channel("HEARTBEAT_CHANNEL"),
             heartbeat_interval=r.float("HEARTBEAT_INTERVAL", 600.0, minimum=1.0),
             heartbeat_checks=_optional_path(r.optional("HEARTBEAT_CHECKS")),
@@ -371,236 +338,3 @@ def _modules(value: str | None) -> tuple[str, ...] | None:
 
 def _optional_path(value: str | None) -> Path | None:
     return Path(value) if value else None
-
-
-def _slack(r: _Reader) -> SlackSettings | None:
-    bot = r.optional("SLACK_BOT_TOKEN")
-    app = r.optional("SLACK_APP_TOKEN")
-    secret = r.optional("SLACK_SIGNING_SECRET")
-    if not (bot or app or secret):
-        return None
-    if not bot:
-        raise ConfigError(
-            "SLACK_BOT_TOKEN is required when SLACK_APP_TOKEN or "
-            "SLACK_SIGNING_SECRET is set (it starts with xoxb-)"
-        )
-    if not (app or secret):
-        raise ConfigError(
-            "SLACK_APP_TOKEN (Socket Mode, starts with xapp-) or "
-            "SLACK_SIGNING_SECRET (HTTP Events mode) is required with SLACK_BOT_TOKEN"
-        )
-    if app and not app.startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
-    api_url = r.optional_url("SLACK_API_URL")
-    if api_url and not api_url.endswith("/"):
-        api_url += "/"  # slack_sdk joins method names onto it
-    return SlackSettings(
-        bot_token=bot,
-        app_token=app,
-        signing_secret=secret,
-        api_url=api_url,
-        http_addr=r.addr("SLACK_HTTP_ADDR") or "127.0.0.1:3000",
-    )
-
-
-def _discord(r: _Reader) -> DiscordSettings | None:
-    token = r.optional("DISCORD_TOKEN")
-    if not token:
-        return None
-    return DiscordSettings(
-        token=token,
-        api_url=r.optional_url("DISCORD_API_URL"),
-        gateway_url=_ws_url(r, "DISCORD_GATEWAY_URL"),
-    )
-
-
-def _ws_url(r: _Reader, name: str) -> str | None:
-    raw = r.optional(name)
-    if raw is not None and not raw.startswith(("ws://", "wss://")):
-        raise ConfigError(f"{name}={raw!r} is invalid: expected a ws:// or wss:// URL")
-    return raw
-
-
-def _matrix(r: _Reader) -> MatrixSettings | None:
-    hs = r.optional_url("MATRIX_HOMESERVER")
-    user = r.optional("MATRIX_USER_ID")
-    token = r.optional("MATRIX_ACCESS_TOKEN")
-    password = r.optional("MATRIX_PASSWORD")
-    if not (hs or user or token or password):
-        return None
-    if not hs:
-        raise ConfigError(
-            "MATRIX_HOMESERVER is required for Matrix (e.g. https://matrix.example.org)"
-        )
-    if not user or not user.startswith("@") or ":" not in user:
-        raise ConfigError("MATRIX_USER_ID must be a full Matrix id like @hearth:example.org")
-    if not (token or password):
-        raise ConfigError("MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD is required for Matrix")
-    return MatrixSettings(
-        homeserver=hs,
-        user_id=user,
-        access_token=token,
-        password=password,
-        device_id=r.optional("MATRIX_DEVICE_ID"),
-        trust=r.choice("MATRIX_TRUST", "allowed", {"allowed", "all", "verified"}),
-    )
-
-
-class _Reader:
-    """Typed access to a string mapping; every error names the variable."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def optional(self, name: str) -> str | None:
-        value = self._env.get(name)
-        if value is None:
-            return None
-        value = value.strip()
-        return value or None
-
-    def str(self, name: str, default: str) -> str:
-        return self.optional(name) or default
-
-    def _parse(self, name: str, default: T, parse: Callable[[str], T], expected: str) -> T:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        try:
-            return parse(raw)
-        except (ValueError, TypeError):
-            raise ConfigError(f"{name}={raw!r} is invalid: expected {expected}") from None
-
-    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
-        value = self._parse(name, default, int, "a whole number")
-        self._check_min(name, value, minimum)
-        return value
-
-    def float(
-        self,
-        name: str,
-        default: float,
-        *,
-        minimum: float | None = None,
-        maximum: float | None = None,
-    ) -> float:
-        value = self._parse(name, default, float, "a number")
-        self._check_min(name, value, minimum)
-        if maximum is not None and value > maximum:
-            raise ConfigError(f"{name}={value} is invalid: expected at most {maximum}")
-        return value
-
-    def optional_float(self, name: str) -> float | None:
-        value = self._parse(name, None, float, "a number of US dollars, e.g. 5 or 0.50")
-        if value is not None and value < 0:
-            raise ConfigError(f"{name}={value} is invalid: expected a number >= 0")
-        return value
-
-    @staticmethod
-    def _check_min(name: str, value: Any, minimum: Any) -> None:
-        if minimum is not None and value < minimum:
-            raise ConfigError(f"{name}={value} is invalid: expected at least {minimum}")
-
-    def bool(self, name: str, default: bool) -> bool:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        if raw.lower() in _TRUE:
-            return True
-        if raw.lower() in _FALSE:
-            return False
-        raise ConfigError(f"{name}={raw!r} is invalid: expected true or false")
-
-    def choice(self, name: str, default: str, options: set[str], *, upper: bool = False) -> str:
-        raw = self.optional(name)
-        if raw is None:
-            return default
-        value = raw.upper() if upper else raw.lower()
-        if value not in options:
-            raise ConfigError(
-                f"{name}={raw!r} is invalid: expected one of {', '.join(sorted(options))}"
-            )
-        return value
-
-    def url(self, name: str, default: str) -> str:
-        return self.optional_url(name) or default
-
-    def optional_url(self, name: str) -> str | None:
-        raw = self.optional(name)
-        if raw is None:
-            return None
-        if not raw.startswith(("http://", "https://")):
-            raise ConfigError(f"{name}={raw!r} is invalid: expected an http:// or https:// URL")
-        return raw
-
-    def users(self, name: str) -> frozenset[str]:
-        raw = self.optional(name)
-        if raw is None:
-            return frozenset()
-        out: set[str] = set()
-        for item in (part.strip() for part in raw.split(",")):
-            if not item:
-                continue
-            platform, _, uid = item.partition(":")
-            if uid and platform.lower() not in _PLATFORMS:
-                raise ConfigError(
-                    f"{name} entry {item!r} is invalid: unknown platform {platform!r} "
-                    f"(expected one of {', '.join(sorted(_PLATFORMS))})"
-                )
-            if platform.lower() not in _PLATFORMS or not uid:
-                raise ConfigError(
-                    f"{name} entry {item!r} is invalid: expected platform:id, e.g. "
-                    "slack:U123ABC, discord:80351110224678912, matrix:@ana:example.org"
-                )
-            out.add(f"{platform.lower()}:{uid}")
-        return frozenset(out)
-
-    def channel(self, name: str) -> str | None:
-        raw = self.optional(name)
-        if raw is None:
-            return None
-        platform, _, channel = raw.partition(":")
-        if channel and platform.lower() not in _PLATFORMS:
-            raise ConfigError(
-                f"{name}={raw!r} is invalid: unknown platform {platform!r} "
-                f"(expected one of {', '.join(sorted(_PLATFORMS))})"
-            )
-        if platform.lower() not in _PLATFORMS or not channel:
-            raise ConfigError(
-                f"{name}={raw!r} is invalid: expected platform:channel, e.g. "
-                "slack:C0123ABC or matrix:!room:example.org"
-            )
-        return f"{platform.lower()}:{channel}"
-
-    def addr(self, name: str) -> str | None:
-        raw = self.optional(name)
-        if raw is None:
-            return None
-        host, sep, port = raw.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(
-                f"{name}={raw!r} is invalid: expected host:port, e.g. 127.0.0.1:8080"
-            )
-        return raw
-
-    def timezone(self, name: str, default: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        raw = self.optional(name) or default
-        try:
-            ZoneInfo(raw)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"{name}={raw!r} is invalid: expected an IANA timezone, e.g. Europe/Berlin or UTC"
-            ) from None
-        return raw
-
-    def cron(self, name: str) -> str | None:
-        raw = self.optional(name)
-        if raw is None:
-            return None
-        if len(raw.split()) != 5:
-            raise ConfigError(
-                f"{name}={raw!r} is invalid: expected a 5-field cron expression, e.g. '0 9 * * *'"
-            )
-        return raw
