@@ -12,11 +12,11 @@ from core.llm.base import LLMClient
 from core.progress import StepState
 
 if TYPE_CHECKING:  # the runner imports this module; the type is only for annotations
-    from core.agent.runner import _TaskRun
+    from core.agent.task_run import TaskRun
 
 
 async def bigger_local(
-    run: _TaskRun,
+    run: TaskRun,
     llm: LLMClient,
     i: int,
     subtask: str,
