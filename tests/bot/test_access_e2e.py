@@ -121,7 +121,7 @@ async def test_pairing_on_slack_from_dm_to_first_task(tmp_path: Path) -> None:
 
 async def test_two_dms_at_once_get_one_code(tmp_path: Path) -> None:
     """slack-bolt handles events concurrently: two quick DMs must not be given two codes."""
-    async with running(tmp_path) as (slack, _, app):
+    async with running(tmp_path) as (slack, _, _app):
         await asyncio.gather(
             slack.send_envelope(slack.dm("DUNEW", "UNEW", "hi")),
             slack.send_envelope(slack.dm("DUNEW", "UNEW", "hello?")),
