@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import ANSI
@@ -84,9 +86,10 @@ class PipeInput:
         """The next line; EOFError at the end."""
         if self._reader is None and not self._file:
             try:
-                self._reader = await _stdin_reader()
-            except (OSError, ValueError):  # epoll refuses regular files and /dev/null
-                self._file = True
+                self._reader = await _stdin_reader() if _pollable(sys.stdin) else None
+            except (OSError, ValueError):
+                self._reader = None
+            self._file = self._reader is None
         if self._reader is not None:
             raw = await self._reader.readline()
         else:
@@ -172,6 +175,16 @@ async def _stdin_reader() -> asyncio.StreamReader:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     return reader
+
+
+def _pollable(stream: Any) -> bool:
+    """A pipe, socket or terminal: epoll can watch it. /dev/null and regular files it cannot,
+    and asyncio only finds that out in a later callback (the read would wait forever)."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stream.isatty()
 
 
 def is_terminal() -> bool:

@@ -140,3 +140,24 @@ async def test_sigint_stops_a_piped_chat_with_130_and_a_second_one_cancels(
             out = (await proc.stdout.read()).decode()
             assert await proc.wait() == 130
     assert "hearth was interrupted; this task was stopped." in out
+
+
+async def test_input_from_dev_null_or_a_file_ends_the_chat(tmp_path: Path) -> None:
+    """`hearth chat < /dev/null` (a container without a terminal) exits; it used to hang."""
+    (tmp_path / "lines.txt").write_text("help\n")
+    async with FakeOllama() as fake:
+        for source in (os.devnull, str(tmp_path / "lines.txt")):
+            with open(source, "rb") as stdin:
+                proc = await asyncio.create_subprocess_exec(
+                    *HEARTH,
+                    "chat",
+                    stdin=stdin,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                    env=_env(tmp_path, fake.url),
+                    cwd=tmp_path,
+                )
+                out, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode == 0, err.decode()
+            if source != os.devnull:
+                assert "usage" in out.decode()  # the help from the file was answered
