@@ -147,7 +147,8 @@ async def test_input_from_dev_null_or_a_file_ends_the_chat(tmp_path: Path) -> No
     (tmp_path / "lines.txt").write_text("help\n")
     async with FakeOllama() as fake:
         for source in (os.devnull, str(tmp_path / "lines.txt")):
-            with open(source, "rb") as stdin:
+            stdin = os.open(source, os.O_RDONLY)
+            try:
                 proc = await asyncio.create_subprocess_exec(
                     *HEARTH,
                     "chat",
@@ -158,6 +159,8 @@ async def test_input_from_dev_null_or_a_file_ends_the_chat(tmp_path: Path) -> No
                     cwd=tmp_path,
                 )
                 out, err = await asyncio.wait_for(proc.communicate(), 60)
+            finally:
+                os.close(stdin)
             assert proc.returncode == 0, err.decode()
             if source != os.devnull:
                 assert "usage" in out.decode()  # the help from the file was answered
