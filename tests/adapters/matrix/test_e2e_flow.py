@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,25 +86,42 @@ async def _people(synapse, make_human, make_bot, tmp_path: Path):
     return ana, reg, bot
 
 
-async def test_a_handler_stuck_in_one_thread_does_not_hold_up_another(
-    synapse, make_human, make_bot, tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def _holding(
+    synapse, make_human, make_bot, tmp_path: Path, runner: Any, hold: str
+) -> AsyncIterator[tuple[Any, Any, str, Gate, str]]:
+    """hearth's core on Synapse with Ana's first request, ``hold``, held in its handler.
+
+    Yields Ana, hearth's registration, the room, the gate and the held request's event id.
+    """
     ana, reg, bot = await _people(synapse, make_human, make_bot, tmp_path)
-    runner = StreamingRunner(["On it: done."])
     async with core_harness(
         {"matrix": bot.adapter},
         runner,
         db_path=tmp_path / "h.db",
         allowed_users=frozenset({f"matrix:{ana.user_id}"}),
     ) as h:
-        gate = Gate(h.dispatcher.handle, hold="first job")
+        gate = Gate(h.dispatcher.handle, hold=hold)
         bot.sink = gate
         await bot.start()
         room = await ana.create_room(invite=[reg.user_id])
         await ana.wait_joined(room, reg.user_id)
-        first = await ana.say(room, f"{reg.user_id}: first job")
-        await gate.wait_started("first job")  # and there it stays
+        first = await ana.say(room, f"{reg.user_id}: {hold}")
+        await gate.wait_started(hold)  # and there it stays
+        yield ana, reg, room, gate, first
 
+
+async def test_a_handler_stuck_in_one_thread_does_not_hold_up_another(
+    synapse, make_human, make_bot, tmp_path: Path
+) -> None:
+    runner = StreamingRunner(["On it: done."])
+    async with _holding(synapse, make_human, make_bot, tmp_path, runner, "first job") as (
+        ana,
+        reg,
+        room,
+        gate,
+        first,
+    ):
         second = await ana.say(room, f"{reg.user_id}: second job")
         # The second thread is answered by the real core while the first is still held.
         await ana.wait_for(_bot_says(reg.user_id, second, "On it: done."))
@@ -132,21 +150,14 @@ async def test_a_thread_is_handled_in_order_a_request_then_stop(
     synapse, make_human, make_bot, tmp_path: Path
 ) -> None:
     """``stop`` right behind its request waits for it, and stops the task it started."""
-    ana, reg, bot = await _people(synapse, make_human, make_bot, tmp_path)
     runner = WaitingRunner()
-    async with core_harness(
-        {"matrix": bot.adapter},
-        runner,
-        db_path=tmp_path / "h.db",
-        allowed_users=frozenset({f"matrix:{ana.user_id}"}),
-    ) as h:
-        gate = Gate(h.dispatcher.handle, hold="watch the logs")
-        bot.sink = gate
-        await bot.start()
-        room = await ana.create_room(invite=[reg.user_id])
-        await ana.wait_joined(room, reg.user_id)
-        ask = await ana.say(room, f"{reg.user_id}: watch the logs")
-        await gate.wait_started("watch the logs")
+    async with _holding(synapse, make_human, make_bot, tmp_path, runner, "watch the logs") as (
+        ana,
+        reg,
+        room,
+        gate,
+        ask,
+    ):
         await ana.say(room, "stop", thread=ask)
         # Sent after the stop, in another thread: once its handling began, the stop was
         # synced too, and it must still be waiting behind the held request.
