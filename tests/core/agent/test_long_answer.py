@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.longanswer.answers import chunked
 from core.agent import confidence
 from core.agent.config import AgentConfig
 from core.agent.executor import Executor
@@ -49,16 +50,6 @@ def report(size: int) -> str:
         if section % 4 == 0:
             out.append("```sh\n" + "\n".join(f"echo {i}" for i in range(20)) + "\n```")
     return "\n\n".join(out)[:size].rstrip()
-
-
-def pieces(text: str) -> list[str]:
-    rng = random.Random(9)
-    out, at = [], 0
-    while at < len(text):
-        step = rng.randint(4, 20)
-        out.append(text[at : at + step])
-        at += step
-    return out
 
 
 def parts_of(answer: str) -> list[str]:
@@ -115,7 +106,7 @@ async def test_a_long_live_answer_is_read_a_bounded_number_of_times(
     adapter = FakeAdapter(capabilities=Capabilities(LIMIT, 1.0, True))
     live = LiveAnswer(TaskThread(adapter, CHAT, clock))
     answer = report(SIZE)
-    for i, piece in enumerate(pieces(answer + "\nCONFIDENCE: 0.9")):
+    for i, piece in enumerate(chunked(answer + "\nCONFIDENCE: 0.9", seed=9)):
         live.delta(piece)
         if i % 50 == 0:  # a fast model: many chunks between two turns of the event loop
             await settle()
@@ -138,7 +129,7 @@ async def test_a_long_streamed_summary_is_split_once_per_message(cuts: list[int]
     adapter = FakeAdapter(capabilities=Capabilities(LIMIT, 1.0, True))
     answer = report(SIZE)
     async with StreamRenderer(adapter, CHAT, clock=clock) as out:
-        for i, piece in enumerate(pieces(answer)):
+        for i, piece in enumerate(chunked(answer, seed=9)):
             out.append(piece)
             if i % 50 == 0:
                 await settle()
