@@ -161,14 +161,15 @@ def build_core(
     tasks = TaskStore(db)
     admins = settings.admins | extra_admins
     roster = build_roster(settings, db, clock, extra_admins)
+    outbox = Outbox(adapters, store=OutboxStore(db), clock=clock)
     threads = Threads(
         adapters,
         clock=clock,
         metrics=metrics,
         live=settings.stream_answers == "live",
         hold=ANSWER_HOLD,
+        outbox=outbox,  # final edits shutdown could not send are shown after the restart
     )
-    outbox = Outbox(adapters, store=OutboxStore(db), clock=clock)
     broker = ApprovalBroker(
         adapters,
         ApprovalStore(db),

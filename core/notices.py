@@ -52,7 +52,25 @@ class CloseNotice:
         }
 
 
-Notice = PostNotice | CloseNotice
+@dataclass(frozen=True, slots=True)
+class EditNotice:
+    """Show ``text`` in the message ``ref`` (a final edit that shutdown left unsent)."""
+
+    ref: MessageRef
+    text: str
+
+    kind = "edit"
+
+    async def __call__(self, adapter: ChatAdapter) -> None:
+        await adapter.edit(self.ref, self.text)
+
+    def payload(self) -> dict[str, Any]:
+        """What is stored."""
+        ref = {"chat": _chat(self.ref.chat), "id": self.ref.message_id}
+        return {"ref": ref, "text": self.text}
+
+
+Notice = PostNotice | CloseNotice | EditNotice
 
 
 def dump(notice: Notice) -> tuple[str, str]:
@@ -66,6 +84,9 @@ def load(kind: str, payload: str) -> Notice:
         data = json.loads(payload)
         if kind == PostNotice.kind:
             return PostNotice(_chat_of(data["chat"]), str(data["text"]))
+        if kind == EditNotice.kind:
+            ref = data["ref"]
+            return EditNotice(MessageRef(_chat_of(ref["chat"]), str(ref["id"])), str(data["text"]))
         if kind == CloseNotice.kind:
             by = data["by"]
             outcome = ApprovalOutcome(

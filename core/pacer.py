@@ -68,8 +68,11 @@ class EditPacer:
         self._queue: dict[str, _Job] = {}  # message id -> job, in first-queued order
         self._shown: dict[str, str] = {}  # message id -> text last delivered
         self._next = float("-inf")
+        self._limited_until = float("-inf")  # the platform's retry_after, kept even in a hurry
         self._rate_limits = 0  # in a row, over the whole chat
         self._worker: asyncio.Task[None] | None = None
+        self._sending: _Job | None = None  # the edit being sent now
+        self._nap: asyncio.Future[None] | None = None  # the wait for the next turn
         self.edits = 0  # delivered edits (bench, tests)
 
     @property
@@ -164,18 +167,35 @@ class EditPacer:
         if self._worker is not None:
             self._worker.cancel()
 
+    def hurry(self) -> None:
+        """Send what is queued without waiting out the pace (shutdown); 429s still count."""
+        self.interval = 0.0
+        self._next = self._limited_until
+        if self._nap is not None:
+            self._nap.cancel()
+
+    def unsent(self) -> list[tuple[MessageRef, str]]:
+        """The final texts still queued or being sent, oldest first (shutdown hands them on).
+
+        Drafts are left out (a newer text was due to replace them), and so are non-text edits.
+        """
+        jobs = [self._sending] if self._sending is not None else []
+        jobs += [j for j in self._queue.values() if j is not self._sending]
+        return [(j.ref, j.text) for j in jobs if j.text is not None and not j.draft]
+
     async def _run(self) -> None:
         try:
             while self._queue:
                 delay = self._next - self._clock.monotonic()
                 if delay > 0:
-                    await self._clock.sleep(delay)  # edits queued meanwhile are coalesced
+                    await self._wait(delay)  # edits queued meanwhile are coalesced
                     continue  # a post meanwhile may have pushed the pace further
                 message_id = next(
                     (k for k, j in self._queue.items() if j.urgent), next(iter(self._queue))
                 )
-                job = self._queue.pop(message_id)
+                job = self._sending = self._queue.pop(message_id)
                 delivered = await self._attempt(job)
+                self._sending = None
                 if delivered is None:
                     self._requeue(job)
                     continue
@@ -183,12 +203,22 @@ class EditPacer:
                     if not waiter.done():
                         waiter.set_result(delivered)
         finally:
+            self._sending = None
             # Only a cancelled worker (shutdown) leaves edits queued: they are given up.
             for job in self._queue.values():
                 for waiter in job.waiters:
                     if not waiter.done():
                         waiter.set_result(False)
             self._queue.clear()
+
+    async def _wait(self, delay: float) -> None:
+        """Sleep ``delay`` s, or less when ``hurry`` cuts the wait short."""
+        nap = self._nap = asyncio.ensure_future(self._clock.sleep(delay))
+        try:
+            await asyncio.wait({nap})  # a cancelled nap (hurry) ends the wait, not the worker
+        finally:
+            nap.cancel()
+            self._nap = None
 
     def _requeue(self, job: _Job) -> None:
         newer = self._queue.pop(job.ref.message_id, None)
@@ -216,6 +246,7 @@ class EditPacer:
             job.rate_limits += 1
             self._rate_limits += 1
             self._next = self._clock.monotonic() + max(exc.retry_after, self.interval)
+            self._limited_until = self._clock.monotonic() + exc.retry_after
             log.info("%s: wait %.1fs (%s)", job.ref.chat.platform, exc.retry_after, self._key)
             if job.rate_limits > MAX_RATE_LIMITS:
                 log.error("gave up an edit in %s after %d rate limits", self._key, job.rate_limits)

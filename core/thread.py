@@ -11,6 +11,8 @@ from core.clock import SystemClock
 from core.errors import PlatformError
 from core.events import ApprovalOutcome, ApprovalRequest, ChatRef, MessageRef
 from core.metrics import Metrics
+from core.notices import EditNotice
+from core.outbox import Outbox
 from core.pacer import EditPacer
 from core.ports import Capabilities, ChatAdapter, Clock
 from core.progress import ProgressCard
@@ -122,8 +124,10 @@ class Threads:
         metrics: Metrics | None = None,
         live: bool = True,
         hold: float = 0.0,
+        outbox: Outbox | None = None,
     ) -> None:
         self._adapters = adapters
+        self._outbox = outbox  # where final edits not sent by shutdown go
         self._clock = clock or SystemClock()
         self._metrics = metrics or Metrics()
         self.live = live
@@ -172,13 +176,33 @@ class Threads:
             del self._pacers[key]
 
     async def drain(self, timeout: float) -> None:
-        """Wait up to ``timeout`` s for queued edits (shutdown), then give the rest up."""
+        """Send queued edits at once (shutdown), waiting up to ``timeout`` s.
+
+        Final texts still unsent then (the platform kept answering 429) go to the outbox,
+        which shows them after the restart: a card never stays "working" for good.
+        """
         busy = [p for p in self._pacers.values() if p.busy]
         if not busy:
             return
+        for pacer in busy:
+            pacer.hurry()
         try:
             async with asyncio.timeout(timeout):
                 await asyncio.gather(*(p.drain() for p in busy))
         except TimeoutError:
+            unsent = [edit for pacer in busy for edit in pacer.unsent()]
             for pacer in busy:
                 pacer.cancel()
+            await self._hand_on(unsent)
+
+    async def _hand_on(self, unsent: list[tuple[MessageRef, str]]) -> None:
+        if self._outbox is None:
+            if unsent:
+                log.warning("%d final edits not shown before shutdown", len(unsent))
+            return
+        for ref, text in unsent:
+            name = f"final edit of {ref.chat.key}:{ref.message_id}"
+            try:
+                await self._outbox.put(ref.chat.platform, name, EditNotice(ref, text))
+            except Exception:
+                log.exception("could not keep the %s", name)

@@ -63,6 +63,7 @@ HEADERS = [
     "final p99 ms",
     "app CPU/mention ms",
     "over the floor ms",
+    "of which Chroma ms",
     "× floor (first p50)",
     "targets",
 ]
@@ -110,7 +111,7 @@ def tables(
         try:
             table = _table(asyncio.run(_measure(smoke, platform)))
         except Unavailable as exc:
-            table = (HEADERS, [["–", "–", *["n/a"] * 7, f"not measured: {exc}"]])
+            table = (HEADERS, [["–", "–", *["n/a"] * 8, f"not measured: {exc}"]])
         yield name, table, NOTES[platform]
 
 
@@ -136,6 +137,7 @@ def _table(results: dict[str, dict[str, Phase]]) -> Table:
                 ms(percentile(final, 99)),
                 ms(cpu),
                 "–" if name == "floor" else ms(extra_cpu),
+                "–" if name == "floor" else ms(phase.chroma_cpu / len(phase.samples)),
                 "1.0" if name == "floor" else f"{ratio:.1f}",
             ]
             if name == "hearth":

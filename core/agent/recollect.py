@@ -112,16 +112,26 @@ class TaskMemory:
         text = text or rule_summary(task.goal, end)
         scope = scope_of(task.chat, direct=task.is_direct)
         who = dict(author=task.requester.qualified, author_name=task.requester.display_name)
-        try:
-            await self._store.add(scope=scope, kind=TASK, text=text, task_id=task.task_id, **who)
-            for memo in dict.fromkeys(end.memos):
-                await self._store.add(
-                    scope=scope, kind=MEMO, text=memo, task_id=task.task_id, **who
+        notes = [(TASK, text), *((MEMO, memo) for memo in dict.fromkeys(end.memos))]
+        # Added at once, so the note and its memos are stored in one batch (one embed request).
+        results = await asyncio.gather(
+            *(
+                self._store.add(scope=scope, kind=kind, text=body, task_id=task.task_id, **who)
+                for kind, body in notes
+            ),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, MemoryUnavailable):
+                continue  # already logged once for this outage
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):
+                log.error(
+                    "could not store the memory note of %s",
+                    task.task_id,
+                    exc_info=(type(result), result, result.__traceback__),
                 )
-        except MemoryUnavailable:
-            pass  # already logged once for this outage
-        except Exception:
-            log.exception("could not store the memory note of %s", task.task_id)
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait for the background writes (tests; shutdown)."""

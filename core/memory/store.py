@@ -20,6 +20,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 from core.clock import SystemClock
 from core.errors import HearthError
+from core.memory.batch import GroupCommit
 from core.memory.chroma import ChromaIndex
 from core.memory.entry import FACT, RETENTION_RANK, TASK, MemoryEntry
 from core.memory.screen import Screened, screen
@@ -84,6 +85,7 @@ class MemoryStore:
         # Entries per scope, counted once and then kept by this process (the only writer while
         # it runs): the retention check after each add asks Chroma nothing.
         self._counts: dict[str, int] = {}
+        self._writes = GroupCommit(self._store, name="memory:add")
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -205,19 +207,27 @@ class MemoryStore:
             created_at=self._clock.now(),
             trusted=screened.trusted,
         )
-        vector = (await self._embed([entry.text]))[0]
-        await self._chroma(self._add_and_trim, entry, vector)
-        await self._ok()
+        await self._writes.put(entry)
         return Added(entry, screened)
 
-    def _add_and_trim(self, entry: MemoryEntry, vector: Sequence[float]) -> None:
-        self._index.add([entry], [vector])
-        count = self._counts.get(entry.scope)
-        count = self._index.count_scope(entry.scope) if count is None else count + 1
-        if count > self._max:
-            # Counted from the entries themselves: a stale count only costs a needless trim.
-            count = self._trim(entry.scope)
-        self._counts[entry.scope] = count
+    async def _store(self, entries: Sequence[MemoryEntry]) -> None:
+        """Embed and add a batch of entries (GroupCommit's flush)."""
+        vectors = await self._embed([e.text for e in entries])
+        await self._chroma(self._add_and_trim, entries, vectors)
+        await self._ok()
+
+    def _add_and_trim(
+        self, entries: Sequence[MemoryEntry], vectors: Sequence[Sequence[float]]
+    ) -> None:
+        self._index.add(entries, vectors)
+        for scope in dict.fromkeys(e.scope for e in entries):
+            added = sum(e.scope == scope for e in entries)
+            count = self._counts.get(scope)
+            count = self._index.count_scope(scope) if count is None else count + added
+            if count > self._max:
+                # Counted from the entries themselves: a stale count only costs a needless trim.
+                count = self._trim(scope)
+            self._counts[scope] = count
 
     def _trim(self, scope: str) -> int:
         """Drop expired and surplus entries of ``scope``; returns how many are left."""

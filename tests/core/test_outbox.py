@@ -20,7 +20,7 @@ from core.events import (
     MessageRef,
     User,
 )
-from core.notices import CloseNotice, PostNotice, dump, load
+from core.notices import CloseNotice, EditNotice, PostNotice, dump, load
 from core.outbox import Outbox
 from core.storage import Database
 from core.storage.approvals import ApprovalStore
@@ -185,6 +185,8 @@ def test_stored_notices_read_back_as_they_were() -> None:
         PostNotice(ChatRef("slack", "C9"), "no thread"),
         CloseNotice(MessageRef(CHAT, "m1"), outcome),
         CloseNotice(MessageRef(CHAT, "m2"), by_ana),
+        EditNotice(MessageRef(CHAT, "m3"), "✅ Done: check the disks"),
+        EditNotice(MessageRef(ChatRef("slack", "C9"), "m4"), "✅ Done"),
     ):
         assert load(*dump(notice)) == notice
     with pytest.raises(ValueError, match="unknown notice kind"):

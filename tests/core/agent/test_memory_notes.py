@@ -116,7 +116,7 @@ async def test_an_embed_failure_does_not_fail_the_task(
 
 
 async def test_a_done_task_leaves_a_model_written_note_and_its_memos(
-    rig: Rig, store: MemoryStore, memory: TaskMemory
+    rig: Rig, store: MemoryStore, memory: TaskMemory, ollama: FakeOllama
 ) -> None:
     rig.planner.add(plan("read the config"))
     rig.local.add(
@@ -125,6 +125,8 @@ async def test_a_done_task_leaves_a_model_written_note_and_its_memos(
     )
     await rig.run("what port?")
     await memory.drain()
+    # The note and its memo are stored together: one embed request for both.
+    assert len(ollama.embed_requests[-1]["input"]) == 2
     entries = {e.kind: e for e in await store.recent(HERE)}
     assert set(entries) == {TASK, MEMO}
     assert entries[TASK].text.startswith("Task: what port? (done)\nGoal: find the port.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.events import ChatRef
-from core.memory import FACT, MEMO, TASK, MemoryStore, read_state, scope_of
+from core.memory import FACT, MEMO, TASK, MemoryStore, MemoryUnavailable, read_state, scope_of
 from core.memory.chroma import SYNC_EVERY, ChromaIndex
 from tests.core.memory.conftest import SECRET, make_store
 from tests.fakes.clock import FakeClock
@@ -87,6 +88,35 @@ async def test_memory_persists_across_a_restart(
         ]
     finally:
         await second.close()
+
+
+async def test_adds_that_arrive_together_are_stored_with_one_embed_request(
+    store: MemoryStore, ollama: FakeOllama
+) -> None:
+    """A burst of task ends shares one embed request (and one Chroma add); each is stored."""
+    await fact(store, DEV, "the store is open")
+    facts = [(DEV if n % 2 else OPS, f"service {n} listens on port {8000 + n}") for n in range(9)]
+    before = len(ollama.embed_requests)
+    await asyncio.gather(*(fact(store, scope, text) for scope, text in facts))
+    assert len(ollama.embed_requests) == before + 1
+    assert len(ollama.embed_requests[-1]["input"]) == len(facts)
+    for scope, text in facts:
+        assert text in texts(await store.recent(scope, limit=20))
+
+
+async def test_an_embed_failure_fails_every_add_of_its_batch_and_loses_no_later_one(
+    store: MemoryStore, ollama: FakeOllama
+) -> None:
+    await fact(store, DEV, "the store is open")
+    ollama.embed_error = (500, "embedding model crashed")
+    results = await asyncio.gather(
+        *(fact(store, DEV, f"fact {n}") for n in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, MemoryUnavailable) for r in results), results
+    ollama.embed_error = None
+    await fact(store, DEV, "after the outage")
+    stored = texts(await store.recent(DEV, limit=10))
+    assert sorted(stored) == ["after the outage", "the store is open"]
 
 
 async def test_an_embed_outage_degrades_with_one_warning(
