@@ -252,7 +252,9 @@ class EditPacer:
                 log.error("gave up an edit in %s after %d rate limits", self._key, job.rate_limits)
                 return False
             return None
-        except PlatformError as exc:
+        except Exception as exc:  # PlatformError, or an SDK's own bug: one failed attempt
+            if not isinstance(exc, PlatformError):
+                log.error("edit in %s raised %s", self._key, type(exc).__name__, exc_info=exc)
             job.errors += 1
             self._next = self._clock.monotonic() + max(self.interval, 1.0) * job.errors
             if job.errors > MAX_ERRORS:

@@ -87,6 +87,24 @@ async def test_other_platform_errors_are_retried_then_given_up(clock: FakeClock)
     assert adapter.messages[ref.message_id].text == "two"
 
 
+async def test_an_unexpected_sdk_error_is_retried_and_the_chats_other_edits_still_go_out(
+    clock: FakeClock,
+) -> None:
+    """An SDK's own bug (aiohttp raising AttributeError on a dropped connection) is one failed
+    attempt, not the end of the chat's pacer with every queued edit in it."""
+    adapter = TimedAdapter(clock)
+    thread = TaskThread(adapter, CHAT, clock)
+    card, answer = await thread.say("card"), await thread.say("answer")
+    assert card is not None and answer is not None
+    adapter.fail_next = [AttributeError("'NoneType' object has no attribute 'getall'")]
+    edits = [thread.pacer.edit(card, "✅ Done"), thread.pacer.edit(answer, "the answer")]
+    assert await asyncio.wait_for(asyncio.gather(*edits), 10) == [True, True]
+    assert [adapter.messages[r.message_id].text for r in (card, answer)] == [
+        "✅ Done",
+        "the answer",
+    ]
+
+
 async def test_threads_share_one_pacer_per_chat(clock: FakeClock) -> None:
     adapter = FakeAdapter()
     threads = Threads({"fake": adapter}, clock=clock)
