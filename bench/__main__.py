@@ -36,6 +36,7 @@ BENCHMARKS = (
     "longanswer",
     "agent",
     "memory",
+    "chroma",
     "skills",
 )
 
