@@ -90,8 +90,8 @@ async def test_other_platform_errors_are_retried_then_given_up(clock: FakeClock)
 async def test_an_unexpected_sdk_error_is_retried_and_the_chats_other_edits_still_go_out(
     clock: FakeClock,
 ) -> None:
-    """An SDK's own bug (aiohttp raising AttributeError on a dropped connection) is one failed
-    attempt, not the end of the chat's pacer with every queued edit in it."""
+    """An error no adapter translated (an SDK's own bug) is one failed attempt, not the end of
+    the chat's pacer with every queued edit and waiter in it."""
     adapter = TimedAdapter(clock)
     thread = TaskThread(adapter, CHAT, clock)
     card, answer = await thread.say("card"), await thread.say("answer")
