@@ -1,8 +1,10 @@
 """Approvals: the broker, its text commands, and the neutral pieces adapters use.
 
-broker (asks and waits, audit trail) · commands (``approve``/``deny``) · payload (button codec,
-deciding reactions) · prompt (the prompt's words). Adapters import only ``payload`` and
-``prompt``; the broker's names are re-exported here lazily so importing those stays light.
+broker (asks and waits) · ledger (pending approvals, decisions into the audit trail) ·
+decisions (clicks, reactions and the replies to them) · restart (closing what a previous run
+left open) · commands (``approve``/``deny``) · payload (button codec, deciding reactions) ·
+prompt (the prompt's words). Adapters import only ``payload`` and ``prompt``; the other
+names are re-exported here lazily so importing those stays light.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from typing import Any
 
 _LAZY = {
     "ApprovalBroker": "core.approvals.broker",
-    "Resolution": "core.approvals.broker",
-    "RESTART_REASON": "core.approvals.broker",
+    "Resolution": "core.approvals.decisions",
+    "RESTART_REASON": "core.approvals.restart",
     "MAX_SHOWN_COMMAND": "core.approvals.broker",
-    "refusal_note": "core.approvals.broker",
+    "refusal_note": "core.approvals.decisions",
     "approval_commands": "core.approvals.commands",
     "PAYLOAD_PREFIX": "core.approvals.payload",
     "REACTION_DECISIONS": "core.approvals.payload",

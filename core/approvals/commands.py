@@ -5,7 +5,8 @@ Only these exact commands with an id decide anything; a bare "yes" or "ok" appro
 
 from __future__ import annotations
 
-from core.approvals.broker import ApprovalBroker, Resolution
+from core.approvals.broker import ApprovalBroker
+from core.approvals.decisions import Resolution
 from core.commands import Command, CommandContext
 from core.events import ApprovalResponse, Decision
 

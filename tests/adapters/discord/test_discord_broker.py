@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from core.approvals.broker import ApprovalBroker, Resolution
+from core.approvals.broker import ApprovalBroker
+from core.approvals.decisions import Resolution
 from core.clock import SystemClock
 from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, User
 from core.storage.approvals import ApprovalStore

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core.approvals.broker import RESTART_REASON, ApprovalBroker, Resolution
+from core.approvals.broker import ApprovalBroker
+from core.approvals.decisions import Resolution
 from core.approvals.payload import pack_payload, unpack_payload
+from core.approvals.restart import RESTART_REASON
 from core.events import (
     ApprovalOutcome,
     ApprovalRequest,
