@@ -202,9 +202,9 @@ async def test_stops_cleanly_when_cancelled(fake, sink) -> None:
 
 
 def test_adapter_memories_are_bounded() -> None:
-    from adapters.discord.adapter import _Recent
+    from adapters.discord.places import Recent
 
-    recent: _Recent[str, int] = _Recent(limit=3)
+    recent: Recent[str, int] = Recent(limit=3)
     for i in range(5):
         recent[str(i)] = i
     recent["2"] = 20  # rewriting refreshes an entry
