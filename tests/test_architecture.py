@@ -211,7 +211,17 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
     return []
 
 
-@pytest.mark.parametrize("package", ["core.tools.risk", "core.approvals", "core.tools"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "core.tools.risk",
+        "core.approvals",
+        "core.tools",
+        "core.heartbeat.probes",
+        "adapters.discord",
+        "adapters.slack",
+    ],
+)
 def test_no_import_loops_inside_packages(package: str) -> None:
     """Not even under TYPE_CHECKING: risk.py and risk_special.py once imported each other."""
     assert _cycle(_package_graph(package)) == []
