@@ -9,11 +9,9 @@ told to commit to a final answer without tools. The answer's confidence is parse
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from core.agent.confidence import (
@@ -25,41 +23,18 @@ from core.agent.confidence import (
 from core.agent.config import AgentConfig
 from core.agent.context import ContextWatchdog, message_chars
 from core.agent.draft import DraftView
-from core.agent.guards import (
-    CallDedup,
-    CircuitBreaker,
-    ToolCaps,
-    call_key,
-    refusal_result,
-    short_args,
-)
-from core.agent.hints import with_hint
-from core.llm.base import LLMClient, Message, TextDelta, ToolCall, ToolResult, ToolSpec, TurnEnd
+from core.agent.guards import CircuitBreaker, short_args
+from core.agent.rounds import ToolRounds
+from core.agent.step_prompts import COMMIT_NOW, EXECUTOR_SYSTEM, MEMO, first_prompt
+from core.llm.base import LLMClient, Message, TextDelta, ToolSpec, TurnEnd
 from core.llm.toolcalls import recover_tool_calls
-from core.memory.quote import prompt_block
-from core.tools.base import PreparedCall, ToolContext, ToolRunner
+from core.tools.base import ToolContext, ToolRunner
 
 log = logging.getLogger(__name__)
 
 PREVIEW_EVERY = 120  # characters of new answer text between two progress-card updates
 PREVIEW_CHARS = 400  # the end of the answer a preview is made from
 
-EXECUTOR_SYSTEM = """You are hearth's executor. You work on ONE step of a larger task, inside a \
-workspace directory, using the tools provided.
-Rules:
-- Use tools to look things up and make changes; never invent tool output or file contents.
-- Prefer native tool calls. One small step at a time; read errors and adapt.
-- Do not run commands that never end (tail -f, watch, top); use bounded variants.
-- When you discover a fact later steps will need, write it on its own line as `MEMO: <fact>`.
-- When the step is done, answer with the result for this step (concise and concrete: what you \
-found or changed), then a last line `CONFIDENCE: <0.0-1.0>` saying how sure you are that the \
-step is done correctly. Be honest: say so if something failed."""
-
-COMMIT_NOW = (
-    "Stop calling tools: {why}. Give your final answer for this step now, using only what you "
-    "already know. Say plainly what did not work, and end with `CONFIDENCE: <0.0-1.0>`."
-)
-_MEMO = re.compile(r"^\s*(?:MEMO|NOTE)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 WRITE_TOOLS = frozenset({"write_file", "edit_file", "append_file"})
 NOT_RUN = "Not run:"  # how a tool result starts when an approval was denied or expired
 
@@ -99,16 +74,6 @@ class SubtaskResult:
     provider: str
     model: str
     denied: int = 0  # tool calls not run because their approval was denied or expired
-
-
-@dataclass
-class _RoundPlan:
-    """The calls of one round with what to do for each."""
-
-    calls: list[ToolCall]
-    results: dict[int, ToolResult] = field(default_factory=dict)  # decided without running
-    runnable: list[int] = field(default_factory=list)
-    prepared: dict[int, PreparedCall] = field(default_factory=dict)  # judged once, run as is
 
 
 class Executor:
@@ -164,13 +129,12 @@ class Executor:
         cfg = self._config
         specs = list(self._tools.specs())
         names = {s.name for s in specs}
-        caps = ToolCaps(cfg.tool_cap, cfg.read_only_cap)
-        dedup = CallDedup()
+        tool_rounds = ToolRounds(self._tools, config=cfg, activity=self._activity)
         breaker = CircuitBreaker(cfg.breaker_failures)
         outputs: list[str] = []
         files: list[str] = []
         messages: list[Message] = [
-            Message("user", _first_prompt(goal, subtask, earlier, feedback, recalled))
+            Message("user", first_prompt(goal, subtask, earlier, feedback, recalled))
         ]
         prompt_tokens = completion_tokens = peak = tool_calls = 0
         rounds = 0
@@ -199,7 +163,7 @@ class Executor:
             peak = max(peak, end.usage.prompt_tokens)
             self.prompt_sizes.append(end.usage.prompt_tokens)
             self._calibrate(end.usage.prompt_tokens, chars)
-            for memo in _MEMO.findall(text):
+            for memo in MEMO.findall(text):
                 self.watchdog.pin(memo)
             calls = list(end.tool_calls)
             recovered = False
@@ -215,7 +179,7 @@ class Executor:
                 log.info("recovered %d tool call(s) from %s text", len(calls), self._llm.model)
             # A recovered call's JSON is not an answer: keep only the calls in the history.
             messages.append(Message("assistant", "" if recovered else text, tuple(calls)))
-            results = await self._run_round(calls, ctx, caps, dedup)
+            results = await tool_rounds.run(calls, ctx)
             tool_calls += len(calls)
             for call, result in zip(calls, results, strict=True):
                 counted = not result.output.startswith("(identical call")
@@ -235,7 +199,7 @@ class Executor:
             if breaker.tripped and forced is None:
                 forced = f"{breaker.failures} tool calls failed"
                 messages.append(Message("user", COMMIT_NOW.format(why=forced)))
-        answer, stated = parse_confidence(_MEMO.sub("", answer_text))
+        answer, stated = parse_confidence(MEMO.sub("", answer_text))
         signals = tuple(failure_signals(outputs))
         confidence = assess(
             stated,
@@ -297,108 +261,6 @@ class Executor:
         if end is None:
             end = TurnEnd(text="".join(parts))
         return end.text or "".join(parts), end
-
-    async def _plan_round(
-        self, calls: list[ToolCall], caps: ToolCaps, dedup: CallDedup
-    ) -> _RoundPlan:
-        plan = _RoundPlan(calls)
-        keys_this_round: set[str] = set()
-        for i, call in enumerate(calls):
-            key = call_key(call)
-            if key in keys_this_round:
-                plan.results[i] = ToolResult(
-                    call.id, call.name, "(identical call already made in this round; skipped)"
-                )
-                continue
-            keys_this_round.add(key)
-            earlier = dedup.earlier(call)
-            if earlier is not None:
-                plan.results[i] = ToolResult(
-                    call.id,
-                    call.name,
-                    "(identical call already made earlier in this step; not run again. "
-                    f"Its result was:)\n{earlier.output}",
-                    earlier.is_error,
-                )
-                continue
-            prepared = await self._tools.prepare(call)
-            if prepared.error is None and prepared.risk.blocked:
-                # Refused before it counts against a cap: never-ending and destructive commands.
-                why = "; ".join(prepared.risk.reasons)
-                plan.results[i] = refusal_result(call, f"refused: {why}")
-                continue
-            plan.prepared[i] = prepared
-            why = caps.admit(call.name, read_only=self._tools.is_read_only(call.name))
-            if why is not None:
-                plan.results[i] = refusal_result(call, why)
-                continue
-            plan.runnable.append(i)
-        return plan
-
-    async def _run_round(
-        self, calls: list[ToolCall], ctx: ToolContext, caps: ToolCaps, dedup: CallDedup
-    ) -> list[ToolResult]:
-        plan = await self._plan_round(calls, caps, dedup)
-        # Consecutive low-risk calls run together; anything else runs alone, in order, so a
-        # write is never reordered around the reads that follow it.
-        batch: list[int] = []
-        for i in plan.runnable:
-            if plan.prepared[i].parallel:
-                batch.append(i)
-                continue
-            await self._run_batch(batch, plan, ctx, dedup)
-            batch = []
-            await self._run_batch([i], plan, ctx, dedup)
-        await self._run_batch(batch, plan, ctx, dedup)
-        return [plan.results[i] for i in range(len(calls))]
-
-    async def _run_batch(
-        self, batch: list[int], plan: _RoundPlan, ctx: ToolContext, dedup: CallDedup
-    ) -> None:
-        if not batch:
-            return
-        self._activity(", ".join(f"{plan.calls[i].name}" for i in batch))
-        outs = await asyncio.gather(*(self._run_one(plan.prepared[i], ctx) for i in batch))
-        for i, result in zip(batch, outs, strict=True):
-            dedup.remember(plan.calls[i], result)
-            plan.results[i] = result
-
-    async def _run_one(self, prepared: PreparedCall, ctx: ToolContext) -> ToolResult:
-        call = prepared.call
-        try:
-            result = await self._tools.run(prepared, ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a broken tool must not end the task
-            log.exception("tool %s raised", call.name)
-            result = ToolResult(call.id, call.name, f"error: the tool crashed: {exc}", True)
-        output = result.output
-        limit = self._config.max_result_chars
-        if len(output) > limit:
-            output = output[:limit] + f"\n…[{len(output) - limit} more chars not shown]"
-        if result.is_error:
-            output = with_hint(output)
-        return ToolResult(call.id, call.name, output, result.is_error)
-
-
-def _first_prompt(
-    goal: str,
-    subtask: str,
-    earlier: Sequence[str],
-    feedback: str | None,
-    recalled: Sequence[str] = (),
-) -> str:
-    parts = [f"Overall goal: {goal}", f"Your step: {subtask}"]
-    if recalled:
-        parts.append(prompt_block(recalled))
-    if earlier:
-        parts.append("Results of earlier steps:\n" + "\n".join(f"- {e}" for e in earlier))
-    if feedback:
-        parts.append(
-            f"A reviewer rejected your previous attempt at this step: {feedback}\n"
-            "Fix that this time."
-        )
-    return "\n\n".join(parts)
 
 
 def _preview(text: str, width: int = 80) -> str:
