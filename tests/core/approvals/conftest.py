@@ -1,4 +1,5 @@
-"""Approval fixtures: a clock whose sleeps wait until the test advances time, and a broker."""
+"""Approval fixtures: a clock whose sleeps wait until the test advances time, a broker, and
+helpers to ask, find the prompt and click."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from core.approvals.broker import ApprovalBroker
-from core.events import ChatRef, User
+from core.events import (
+    ApprovalOutcome,
+    ApprovalRequest,
+    ApprovalResponse,
+    ChatRef,
+    Decision,
+    MessageRef,
+    User,
+)
 from core.metrics import Metrics
 from core.storage.approvals import ApprovalStore
 from core.storage.db import Database
@@ -74,6 +83,44 @@ async def eventually(check: Callable[[], bool], what: str = "condition") -> None
             return
         await asyncio.sleep(0.002)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def ask(
+    broker: ApprovalBroker,
+    command: str = "rm -rf build",
+    *,
+    requester: User = BOB,
+    chat: ChatRef = CHAT,
+    task_id: str = "task-1",
+) -> asyncio.Task[ApprovalOutcome]:
+    """Ask ``broker`` for ``command`` in a task of its own (the waiting agent)."""
+    return asyncio.create_task(
+        broker.request(
+            chat=chat,
+            command=command,
+            cwd="/srv/ws",
+            task_id=task_id,
+            requester=requester,
+            reasons=("deletes files (rm)",),
+        ),
+        name=f"ask:{task_id}",
+    )
+
+
+async def shown_prompt(adapter: FakeAdapter, n: int = 1) -> tuple[ApprovalRequest, MessageRef]:
+    """The ``n``-th approval request ``adapter`` was asked to show, and its prompt message."""
+    await eventually(lambda: len(adapter.approval_requests) >= n, "approval prompt")
+    request = adapter.approval_requests[n - 1]
+    msg = next(m for m in adapter.messages.values() if m.buttons or request.id in m.text)
+    prompts = [m for m in adapter.messages.values() if request.id in m.text]
+    return request, (prompts[0].ref if prompts else msg.ref)
+
+
+def click(
+    request: ApprovalRequest, user: User, decision: Decision, prompt: MessageRef | None = None
+) -> ApprovalResponse:
+    """``user`` pressing ``decision`` on ``request`` (on the ``prompt`` message, if given)."""
+    return ApprovalResponse(approval_id=request.id, decision=decision, user=user, prompt=prompt)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""ApprovalBroker: approve, deny, wrong users, double clicks, expiry, restarts, concurrency."""
+"""ApprovalBroker: approve, deny, registration, expiry, cancellation, restarts, concurrency."""
 
 from __future__ import annotations
 
@@ -10,70 +10,32 @@ import pytest
 
 from core.approvals.broker import ApprovalBroker
 from core.approvals.decisions import Resolution
-from core.approvals.payload import pack_payload, unpack_payload
 from core.approvals.restart import RESTART_REASON
 from core.events import (
-    ApprovalOutcome,
     ApprovalRequest,
     ApprovalResponse,
     ChatRef,
     Decision,
     MessageRef,
     Reaction,
-    User,
 )
 from core.llm.base import ToolCall
 from core.metrics import Metrics
-from core.ports import Capabilities
 from core.storage.approvals import ApprovalStore
 from core.tools.base import ToolContext
 from core.tools.builtin import build_tools
 from tests.core.approvals.conftest import (
     ANA,
     BOB,
-    BOT,
-    CARL,
     CHAT,
     TIMEOUT,
     ManualClock,
+    ask,
+    click,
     eventually,
+    shown_prompt,
 )
 from tests.fakes.adapter import FakeAdapter
-
-
-def _ask(
-    broker: ApprovalBroker,
-    command: str = "rm -rf build",
-    *,
-    requester: User = BOB,
-    chat: ChatRef = CHAT,
-    task_id: str = "task-1",
-) -> asyncio.Task[ApprovalOutcome]:
-    return asyncio.create_task(
-        broker.request(
-            chat=chat,
-            command=command,
-            cwd="/srv/ws",
-            task_id=task_id,
-            requester=requester,
-            reasons=("deletes files (rm)",),
-        ),
-        name=f"ask:{task_id}",
-    )
-
-
-async def _prompt(adapter: FakeAdapter, n: int = 1) -> tuple[ApprovalRequest, MessageRef]:
-    await eventually(lambda: len(adapter.approval_requests) >= n, "approval prompt")
-    request = adapter.approval_requests[n - 1]
-    msg = next(m for m in adapter.messages.values() if m.buttons or request.id in m.text)
-    prompts = [m for m in adapter.messages.values() if request.id in m.text]
-    return request, (prompts[0].ref if prompts else msg.ref)
-
-
-def _click(
-    request: ApprovalRequest, user: User, decision: Decision, prompt: MessageRef | None = None
-) -> ApprovalResponse:
-    return ApprovalResponse(approval_id=request.id, decision=decision, user=user, prompt=prompt)
 
 
 async def test_approve(
@@ -83,14 +45,14 @@ async def test_approve(
     mclock: ManualClock,
     metrics: Metrics,
 ) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
+    task = ask(broker)
+    request, prompt = await shown_prompt(adapter)
     assert request.command == "rm -rf build" and request.cwd == "/srv/ws"
     assert request.task_id == "task-1" and request.requester == BOB
     assert request.reasons == ("deletes files (rm)",)
     assert len(request.id) <= 16
     mclock.advance(60)
-    assert await broker.resolve(_click(request, ANA, Decision.APPROVE, prompt))
+    assert await broker.resolve(click(request, ANA, Decision.APPROVE, prompt))
     outcome = await task
     assert outcome.approved and outcome.decided_by == ANA
     assert outcome.reason == "approved by Ana"
@@ -110,9 +72,9 @@ async def test_approve(
 
 
 async def test_deny(broker: ApprovalBroker, adapter: FakeAdapter, store: ApprovalStore) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
-    result = await broker.answer(_click(request, ANA, Decision.DENY, prompt), reason="no")
+    task = ask(broker)
+    request, prompt = await shown_prompt(adapter)
+    result = await broker.answer(click(request, ANA, Decision.DENY, prompt), reason="no")
     assert result is Resolution.DECIDED
     outcome = await task
     assert not outcome.approved and outcome.decided_by == ANA and outcome.reason == "no"
@@ -141,90 +103,10 @@ async def test_request_is_registered_and_stored_before_the_prompt(
     adapter = ClickDuringPost()
     broker = make_broker(adapters={"fake": adapter})
     adapter.broker = broker
-    outcome = await _ask(broker)
+    outcome = await ask(broker)
     assert seen["stored"] is not None and seen["resolved"] is True
     assert outcome.approved
     assert len(adapter.closed) == 1
-
-
-async def test_wrong_user_is_refused_once_per_approval(
-    broker: ApprovalBroker, adapter: FakeAdapter, store: ApprovalStore, metrics: Metrics
-) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
-    for _ in range(5):  # a spammer clicking: refused every time, told once
-        assert not await broker.resolve(_click(request, CARL, Decision.APPROVE, prompt))
-    notes = [t for op, _, t in adapter.calls if op == "post" and "only approvers" in t]
-    assert notes == ["@Carl, only approvers can decide this approval."]
-    assert not task.done()
-    assert (await store.get(request.id)).status == "pending"  # type: ignore[union-attr]
-    assert metrics.get("hearth_approvals_total", outcome="refused") == 5
-    assert await broker.resolve(_click(request, ANA, Decision.DENY, prompt))
-    assert not (await task).approved
-    actions = [e.action for e in await store.events(request.id)]
-    assert actions.count("refused") == 5
-
-
-async def test_requester_who_is_not_an_approver_cannot_decide(
-    broker: ApprovalBroker, adapter: FakeAdapter
-) -> None:
-    task = _ask(broker, requester=BOB)
-    request, prompt = await _prompt(adapter)
-    assert await broker.answer(_click(request, BOB, Decision.APPROVE, prompt)) is (
-        Resolution.NOT_ALLOWED
-    )
-    assert not task.done()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-
-async def test_requester_who_is_an_approver_may_decide(
-    broker: ApprovalBroker, adapter: FakeAdapter
-) -> None:
-    task = _ask(broker, requester=ANA)
-    request, prompt = await _prompt(adapter)
-    assert await broker.resolve(_click(request, ANA, Decision.APPROVE, prompt))
-    assert (await task).approved
-
-
-async def test_same_id_on_another_platform_is_not_an_approver(
-    broker: ApprovalBroker, adapter: FakeAdapter
-) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
-    impostor = User("slack", "U1", "Ana")  # same id, other platform: not fake:U1
-    assert not await broker.resolve(_click(request, impostor, Decision.APPROVE, prompt))
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-
-async def test_double_click_and_late_clicks_are_harmless(
-    broker: ApprovalBroker, adapter: FakeAdapter, store: ApprovalStore
-) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
-    first = await asyncio.gather(
-        broker.resolve(_click(request, ANA, Decision.APPROVE, prompt)),
-        broker.resolve(_click(request, ANA, Decision.DENY, prompt)),
-        broker.resolve(_click(request, ANA, Decision.APPROVE, prompt)),
-    )
-    assert first.count(True) == 1 and first[0] is True
-    outcome = await task
-    assert outcome.approved
-    # clicks on a decided prompt change nothing
-    assert await broker.answer(_click(request, ANA, Decision.DENY, prompt)) is Resolution.CLOSED
-    # The first decision is the only one: in storage, in the audit trail, and on screen.
-    record = await store.get(request.id)
-    assert record is not None and record.status == "approved"
-    assert record.decided_by == ANA.qualified
-    actions = [e.action for e in await store.events(request.id)]
-    assert actions.count("approved") == 1 and "denied" not in actions
-    assert actions.count("late_click") == 2  # the two clicks that raced the first
-    assert len(adapter.closed) == 1  # the prompt is closed exactly once
-    [(closed_prompt, shown)] = adapter.closed
-    assert closed_prompt == prompt and shown.approved and shown.decided_by == ANA
 
 
 async def test_expiry_denies_and_closes_the_prompt(
@@ -234,8 +116,8 @@ async def test_expiry_denies_and_closes_the_prompt(
     mclock: ManualClock,
     metrics: Metrics,
 ) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
+    task = ask(broker)
+    request, prompt = await shown_prompt(adapter)
     await eventually(lambda: mclock.pending_sleeps == 1, "the expiry timer")
     mclock.advance(TIMEOUT - 1)
     await asyncio.sleep(0)
@@ -248,52 +130,18 @@ async def test_expiry_denies_and_closes_the_prompt(
     record = await store.get(request.id)
     assert record is not None and record.status == "expired"
     # a click after expiry does nothing
-    assert await broker.answer(_click(request, ANA, Decision.APPROVE, prompt)) is (
+    assert await broker.answer(click(request, ANA, Decision.APPROVE, prompt)) is (
         Resolution.CLOSED
     )
     assert len(adapter.closed) == 1
     assert metrics.get("hearth_approvals_total", outcome="expired") == 1
 
 
-async def test_click_from_another_message_is_not_accepted(
-    broker: ApprovalBroker, adapter: FakeAdapter
-) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
-    forged = MessageRef(CHAT, "forged-message")
-    assert await broker.answer(_click(request, ANA, Decision.APPROVE, forged)) is (
-        Resolution.WRONG_PROMPT
-    )
-    assert not task.done()
-    assert await broker.resolve(_click(request, ANA, Decision.DENY, prompt))
-    assert not (await task).approved
-
-
-async def test_bots_are_ignored_silently(broker: ApprovalBroker, adapter: FakeAdapter) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
-    posts = len(adapter.ops("post"))
-    assert await broker.answer(_click(request, BOT, Decision.APPROVE, prompt)) is (
-        Resolution.IGNORED
-    )
-    assert len(adapter.ops("post")) == posts
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-
-async def test_unknown_id(broker: ApprovalBroker) -> None:
-    click = ApprovalResponse(approval_id="nope1234", decision=Decision.APPROVE, user=ANA)
-    assert await broker.answer(click) is Resolution.UNKNOWN
-    weird = ApprovalResponse(approval_id="../../x;drop", decision=Decision.APPROVE, user=ANA)
-    assert await broker.answer(weird) is Resolution.UNKNOWN
-
-
 async def test_cancelled_task_closes_its_prompt(
     broker: ApprovalBroker, adapter: FakeAdapter, store: ApprovalStore
 ) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
+    task = ask(broker)
+    request, prompt = await shown_prompt(adapter)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -301,7 +149,7 @@ async def test_cancelled_task_closes_its_prompt(
     assert record is not None and record.status == "cancelled"
     assert adapter.closed[0][0] == prompt
     assert not adapter.messages[prompt.message_id].buttons
-    assert await broker.answer(_click(request, ANA, Decision.APPROVE, prompt)) is (
+    assert await broker.answer(click(request, ANA, Decision.APPROVE, prompt)) is (
         Resolution.CLOSED
     )
 
@@ -314,7 +162,7 @@ async def test_prompt_that_cannot_be_posted_denies(
             raise RuntimeError("platform down")
 
     broker = make_broker(adapters={"fake": Broken()})
-    outcome = await _ask(broker)
+    outcome = await ask(broker)
     assert not outcome.approved and "could not be posted" in outcome.reason
     (record,) = await store.recent()
     assert record.status == "failed"
@@ -324,8 +172,8 @@ async def test_restart_closes_pending_prompts_and_tells_the_thread(
     make_broker: Callable[..., ApprovalBroker], adapter: FakeAdapter, store: ApprovalStore
 ) -> None:
     old = make_broker()
-    task = _ask(old)  # the process "dies" with this request pending
-    request, prompt = await _prompt(adapter)
+    task = ask(old)  # the process "dies" with this request pending
+    request, prompt = await shown_prompt(adapter)
     new = make_broker()  # the restarted process: same database, same platform
     assert await new.recover() == 1
     assert await new.recover() == 0  # idempotent
@@ -337,11 +185,11 @@ async def test_restart_closes_pending_prompts_and_tells_the_thread(
     told = [t for op, _, t in adapter.calls if op == "post" and "hearth restarted" in t]
     assert len(told) == 1 and request.id in told[0] and "rm -rf build" in told[0]
     # clicks and reactions on the old prompt after the restart are harmless
-    assert await new.answer(_click(request, ANA, Decision.APPROVE, prompt)) is Resolution.CLOSED
+    assert await new.answer(click(request, ANA, Decision.APPROVE, prompt)) is Resolution.CLOSED
     assert await new.resolve_reaction(Reaction(target=prompt, key="✅", user=ANA))
     assert (await store.get(request.id)).status == "expired"  # type: ignore[union-attr]
     # even a click on the old process's in-memory request cannot approve it any more
-    assert await old.answer(_click(request, ANA, Decision.APPROVE, prompt)) is Resolution.CLOSED
+    assert await old.answer(click(request, ANA, Decision.APPROVE, prompt)) is Resolution.CLOSED
     outcome = await task
     assert not outcome.approved and outcome.reason == RESTART_REASON
     assert len(adapter.closed) == 1  # the old waiter did not re-close the prompt
@@ -350,10 +198,10 @@ async def test_restart_closes_pending_prompts_and_tells_the_thread(
 async def test_recover_leaves_its_own_pending_alone(
     broker: ApprovalBroker, adapter: FakeAdapter
 ) -> None:
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
+    task = ask(broker)
+    request, prompt = await shown_prompt(adapter)
     assert await broker.recover() == 0
-    assert await broker.resolve(_click(request, ANA, Decision.APPROVE, prompt))
+    assert await broker.resolve(click(request, ANA, Decision.APPROVE, prompt))
     assert (await task).approved
 
 
@@ -361,16 +209,16 @@ async def test_concurrent_approvals_in_two_tasks(
     broker: ApprovalBroker, adapter: FakeAdapter
 ) -> None:
     chat2 = ChatRef("fake", "C1", "T2")
-    one = _ask(broker, "rm a", task_id="task-1")
-    two = _ask(broker, "rm b", chat=chat2, task_id="task-2")
-    req1, prompt1 = await _prompt(adapter, 1)
-    req2, prompt2 = await _prompt(adapter, 2)
+    one = ask(broker, "rm a", task_id="task-1")
+    two = ask(broker, "rm b", chat=chat2, task_id="task-2")
+    req1, prompt1 = await shown_prompt(adapter, 1)
+    req2, prompt2 = await shown_prompt(adapter, 2)
     assert req1.id != req2.id and {req1.command, req2.command} == {"rm a", "rm b"}
     by_command = {req1.command: (req1, prompt1), req2.command: (req2, prompt2)}
     ra, pa = by_command["rm a"]
     rb, pb = by_command["rm b"]
-    assert await broker.resolve(_click(rb, ANA, Decision.DENY, pb))
-    assert await broker.resolve(_click(ra, ANA, Decision.APPROVE, pa))
+    assert await broker.resolve(click(rb, ANA, Decision.DENY, pb))
+    assert await broker.resolve(click(ra, ANA, Decision.APPROVE, pa))
     out1, out2 = await asyncio.gather(one, two)
     assert out1.approved and not out2.approved
     closed = {ref.message_id: o.decision for ref, o in adapter.closed}
@@ -393,10 +241,10 @@ async def test_click_while_the_task_holds_its_conversation_lock(
             return result.output
 
     task = asyncio.create_task(task_body(), name="task-1")
-    request, prompt = await _prompt(adapter)
+    request, prompt = await shown_prompt(adapter)
     assert lock.locked()
     async with asyncio.timeout(5):
-        assert await broker.resolve(_click(request, ANA, Decision.APPROVE, prompt))
+        assert await broker.resolve(click(request, ANA, Decision.APPROVE, prompt))
     output = await task
     assert "exit code: 0" in output
     assert (tmp_path / "ws" / "ok").exists()
@@ -412,64 +260,21 @@ async def test_changed_command_needs_a_new_approval(
     first = asyncio.create_task(
         tools.run(ToolCall("c1", "shell", {"command": "touch one; rm -f x"}), ctx)
     )
-    req1, prompt1 = await _prompt(adapter, 1)
-    assert await broker.resolve(_click(req1, ANA, Decision.APPROVE, prompt1))
+    req1, prompt1 = await shown_prompt(adapter, 1)
+    assert await broker.resolve(click(req1, ANA, Decision.APPROVE, prompt1))
     assert not (await first).is_error
     second = asyncio.create_task(
         tools.run(ToolCall("c2", "shell", {"command": "touch two; rm -f x"}), ctx)
     )
-    req2, prompt2 = await _prompt(adapter, 2)
+    req2, prompt2 = await shown_prompt(adapter, 2)
     assert req2.id != req1.id and req2.command == "touch two; rm -f x"
     # re-using the first approval's id decides nothing for the second command
-    assert not await broker.resolve(_click(req1, ANA, Decision.APPROVE, prompt1))
+    assert not await broker.resolve(click(req1, ANA, Decision.APPROVE, prompt1))
     assert not second.done()
-    assert await broker.resolve(_click(req2, ANA, Decision.DENY, prompt2))
+    assert await broker.resolve(click(req2, ANA, Decision.DENY, prompt2))
     result = await second
     assert result.is_error and result.output.startswith("Not run: denied by Ana")
     assert (ws / "one").exists() and not (ws / "two").exists()
-
-
-async def test_reactions_decide_on_platforms_without_buttons(
-    make_broker: Callable[..., ApprovalBroker],
-) -> None:
-    matrix = FakeAdapter(
-        "matrix", Capabilities(max_message_chars=16000, min_edit_interval=3.0, buttons=False)
-    )
-    broker = make_broker(adapters={"matrix": matrix}, approvers=frozenset({"matrix:@ana:hs"}))
-    ana = User("matrix", "@ana:hs", "Ana")
-    carl = User("matrix", "@carl:hs", "Carl")
-    chat = ChatRef("matrix", "!room:hs", "$root")
-    task = _ask(broker, chat=chat)
-    _, prompt = await _prompt(matrix)
-    assert not await broker.resolve_reaction(Reaction(target=prompt, key="👍", user=ana))
-    other = MessageRef(chat, "$unrelated")
-    assert not await broker.resolve_reaction(Reaction(target=other, key="✅", user=ana))
-    assert await broker.resolve_reaction(Reaction(target=prompt, key="✅", user=carl))
-    assert not task.done()
-    assert await broker.resolve_reaction(Reaction(target=prompt, key="❌", user=ana))
-    outcome = await task
-    assert not outcome.approved and outcome.decided_by == ana
-
-
-def test_payload_round_trip_and_garbage() -> None:
-    payload = pack_payload("Ab3dE9xY", Decision.APPROVE)
-    assert payload == "appr:Ab3dE9xY:approve"
-    assert unpack_payload(payload) == ("Ab3dE9xY", Decision.APPROVE)
-    assert unpack_payload(pack_payload("a-b_c", Decision.DENY)) == ("a-b_c", Decision.DENY)
-    for garbage in [
-        "",
-        "appr",
-        "appr::approve",
-        "appr:x:maybe",
-        "other:x:approve",
-        "appr:x:approve:extra",
-        "appr:" + "x" * 17 + ":approve",
-        "appr:x y:approve",
-        "appr:x;rm:deny",
-        None,
-        "appr:x:APPROVE",
-    ]:
-        assert unpack_payload(garbage) is None, garbage  # type: ignore[arg-type]
 
 
 async def test_an_approval_that_cannot_be_recorded_does_not_run(
@@ -480,9 +285,9 @@ async def test_an_approval_that_cannot_be_recorded_does_not_run(
             raise RuntimeError("disk full")
 
     broker = make_broker(store=FailingStore(store._db))
-    task = _ask(broker)
-    request, prompt = await _prompt(adapter)
-    assert await broker.answer(_click(request, ANA, Decision.APPROVE, prompt)) is (
+    task = ask(broker)
+    request, prompt = await shown_prompt(adapter)
+    assert await broker.answer(click(request, ANA, Decision.APPROVE, prompt)) is (
         Resolution.CLOSED
     )
     outcome = await task
@@ -493,7 +298,7 @@ async def test_a_command_too_long_to_show_in_full_is_denied_without_a_prompt(
     broker: ApprovalBroker, adapter: FakeAdapter, store: ApprovalStore
 ) -> None:
     command = "echo " + "x" * 1600
-    outcome = await _ask(broker, command)
+    outcome = await ask(broker, command)
     assert not outcome.approved and "too long to show an approver" in outcome.reason
     assert adapter.approval_requests == []  # nothing half-visible was ever posted
     (record,) = await store.recent()
@@ -505,7 +310,7 @@ async def test_a_command_holding_a_configured_secret_is_refused_without_a_prompt
 ) -> None:
     secret = "hunter2-but-longer"
     broker = make_broker(secrets=[secret])
-    outcome = await _ask(broker, f"curl -u admin:{secret} https://example.com/api")
+    outcome = await ask(broker, f"curl -u admin:{secret} https://example.com/api")
     assert not outcome.approved and "contains a secret" in outcome.reason
     assert adapter.approval_requests == []  # nobody was shown it
     [record] = await store.recent()
@@ -516,8 +321,8 @@ async def test_a_multi_line_command_is_stored_and_shown_whole(
     broker: ApprovalBroker, adapter: FakeAdapter, store: ApprovalStore
 ) -> None:
     command = "cd /srv/app\ngit pull --ff-only\nrm -rf build"
-    task = _ask(broker, command)
-    request, _prompt_ref = await _prompt(adapter)
+    task = ask(broker, command)
+    request, _prompt_ref = await shown_prompt(adapter)
     assert request.command == command
     assert (await store.get(request.id)).command == command  # type: ignore[union-attr]
     task.cancel()
