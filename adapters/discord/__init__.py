@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.discord.adapter import DEFAULT_CAPABILITIES, DiscordAdapter, build_intents
+from adapters.discord.adapter import DEFAULT_CAPABILITIES, DiscordAdapter
+from adapters.discord.client import build_intents
 
 __all__ = ["DEFAULT_CAPABILITIES", "DiscordAdapter", "build_intents"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.client import HearthClient, build_intents, new_client, redirect
+from adapters.discord.client import HearthClient, new_client, redirect
 from adapters.discord.inbound import Inbound
 from adapters.discord.places import Places
 from adapters.discord.rest import Rest
@@ -21,8 +21,6 @@ from core.clock import SystemClock
 from core.errors import PlatformError
 from core.events import ApprovalOutcome, ApprovalRequest, ChatRef, MessageRef
 from core.ports import Capabilities, Clock, EventSink
-
-__all__ = ["DEFAULT_CAPABILITIES", "DiscordAdapter", "build_intents"]
 
 log = logging.getLogger(__name__)
 
