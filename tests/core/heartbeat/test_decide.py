@@ -130,7 +130,9 @@ async def test_the_model_may_raise_the_severity() -> None:
 async def test_fake_ollama_valid_fenced_garbage_error_and_hang() -> None:
     async with FakeOllama() as fake:
         client = OllamaClient(fake.url, "qwen2.5:3b", num_ctx=4096, timeout=5)
-        decider = ModelDecider(client, timeout=0.5)
+        # The first answer pays for lazy imports and a new connection (0.4 s on a busy
+        # machine): only the hang gets the short timeout.
+        decider = ModelDecider(client, timeout=5)
         try:
             fake.queue_json(GOOD)
             assert (await decider.decide(disk_warning())).decision.source == "model"
@@ -142,7 +144,7 @@ async def test_fake_ollama_valid_fenced_garbage_error_and_hang() -> None:
             fake.queue_error(500, "model runner has unexpectedly stopped")
             assert (await decider.decide(disk_warning())).decision.source == "fallback"
             fake.queue_hang()
-            hung = await decider.decide(disk_warning())
+            hung = await ModelDecider(client, timeout=0.5).decide(disk_warning())
             assert hung.decision.source == "fallback" and "timed out" in hung.decision.error
         finally:
             await client.aclose()
