@@ -16,7 +16,7 @@ CHANNEL = "C0BENCH"
 
 
 class SlackSide:
-    """Socket Mode and the Web API (``tests/fakes/slack.py``); mentions in a channel."""
+    """Socket Mode and the Web API (``tests/fakes/slack/``); mentions in a channel."""
 
     def __init__(self) -> None:
         from tests.fakes.slack import FakeSlack
@@ -113,7 +113,7 @@ def _timed_discord() -> Any:
 
 
 class DiscordSide:
-    """Gateway and REST (``tests/fakes/discord.py``); Alice mentions the bot in #general."""
+    """Gateway and REST (``tests/fakes/discord/``); Alice mentions the bot in #general."""
 
     def __init__(self) -> None:
         self.fake = _timed_discord()
