@@ -1,10 +1,12 @@
 """startup: how soon `hearth chat` is ready for the first line, as a person at a terminal sees it.
 
 The real command (``python -m bot chat``) runs in a pseudo-terminal (pexpect), in an empty
-directory with its own data dir and an unreachable Ollama; ready = the prompt ("›") is drawn,
-measured from spawn. One unrecorded start first creates the database and the bytecode, so the
-runs measure what a person gets every day. Then Ctrl-D ends each run. No health server (the
-default): aiohttp is not part of the terminal chat.
+directory with its own data dir and an unreachable Ollama. Ready = the prompt ("›") is drawn
+and a key typed at it is shown (the prompt really takes input), measured from spawn. Then
+``help`` is sent at once: "answered" is when its reply is on the terminal (the core is up).
+One unrecorded start first creates the database and the bytecode, so the runs measure what a
+person gets every day. Then Ctrl-D ends each run. No health server (the default): aiohttp is
+not part of the terminal chat.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ SMOKE_RUNS = 1
 TIMEOUT = 60.0  # seconds; a start that hangs fails the benchmark instead
 PROMPT = "›"
 CPR = "\x1b[6n"  # prompt_toolkit asks where the cursor is; a real terminal answers
+KEY = "¤"  # typed at the prompt: ready once it is shown (no other output carries it)
+HELP_REPLY = "tasks running and queued"  # a line of `help`'s answer
 NOTE = (
     "`python -m bot chat` in a pty, empty cwd, warm data dir, unreachable Ollama; "
-    "ready = the prompt is drawn, from spawn; the cursor-position query is answered at once "
+    "ready = the prompt is drawn and a key typed at it is shown, from spawn (entries before "
+    "2026-11-30 23:00 UTC: the prompt drawn only); answered = `help`, sent right then, "
+    "answered on the terminal; the cursor-position query is answered at once "
     "(startup entries before 2026-11-30 20:55 UTC count the 50 ms pexpect first slept); "
-    "CPU = the child's user+system time by then "
+    "CPU = the child's user+system time at ready "
     "(less sensitive than wall time to other load on the machine)"
 )
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +63,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _start_once(cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(seconds from spawn to the prompt, CPU seconds by then); then Ctrl-D ends the chat."""
+def _start_once(cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """(seconds from spawn to ready, CPU seconds by then, seconds from spawn to `help`
+    answered); then Ctrl-D ends the chat."""
     import pexpect
 
     started = time.perf_counter()
@@ -77,15 +84,22 @@ def _start_once(cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     try:
         while child.expect_exact([CPR, PROMPT]) == 0:
             child.send("\x1b[1;1R")
+        child.send(KEY)
+        while child.expect_exact([CPR, KEY]) == 0:
+            child.send("\x1b[1;1R")
         ready = time.perf_counter() - started
         cpu = _cpu_seconds(child.pid)
+        child.send("\x7fhelp\r")  # the key erased, then a command the core answers
+        while child.expect_exact([CPR, HELP_REPLY]) == 0:
+            child.send("\x1b[1;1R")
+        answered = time.perf_counter() - started
         child.sendeof()
         child.expect(pexpect.EOF)
     except pexpect.ExceptionPexpect as exc:
         raise RuntimeError(f"hearth chat did not show its prompt: {child.before!r}") from exc
     finally:
         child.close(force=True)
-    return ready, cpu
+    return ready, cpu, answered
 
 
 HEADERS = [
@@ -96,12 +110,13 @@ HEADERS = [
     "min s",
     "max s",
     "CPU to ready p50 s",
+    "answered p50 s",
     f"p50 ≤ {TARGET_S} s",
 ]
 
 
 def run(smoke: bool = False) -> Table:
-    """Start `hearth chat` RUNS times after one unrecorded start; p50/p99 of time to prompt."""
+    """Start `hearth chat` RUNS times after one unrecorded start; p50/p99 of time to ready."""
     runs = SMOKE_RUNS if smoke else RUNS
     with tempfile.TemporaryDirectory(prefix="hearth-bench-startup-") as tmp:
         cwd, data = Path(tmp) / "cwd", Path(tmp) / "data"
@@ -109,7 +124,7 @@ def run(smoke: bool = False) -> Table:
         env = _env(data)
         _start_once(cwd, env)  # creates the database and the bytecode caches
         measured = [_start_once(cwd, env) for _ in range(runs)]
-    times = [ready for ready, _ in measured]
+    times = [ready for ready, _, _ in measured]
     p50 = percentile(times, 50)
     row = [
         "hearth chat",
@@ -118,7 +133,8 @@ def run(smoke: bool = False) -> Table:
         f"{percentile(times, 99):.3f}",
         f"{min(times):.3f}",
         f"{max(times):.3f}",
-        f"{percentile([cpu for _, cpu in measured], 50):.3f}",
+        f"{percentile([cpu for _, cpu, _ in measured], 50):.3f}",
+        f"{percentile([answered for _, _, answered in measured], 50):.3f}",
         verdict(p50 <= TARGET_S),
     ]
     return HEADERS, [row]

@@ -10,13 +10,15 @@ from core.agent.config import AgentConfig
 from core.agent.recollect import TaskMemory
 from core.agent.runner import AgentRunner, ToolsFactory
 from core.budget import Budget
-from core.channel_settings import ChannelSettings
+from core.channel_settings import ChannelPolicy, ChannelSettings, budget_cap_usd
+from core.events import ChatRef
 from core.llm.base import LLMClient
 from core.llm.ollama import OllamaClient
 from core.metrics import Metrics
 from core.ports import Clock
 from core.skills.library import SkillLibrary
 from core.skills.runbooks import RunbookShelf
+from core.storage.usage import UsageStore
 from core.tools.base import ToolRunner
 from core.usage import UsageRecorder
 
@@ -97,4 +99,21 @@ def build_runner(
         recall=memory.recall,
         remember=memory.remember,
         runbooks=RunbookShelf(skills, settings.workspace),
+    )
+
+
+def build_budget(
+    settings: Settings, usage: UsageStore, policy: ChannelPolicy, clock: Clock
+) -> Budget:
+    """DAILY_BUDGET_USD and USER_DAILY_BUDGET_USD, and each channel's share of the first."""
+
+    async def channel_cap(chat: ChatRef) -> float | None:
+        return budget_cap_usd(await policy.budget_share(chat), settings.daily_budget_usd)
+
+    return Budget(
+        usage,
+        daily_usd=settings.daily_budget_usd,
+        user_daily_usd=settings.user_daily_budget_usd,
+        clock=clock,
+        channel_cap=channel_cap,
     )

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import gc
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -236,50 +235,19 @@ async def _doctor(env_file: Path | None) -> int:
 
 
 async def _serve(settings: Settings, *, console_only: bool) -> int:
-    from bot.wiring import build_app, configure_logging
+    from bot.serve import serve
 
     console = console_only or not settings.platforms
     if console and not console_only and not sys.stdin.isatty():
         print(f"hearth: {NO_PLATFORM}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings, console=console)
-    from bot.doctor import ollama_warning
-
-    warning = await ollama_warning(settings)
-    if warning:
-        logging.getLogger("hearth").warning("%s", warning)
-        if console:  # the log is a file here: say it on the terminal too, once
-            print(f"hearth: warning: {warning}", file=sys.stderr)
-    app = build_app(settings, console=console, platforms=not console_only)
-    _resume_gc()  # built: from here on objects come and go
-    stop = asyncio.Event()
-    interrupts: list[int] = []
-
-    def interrupted() -> None:
-        # The first Ctrl-C stops gracefully (tasks get their grace period); a second one
-        # cancels what still runs, so the process ends now.
-        interrupts.append(1)
-        if not stop.is_set():
-            logging.getLogger("hearth").info("interrupted: stopping (again: cancel tasks now)")
-        if stop.is_set():
-            for task in app.pool.active():
-                app.pool.cancel(task.task_id, "hearth was interrupted; this task was stopped.")
-        stop.set()
-
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, interrupted)
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    try:
-        await app.run(stop)
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-    return EXIT_INTERRUPTED if interrupts else EXIT_OK
+    # The collector is on again once hearth is built: from then on objects come and go.
+    return await serve(settings, console=console, platforms=not console_only, on_built=_resume_gc)
 
 
 async def _heartbeat_once(settings: Settings) -> int:
     from bot.cli_heartbeat import heartbeat_once
-    from bot.wiring import configure_logging
+    from bot.logging import configure_logging
     from core.llm.ollama import close_clients
 
     configure_logging(settings, console=True)

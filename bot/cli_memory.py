@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Settings
 from core.clock import utc
 from core.errors import HearthError
-from core.memory import MemoryEntry, MemoryStore
+
+if TYPE_CHECKING:  # the store is loaded by the command that uses it, not by every `hearth`
+    from core.memory import MemoryEntry, MemoryStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.services import heartbeat_channel
@@ -16,6 +17,10 @@ from core.storage.kv import KVStore
 from core.storage.ticks import TickStore
 from core.tools.sandbox import Sandbox
 from core.usage import UsageRecorder
+
+if TYPE_CHECKING:
+    from bot.services import FailureCounter
+    from core.taskpool import TaskPool
 
 
 def build_heartbeat(
@@ -78,3 +83,18 @@ def build_heartbeat(
         kv=KVStore(db),
         sandbox=sandbox,
     )
+
+
+def own_health_of(
+    adapters: Mapping[str, ChatAdapter], pool: TaskPool, failures: FailureCounter
+) -> Callable[[], OwnHealth]:
+    """hearth's own health as the heartbeat sees it: connections, queue, recent failures."""
+
+    def own_health() -> OwnHealth:
+        return OwnHealth(
+            adapters={n: bool(a.connected) for n, a in adapters.items()},
+            queue_depth=pool.queue_depth(),
+            failures_last_hour=failures.value,
+        )
+
+    return own_health

@@ -17,10 +17,13 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from core.logctx import current_task_id
 from core.redact import Redactor
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s%(task_tag)s: %(message)s"
 
@@ -172,3 +175,16 @@ def setup_logging(
         logging.getLogger(name).setLevel(quiet)
     logging.captureWarnings(True)
     return handler
+
+
+def configure_logging(settings: Settings, *, console: bool) -> None:
+    """Logs to stderr; in the terminal chat, to a file so they don't mix with the conversation."""
+    redactor = Redactor(settings.secrets)
+    if console:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        stream: TextIO = (settings.data_dir / "hearth.log").open("a", encoding="utf-8")
+    else:
+        stream = sys.stderr
+    setup_logging(
+        level=settings.log_level, fmt=settings.log_format, redactor=redactor, stream=stream
+    )

@@ -1,9 +1,15 @@
-"""The chat platforms Settings enable; each SDK is imported only when configured."""
+"""The chat platforms Settings enable, and the terminal chat; each SDK is imported only when
+configured."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.config import Settings
 from core.ports import ChatAdapter
+
+if TYPE_CHECKING:
+    from adapters.console import ConsoleAdapter
 
 
 def platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
@@ -45,3 +51,12 @@ def platform_adapters(settings: Settings) -> dict[str, ChatAdapter]:
             accept_direct_invites=settings.pairing,
         )
     return adapters
+
+
+def terminal_adapter(settings: Settings) -> ConsoleAdapter:
+    """The terminal chat; its prompt may be drawn before the rest of hearth is built."""
+    from adapters.console import ConsoleAdapter  # prompt_toolkit and rich: only for the chat
+
+    return ConsoleAdapter(
+        history=settings.data_dir / "chat_history", files_dir=settings.data_dir / "files"
+    )

@@ -1,4 +1,5 @@
-"""The scheduler's standing jobs (heartbeat, pruning, access sync, digest) as an app service."""
+"""The app's services: the scheduler's standing jobs (heartbeat, pruning, access sync, digest)
+and the rest the app starts after the database, in order."""
 
 from __future__ import annotations
 
@@ -8,15 +9,21 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.app import Service
 from bot.config import Settings
 from core.events import ChatRef
-from core.ports import Clock
-from core.schedule.service import JobService
+from core.ports import ChatAdapter, Clock
+from core.schedule.service import JobLimits, JobService
 from core.scheduler import Scheduler
+from core.storage import Database
+from core.storage.jobs import JobStore
 from core.storage.tasks import TaskStore
+from core.taskpool import TaskPool
+from core.team.roster import Roster
+from core.thread import Threads
 
 if TYPE_CHECKING:
-    from bot.wiring import Core
+    from bot.core_parts import Core
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,42 @@ def chat_ref(value: str | None) -> ChatRef | None:
         return None
     platform, _, channel = value.partition(":")
     return ChatRef(platform, channel)
+
+
+def build_jobs(
+    settings: Settings,
+    db: Database,
+    pool: TaskPool,
+    tasks: TaskStore,
+    adapters: dict[str, ChatAdapter],
+    *,
+    roster: Roster,
+    tell_admins: Callable[[str], Awaitable[int]],
+    threads: Threads,
+    clock: Clock,
+) -> JobService:
+    """Jobs scheduled from chat, paused when their creator loses access."""
+    jobs = JobService(
+        JobStore(db),
+        pool,
+        tasks,
+        adapters,
+        allowed=roster.allows,
+        tell_admins=tell_admins,
+        limits=JobLimits(
+            max_per_user=settings.max_jobs_per_user,
+            misfire_grace=settings.schedule_misfire_grace,
+            default_tz=settings.schedule_tz,
+        ),
+        clock=clock,
+        threads=threads,
+    )
+
+    async def jobs_paused(user: str) -> int:
+        return await jobs.pause_for(user, "their creator lost access")
+
+    roster.on_lost_access(jobs_paused)
+    return jobs
 
 
 class FailureCounter:
@@ -163,3 +206,35 @@ class SchedulerService:
             await asyncio.gather(self._timers_start, return_exceptions=True)
         await self._scheduler.stop()
         await self._core.heartbeat.close()
+
+
+def app_services(
+    core: Core, *, settle: Callable[[], Awaitable[object]] | None = None
+) -> list[Service]:
+    """What the app starts after the database, in this order (and stops in reverse).
+
+    ``settle``: what the timers wait for first (the terminal's prompt drawn).
+    """
+    services: list[Service] = [
+        core.outbox,  # restart notices, delivered once each platform is connected
+        SchedulerService(Scheduler(clock=core.clock), core, settle=settle),
+    ]
+    if core.memory is not None:
+        services.append(core.memory)
+    if core.learner is not None:
+        services.append(core.learner)  # suggested drafts end with hearth
+    skill_runner = core.skills.runner if core.skills is not None else None
+    if skill_runner is not None and skill_runner.pool is not None:
+        # Skill children started ahead of requests; first, while nothing else runs yet.
+        services.insert(0, skill_runner.pool)
+    if core.settings.health_addr:
+        from bot.health import HealthServer, make_health_check  # aiohttp: only when serving
+
+        services.append(
+            HealthServer(
+                core.settings.health_addr,
+                metrics=core.metrics,
+                health=make_health_check(db=core.db, adapters=core.adapters),
+            )
+        )
+    return services
