@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+import textwrap
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,11 +15,30 @@ from tests.bot.test_chat_e2e import _chat, _env
 from tests.fakes.ollama import FakeOllama
 
 TIMEOUT = 30
+# `hearth chat` whose core starts only once the file named by argv[1] exists: the prompt is up
+# and takes lines while hearth is still being built (held so for as long as the test needs).
+HELD = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from bot.app import App
+    from bot.cli import main
+    go, run = Path(sys.argv[1]), App.run
+    async def held(self, stop=None):
+        while not go.exists():
+            await asyncio.sleep(0.01)
+        await run(self, stop)
+    App.run = held
+    sys.exit(main(["chat"]))
+    """
+)
 
 
 @asynccontextmanager
-async def terminal(tmp_path: Path, fake: FakeOllama) -> AsyncIterator[pexpect.spawn]:
-    """`hearth chat` on a pty; the workspace is tmp_path/ws."""
+async def terminal(
+    tmp_path: Path, fake: FakeOllama, args: Sequence[str] = ("-m", "bot", "chat")
+) -> AsyncIterator[pexpect.spawn]:
+    """`hearth chat` (or ``args`` for python) on a pty; the workspace is tmp_path/ws."""
     (tmp_path / "ws").mkdir(exist_ok=True)
     env = _env(
         tmp_path,
@@ -29,7 +49,7 @@ async def terminal(tmp_path: Path, fake: FakeOllama) -> AsyncIterator[pexpect.sp
     )
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "bot", "chat"],
+        list(args),
         env=env,
         cwd=str(tmp_path),
         encoding="utf-8",
@@ -92,6 +112,26 @@ async def test_two_sessions_in_a_row_both_answer(tmp_path: Path) -> None:
             code, out, err = await _chat(tmp_path, fake.url, "help\n")
             assert code == 0, err
             assert "• status — tasks running and queued" in out
+
+
+async def test_lines_typed_before_hearth_is_up_wait_and_are_answered(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    async with FakeOllama() as fake, terminal(tmp_path, fake, ["-c", HELD, str(go)]) as child:
+        fake.queue_json({"subtasks": ["answer"]})
+        fake.queue_text("The early answer.")
+        child.sendline("an early question")
+        await expect(child, "starting…")  # its live line, while hearth is not up yet
+        child.sendline("help")
+        await expect(child, "[b] starting…")
+        assert fake.requests == []  # held: nothing reached the core yet
+        go.touch()
+        # Both answered, in whichever order they finish (help does not wait for the task).
+        either = ["The early answer.", "tasks running and queued"]
+        seen: set[int] = set()
+        while len(seen) < 2:
+            seen.add(await child.expect_exact(either, async_=True))
+        child.sendcontrol("d")
+        assert await exit_code(child) == 0
 
 
 async def test_approval_taken_with_y(tmp_path: Path) -> None:

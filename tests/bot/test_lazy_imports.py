@@ -7,6 +7,8 @@ command tables; APScheduler once the prompt is drawn;
 tomllib with a heartbeat checks file. jsonschema and yaml check skill files: a start after the
 first reuses the verdicts kept on disk for unchanged files. A real `hearth chat` runs in a fresh
 interpreter to its end (stdin is empty); what it had imported when it became ready is listed.
+Before that, the prompt is drawn before hearth's core is even imported (the wiring, the
+database, the agent, the tools come behind it), so what was imported then is listed too.
 """
 
 from __future__ import annotations
@@ -40,24 +42,47 @@ NOT_AT_START = (
     "tomllib",
     "core.tools.risk.walker",  # the shell-risk walker and its command tables
 )
-# What was imported when the app became ready: the warm-up that then imports what the first
-# task needs (in a thread) starts right after ``ready`` is set.
+# Built behind the prompt: none of them is imported before it is drawn.
+NOT_AT_PROMPT = (
+    "bot.wiring",
+    "bot.app",
+    "aiosqlite",
+    "core.dispatch",
+    "core.agent",
+    "core.storage",
+    "core.tools",
+    "core.skills",
+    "core.memory",
+    "core.llm",
+    "core.heartbeat",
+    "core.thread",
+)
+# What was imported when the prompt was drawn (the terminal's ``shown``), and when the app
+# became ready: the warm-up that then imports what the first task needs (in a thread) starts
+# right after ``ready`` is set.
 _CHILD = textwrap.dedent(
     """
     import gc, json, sys
-    from bot.app import App
+    from adapters.console.adapter import ConsoleAdapter
     from bot.cli import main
-    at_ready = []
-    collecting = []
-    warm = App._warm
-    async def snapshot(self):
-        at_ready.extend(sys.modules)
-        collecting.append(gc.isenabled())
-        await warm(self)
-    App._warm = snapshot
+    at_prompt, at_ready, collecting = [], [], []
+    shown = ConsoleAdapter.shown
+    async def drawn(self):
+        await shown(self)
+        if not at_prompt:
+            at_prompt.extend(sys.modules)
+            from bot.app import App  # behind the prompt, as hearth imports it
+            warm = App._warm
+            async def snapshot(self):
+                at_ready.extend(sys.modules)
+                collecting.append(gc.isenabled())
+                await warm(self)
+            App._warm = snapshot
+    ConsoleAdapter.shown = drawn
     code = main(["chat"])
     with open(sys.argv[1], "w") as out:
-        json.dump({"code": code, "modules": sorted(at_ready), "gc": collecting}, out)
+        report = {"code": code, "prompt": sorted(at_prompt), "modules": sorted(at_ready)}
+        json.dump({**report, "gc": collecting}, out)
     """
 )
 
@@ -68,8 +93,9 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def _chat(tmp_path: Path) -> set[str]:
-    """The top-level packages a real `hearth chat` had imported when it became ready."""
+def _chat(tmp_path: Path) -> tuple[set[str], set[str]]:
+    """The modules (and top-level packages) a real `hearth chat` had imported when its prompt
+    was drawn, and when it became ready."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -94,12 +120,23 @@ def _chat(tmp_path: Path) -> set[str]:
     result = json.loads(report.read_text())
     assert result["code"] == 0, done.stderr
     assert result["gc"] == [True]  # paused while starting up, collecting again once running
-    return {name.split(".")[0] for name in result["modules"]} | set(result["modules"])
+    return _with_packages(result["prompt"]), _with_packages(result["modules"])
+
+
+def _with_packages(modules: list[str]) -> set[str]:
+    """Each module, and every package it sits in (``core.agent.runner`` adds ``core.agent``)."""
+    names = set(modules)
+    for name in modules:
+        parts = name.split(".")
+        names.update(".".join(parts[:n]) for n in range(1, len(parts)))
+    return names
 
 
 def test_the_terminal_chat_starts_without_heavy_imports(tmp_path: Path) -> None:
-    first = _chat(tmp_path)  # a new data dir: the skill files are checked (and kept)
+    _, first = _chat(tmp_path)  # a new data dir: the skill files are checked (and kept)
     assert {"jsonschema", "yaml"} <= first
-    loaded = _chat(tmp_path)
-    assert "prompt_toolkit" in loaded and "aiosqlite" in loaded  # the chat did start
+    at_prompt, loaded = _chat(tmp_path)
+    assert "prompt_toolkit" in at_prompt  # the prompt was up
+    assert sorted(at_prompt & set(NOT_AT_PROMPT)) == []
+    assert "aiosqlite" in loaded and "bot.wiring" in loaded  # the chat did start
     assert sorted(loaded & set(NOT_AT_START)) == []
