@@ -80,6 +80,7 @@ class ConsoleAdapter:
             seq=self._seq,
         )
         self._reading: asyncio.Task[None] | None = None
+        self._ended = False  # the input ended (Ctrl-D, the end of a pipe): never read again
         self.connected = False
 
     async def shown(self) -> None:
@@ -96,11 +97,13 @@ class ConsoleAdapter:
     def open(self) -> None:
         """Draw the prompt and take input now, before the core is up; what is typed waits,
         in order, for ``run``."""
-        if self._reading is None or self._reading.done():
+        if self._reading is None:
             self._reading = asyncio.create_task(self._read(), name="console:input")
 
     async def run(self, sink: EventSink) -> None:
         """Read lines until the end of input (then wait for running tasks) or cancellation."""
+        if self._reading is not None and self._reading.done() and not self._ended:
+            self._reading = None  # it failed, or was stopped: read anew
         self.open()
         reading = self._reading
         assert reading is not None
@@ -134,6 +137,7 @@ class ConsoleAdapter:
                     "hearth terminal chat — type a task, `help`, or Ctrl-D to quit.", style=""
                 )
                 await self._keys.loop()
+            self._ended = True
         finally:
             ticker.cancel()
             self._board.flush_finished()

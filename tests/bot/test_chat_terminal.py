@@ -134,6 +134,16 @@ async def test_lines_typed_before_hearth_is_up_wait_and_are_answered(tmp_path: P
         assert await exit_code(child) == 0
 
 
+async def test_ctrl_d_before_hearth_is_up_ends_the_chat_once_it_is(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    async with FakeOllama() as fake, terminal(tmp_path, fake, ["-c", HELD, str(go)]) as child:
+        child.sendcontrol("d")
+        await expect(child, "\x1b[?2004l")  # the prompt ended (after the banner: nothing else)
+        go.touch()
+        assert await exit_code(child) == 0
+    assert (tmp_path / "terminal.log").read_text().count("type a task") == 1  # not read anew
+
+
 async def test_approval_taken_with_y(tmp_path: Path) -> None:
     build = _build(tmp_path)
     async with FakeOllama() as fake, terminal(tmp_path, fake) as child:
