@@ -1,4 +1,5 @@
-"""Core: the parts build_core assembles, shared by the app and the one-shot commands."""
+"""Core: the parts build_core assembles, shared by the app and the one-shot commands, and the
+failure count the heartbeat reads from it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.services import FailureCounter
     from core.agent.recollect import TaskMemory
     from core.approvals.broker import ApprovalBroker
     from core.dispatch import Dispatcher
@@ -28,6 +28,21 @@ if TYPE_CHECKING:
     from core.thread import Threads
     from core.tools.sandbox import Sandbox
     from core.usage import UsageReporter
+
+HOUR = 3600.0
+
+
+class FailureCounter:
+    """Task failures in the last hour, refreshed by the heartbeat's scheduler job."""
+
+    def __init__(self, tasks: TaskStore, clock: Clock) -> None:
+        self._tasks = tasks
+        self._clock = clock
+        self.value = 0
+
+    async def refresh(self) -> None:
+        """Re-count failed tasks of the last hour."""
+        self.value = await self._tasks.failures_since(self._clock.now() - HOUR)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from core.tools.sandbox import Sandbox
 from core.usage import UsageRecorder
 
 if TYPE_CHECKING:
-    from bot.services import FailureCounter
+    from bot.core_parts import FailureCounter
     from core.taskpool import TaskPool
 
 

@@ -81,19 +81,6 @@ def build_jobs(
     return jobs
 
 
-class FailureCounter:
-    """Task failures in the last hour, refreshed by the heartbeat's scheduler job."""
-
-    def __init__(self, tasks: TaskStore, clock: Clock) -> None:
-        self._tasks = tasks
-        self._clock = clock
-        self.value = 0
-
-    async def refresh(self) -> None:
-        """Re-count failed tasks of the last hour."""
-        self.value = await self._tasks.failures_since(self._clock.now() - HOUR)
-
-
 class SchedulerService:
     """Starts the heartbeat jobs on the scheduler; stops them before the database closes."""
 

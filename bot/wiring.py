@@ -10,13 +10,13 @@ from bot.agent import build_budget, build_runner, cloud_factory
 from bot.app import App
 from bot.chat_commands import chat_commands
 from bot.config import Settings
-from bot.core_parts import Core
+from bot.core_parts import Core, FailureCounter
 from bot.heartbeat import build_heartbeat, own_health_of
 from bot.logging import configure_logging
 from bot.memory_store import memory_store_for
 from bot.platforms import platform_adapters, terminal_adapter
 from bot.sandboxing import build_sandbox
-from bot.services import FailureCounter, app_services, build_jobs
+from bot.services import app_services, build_jobs
 from bot.skill_library import build_learner, build_skills
 from bot.team import build_roster, build_team
 from bot.toolbox import Toolbox
