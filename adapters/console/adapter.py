@@ -131,16 +131,20 @@ class ConsoleAdapter:
         if not self._input.interactive:
             self._drawn.set()
         ticker = asyncio.create_task(self._tick_forever(), name="console:tick")
+        ready = asyncio.create_task(self._prepare_screen(), name="console:screen")
         try:
             with self._input.session():
-                self._screen.note(
-                    "hearth terminal chat — type a task, `help`, or Ctrl-D to quit.", style=""
-                )
+                self._screen.line("hearth terminal chat — type a task, `help`, or Ctrl-D to quit.")
                 await self._keys.loop()
             self._ended = True
         finally:
             ticker.cancel()
+            ready.cancel()
             self._board.flush_finished()
+
+    async def _prepare_screen(self) -> None:
+        await self._drawn.wait()  # after the prompt, in a thread: the loop keeps taking keys
+        await asyncio.to_thread(self._screen.prepare)
 
     def _active_threads(self) -> list[str]:
         """Threads with a live task: queued or running in the core, or waiting for it."""

@@ -9,17 +9,18 @@ import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import ANSI
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input.vt100 import Vt100Input
 from prompt_toolkit.patch_stdout import patch_stdout
-from rich.console import Console, RenderableType
-from rich.text import Text
 
 from adapters.console.translate import hard_breaks
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 PIPE_WIDTH = 120  # a pipe has no width; long lines stay whole enough to grep
 
@@ -28,24 +29,38 @@ class Screen:
     """Prints messages as terminal Markdown, each under its task's label."""
 
     def __init__(self, out: TextIO | None, *, interactive: bool) -> None:
-        # file=None: rich writes to whatever sys.stdout is at the time, which is
-        # prompt_toolkit's proxy while the prompt is up (output appears above it).
-        self._console = Console(
-            file=out,
-            force_terminal=True if interactive else None,
-            width=None if interactive else PIPE_WIDTH,
-            highlight=False,
-            markup=False,
-            emoji=False,
-        )
+        self._out = out
         self._interactive = interactive
+        self._rich: Console | None = None  # made on first use: the prompt need not wait for rich
+
+    def prepare(self) -> None:
+        """Load rich now (a thread may, once the prompt is up), not with the first message."""
+        self._console()
+
+    def _console(self) -> Console:
+        if self._rich is None:
+            from rich.console import Console
+
+            # file=None: rich writes to whatever sys.stdout is at the time, which is
+            # prompt_toolkit's proxy while the prompt is up (output appears above it).
+            self._rich = Console(
+                file=self._out,
+                force_terminal=True if self._interactive else None,
+                width=None if self._interactive else PIPE_WIDTH,
+                highlight=False,
+                markup=False,
+                emoji=False,
+            )
+        return self._rich
 
     def message(self, label: str | None, text: str) -> None:
         """One message: Markdown rendered for the terminal, with ``[label]`` beside it."""
         # Imported with the first message: markdown-it and pygments need not delay the prompt.
         from rich.markdown import Markdown
         from rich.table import Table
+        from rich.text import Text
 
+        console = self._console()
         body: RenderableType = Markdown(hard_breaks(text))
         if label is not None:
             grid = Table.grid(padding=(0, 1))
@@ -54,23 +69,34 @@ class Screen:
             grid.add_row(Text(f"[{label}]"), body)
             body = grid
         if self._interactive:
-            self._console.print(body)
+            console.print(body)
             return
         # A pipe gets plain text without the padding rich adds up to the width.
-        with self._console.capture() as captured:
-            self._console.print(body)
+        with console.capture() as captured:
+            console.print(body)
         lines = (line.rstrip() for line in captured.get().splitlines())
-        self._console.file.write("\n".join(lines) + "\n")
-        self._console.file.flush()
+        console.file.write("\n".join(lines) + "\n")
+        console.file.flush()
 
     def note(self, text: str, *, style: str = "dim") -> None:
         """A line from the terminal itself (not from hearth's core)."""
-        self._console.print(Text(text, style=style))
+        from rich.text import Text
+
+        self._console().print(Text(text, style=style))
+
+    def line(self, text: str) -> None:
+        """A plain line, without rich (the greeting, written before the prompt is drawn)."""
+        out = self._out or sys.stdout
+        out.write(text + "\n")
+        out.flush()
 
     def raw(self, text: str) -> None:
         """Plain text as is (a question waiting on the same line for its answer)."""
-        self._console.print(Text(text), end="")
-        self._console.file.flush()
+        from rich.text import Text
+
+        console = self._console()
+        console.print(Text(text), end="")
+        console.file.flush()
 
 
 class PipeInput:

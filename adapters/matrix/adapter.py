@@ -443,9 +443,7 @@ class MatrixAdapter:
             ]
             inviter = translate.invite_sender(states, self._user_id)
             direct = self._accept_direct and translate.invite_is_direct(states, self._user_id)
-            if inviter is None or not (
-                direct or f"matrix:{inviter}" in self._allowed_inviters
-            ):
+            if inviter is None or not (direct or f"matrix:{inviter}" in self._allowed_inviters):
                 if room_id not in self._ignored_invites:
                     self._ignored_invites.add(room_id)
                     log.info(

@@ -8,7 +8,8 @@ tomllib with a heartbeat checks file. jsonschema and yaml check skill files: a s
 first reuses the verdicts kept on disk for unchanged files. A real `hearth chat` runs in a fresh
 interpreter to its end (stdin is empty); what it had imported when it became ready is listed.
 Before that, the prompt is drawn before hearth's core is even imported (the wiring, the
-database, the agent, the tools come behind it), so what was imported then is listed too.
+database, the agent, the tools and rich come behind it), so what was imported then is listed
+too.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ NOT_AT_PROMPT = (
     "core.llm",
     "core.heartbeat",
     "core.thread",
+    "rich",  # the terminal's printing: loaded in a thread once the prompt is up
 )
 # What was imported when the prompt was drawn (the terminal's ``shown``), and when the app
 # became ready: the warm-up that then imports what the first task needs (in a thread) starts
