@@ -94,7 +94,8 @@ def _start_once(cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
             child.send("\x1b[1;1R")
         answered = time.perf_counter() - started
         child.sendeof()
-        child.expect(pexpect.EOF)
+        while child.expect_exact([CPR, pexpect.EOF]) == 0:  # asked again after the output
+            child.send("\x1b[1;1R")
     except pexpect.ExceptionPexpect as exc:
         raise RuntimeError(f"hearth chat did not show its prompt: {child.before!r}") from exc
     finally:

@@ -160,9 +160,8 @@ class PromptInput:
             with contextlib.suppress(OSError):
                 history.parent.mkdir(parents=True, exist_ok=True)
                 store = FileHistory(str(history))
-        self._session: PromptSession[str] = PromptSession(
-            history=store, input=_StaysRaw(sys.stdin)
-        )
+        self._keys = _StaysRaw(sys.stdin)
+        self._session: PromptSession[str] = PromptSession(history=store, input=self._keys)
         if on_drawn is not None:  # told each time the prompt is drawn on the terminal
             self._session.app.after_render += lambda _app: on_drawn()
 
@@ -191,8 +190,10 @@ class PromptInput:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
-        """Route every print above the prompt while the chat runs."""
-        with patch_stdout(raw=True):
+        """Route every print above the prompt while the chat runs, and keep the terminal raw
+        between prompts too: a cooked one would swallow a Ctrl-D typed while a reply is made
+        (its own end-of-file) and echo other keys."""
+        with self._keys.raw_mode(), patch_stdout(raw=True):
             yield
 
 

@@ -33,6 +33,24 @@ HELD = textwrap.dedent(
     """
 )
 
+# `hearth chat` whose text commands wait, once begun (file argv[1] made), for file argv[2].
+HELD_COMMAND = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pathlib import Path
+    from bot.cli import main
+    from core.dispatch import Dispatcher
+    begun, go, run = Path(sys.argv[1]), Path(sys.argv[2]), Dispatcher._run_command
+    async def held(self, *args):
+        begun.touch()
+        while not go.exists():
+            await asyncio.sleep(0.01)
+        await run(self, *args)
+    Dispatcher._run_command = held
+    sys.exit(main(["chat"]))
+    """
+)
+
 
 @asynccontextmanager
 async def terminal(
@@ -142,6 +160,24 @@ async def test_ctrl_d_before_hearth_is_up_ends_the_chat_once_it_is(tmp_path: Pat
         go.touch()
         assert await exit_code(child) == 0
     assert (tmp_path / "terminal.log").read_text().count("type a task") == 1  # not read anew
+
+
+async def test_ctrl_d_typed_while_a_reply_is_made_is_not_lost(tmp_path: Path) -> None:
+    begun, go = tmp_path / "begun", tmp_path / "go"
+    args = ["-c", HELD_COMMAND, str(begun), str(go)]
+    async with FakeOllama() as fake, terminal(tmp_path, fake, args) as child:
+        child.sendline("help")  # the first: answered once hearth is up
+        await until(begun.exists)
+        go.touch()
+        await expect(child, "tasks running and queued")
+        begun.unlink()
+        go.unlink()
+        child.sendline("help")  # hearth is up: made between two prompts
+        await until(begun.exists)
+        child.sendcontrol("d")  # no prompt is reading now
+        go.touch()
+        await expect(child, "tasks running and queued")
+        assert await exit_code(child) == 0
 
 
 async def test_approval_taken_with_y(tmp_path: Path) -> None:
