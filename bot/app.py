@@ -69,7 +69,7 @@ class App:
         self._services = list(services)
         self._recoveries = list(recoveries)
         self._warmups = list(warmups)  # what the first task needs, prepared once ready
-        self._settle = settle  # what the warm-up waits for first (the terminal's prompt drawn)
+        self._settle = settle  # what the warm-up waits for first (the terminal settled)
         self._finite = finite  # adapters whose normal end (EOF) ends the app
         self._grace = shutdown_grace
         self._threads = threads

@@ -93,7 +93,7 @@ class SchedulerService:
     ) -> None:
         self._scheduler = scheduler
         self._core = core
-        self._settle = settle  # what the timers' start waits for (the terminal's prompt drawn)
+        self._settle = settle  # what the timers' start waits for (the terminal settled)
         self._settling = False
         self._jobs_start: asyncio.Task[None] | None = None
         self._timers_start: asyncio.Task[None] | None = None
@@ -200,7 +200,8 @@ def app_services(
 ) -> list[Service]:
     """What the app starts after the database, in this order (and stops in reverse).
 
-    ``settle``: what the timers wait for first (the terminal's prompt drawn).
+    ``settle``: what the timers wait for first (the terminal's prompt drawn, early lines
+    handed over).
     """
     services: list[Service] = [
         core.outbox,  # restart notices, delivered once each platform is connected

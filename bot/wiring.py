@@ -275,7 +275,7 @@ def build_app(
     )
     if term is not None:
         term.watch_tasks(lambda: {t.chat.key for t in core.pool.active()})
-    settle = term.shown if term is not None else None
+    settle = term.settled if term is not None else None
     return App(
         db=core.db,
         adapters=adapters,

@@ -88,6 +88,12 @@ class ConsoleAdapter:
         that the prompt need not wait for."""
         await self._drawn.wait()
 
+    async def settled(self) -> None:
+        """Return once the prompt is drawn and what was typed before hearth was up is with the
+        core: then work may start that neither the prompt nor those lines need wait for."""
+        await self._drawn.wait()
+        await self._keys.handed_over.wait()
+
     def watch_tasks(self, active_chats: ActiveChats) -> None:
         """Tell the terminal which chats have a queued or running task (labels, waiting)."""
         self._active = active_chats

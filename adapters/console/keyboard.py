@@ -51,6 +51,7 @@ class Keyboard:
         self._seq = seq
         self._sink: EventSink | None = None
         self._held: list[tuple[str | None, Event]] = []  # typed before the core was up
+        self.handed_over = asyncio.Event()  # the held events went to the core's sink
         self.approvals: list[Pending] = []  # waiting for y/n, oldest first
         self.closing = False
         self._last_interrupt = float("-inf")
@@ -63,6 +64,7 @@ class Keyboard:
             await sink(self._held[0][1])
             del self._held[0]  # after: its thread counts as live until the core has it
         self._sink = sink
+        self.handed_over.set()
 
     def waiting(self) -> list[str]:
         """Threads whose lines wait for the core (it is still starting)."""
