@@ -220,6 +220,8 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
         "core.heartbeat.probes",
         "adapters.discord",
         "adapters.slack",
+        "adapters.console",
+        "bot",
     ],
 )
 def test_no_import_loops_inside_packages(package: str) -> None:
