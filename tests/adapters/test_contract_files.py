@@ -210,7 +210,8 @@ async def uploads(leg: Leg, chat: Any) -> list[Upload]:
                 out.append(Upload(content["filename"], data, content["body"], i))
         return out
     transcript = leg_.out.getvalue()
-    found = re.finditer(r"\[file (?P<name>\S+), [^:\]]+: (?P<path>[^\]]+)\]", transcript)
+    # The path may start a line of its own: the pipe's 120 columns break a long one there.
+    found = re.finditer(r"\[file (?P<name>\S+), [^:\]]+:\s+(?P<path>[^\]\s]+)\]", transcript)
     return [
         Upload(
             m["name"],
