@@ -221,6 +221,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
         "adapters.discord",
         "adapters.slack",
         "adapters.console",
+        "adapters.matrix",
         "bot",
     ],
 )

@@ -17,11 +17,16 @@ from typing import Any
 import nio
 
 from core.errors import PlatformError
+from core.ports import Clock
 
 log = logging.getLogger(__name__)
 
 SESSION_FILE = "matrix-session.json"
 RECENT_EVENTS_KEPT = 256  # event ids delivered lately; a replayed sync must not deliver them again
+# A sync that delivered nothing new (our own posts' echoes, mostly) moves the stored token at
+# most this often: the session file is written (and fsynced) on the event loop. A restart
+# from an older token only skips a few more events (predates() and the stored ids).
+TOKEN_SAVE_INTERVAL = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,48 @@ class SessionStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+class SessionKeeper:
+    """The running session: what changes is written at once, a bare sync token now and then."""
+
+    def __init__(self, store: SessionStore, clock: Clock) -> None:
+        self.store = store
+        self._clock = clock
+        self.session: MatrixSession | None = None
+        self._unsaved = False  # self.session holds a newer token than the file
+        self._saved_at = float("-inf")  # monotonic time of the last session write
+
+    def update(self, **changes: Any) -> None:
+        """Change fields of the session (not its token) and write it if anything changed."""
+        assert self.session is not None
+        session = replace(self.session, **changes)
+        if session != self.session:
+            self.session = session
+            self.write()
+
+    def save_token(self, sync_token: str, delivered: list[str] | None = None) -> None:
+        """Move the stored token; written at once when it carries delivered event ids."""
+        assert self.session is not None
+        session = replace(self.session, sync_token=sync_token).with_events(delivered or [])
+        if session == self.session:
+            return
+        self.session = session
+        self._unsaved = True
+        if delivered or self._clock.monotonic() - self._saved_at >= TOKEN_SAVE_INTERVAL:
+            self.write()
+
+    def flush(self) -> None:
+        """Write a token not written yet (at shutdown)."""
+        if self._unsaved:
+            self.write()
+
+    def write(self) -> None:
+        """Write the session now."""
+        assert self.session is not None
+        self.store.save(self.session)
+        self._unsaved = False
+        self._saved_at = self._clock.monotonic()
 
 
 async def log_in(

@@ -1,50 +1,22 @@
-"""Pure mapping between Matrix event JSON and hearth's core events and message content.
+"""Inbound mapping: Matrix event JSON as hearth's core events (messages, reactions, invites).
 
 Every function here takes and returns plain data (event ``source`` dicts as the homeserver
-sends them), so it is unit-tested on recorded JSON without a client or a server.
+sends them), so it is unit-tested on recorded JSON without a client or a server. What hearth
+sends is built in adapters/matrix/compose.py; approval prompts in adapters/matrix/approvals.py.
 """
 
 from __future__ import annotations
 
-import json
-import mimetypes
 import re
-import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.matrix.html import render_html
-from core.approvals import prompt
-from core.events import (
-    ApprovalOutcome,
-    ApprovalRequest,
-    ApprovalResponse,
-    ChatRef,
-    Decision,
-    IncomingMessage,
-    MessageRef,
-    Reaction,
-    User,
-)
+from core.events import ChatRef, IncomingMessage, MessageRef, Reaction, User
 
 PLATFORM = "matrix"
-MSGTYPE = "m.notice"  # what bots send, so other bots do not answer us (and we not them)
 TEXT_TYPES = {"m.text", "m.notice", "m.emote"}
-APPROVE_KEY = "✅"
-DENY_KEY = "❌"
-MAX_EVENT_BYTES = 60_000  # Synapse refuses events over 64 KiB; keep a margin for the envelope
-EDIT_FALLBACK_CHARS = 500  # the outer body of an edit is only a fallback for old clients
-_VARIATION_SELECTORS = "\ufe0e\ufe0f"
-_DECISIONS = {
-    "✅": Decision.APPROVE,
-    "✔": Decision.APPROVE,
-    "☑": Decision.APPROVE,
-    "❌": Decision.DENY,
-    "✖": Decision.DENY,
-    "❎": Decision.DENY,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +30,6 @@ class BotIdentity:
     def localpart(self) -> str:
         """``hearth`` for ``@hearth:example.org``."""
         return self.user_id[1:].partition(":")[0]
-
-
-# ---------------------------------------------------------------- inbound
 
 
 def _content(source: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -238,24 +207,13 @@ def event_body(source: Mapping[str, Any]) -> str | None:
     return body if isinstance(body, str) else None
 
 
-def reaction_decision(key: str) -> Decision | None:
-    """✅ approves, ❌ denies (emoji variation selectors ignored); anything else is None."""
-    return _DECISIONS.get(key.strip(_VARIATION_SELECTORS).strip())
-
-
-def reaction_to_approval(reaction: Reaction, approval_id: str) -> ApprovalResponse | None:
-    """A ✅/❌ on a known approval prompt as an ApprovalResponse (the broker checks approvers)."""
-    decision = reaction_decision(reaction.key)
-    if decision is None:
+def edited_text(source: Mapping[str, Any]) -> str | None:
+    """The new text an ``m.replace`` event carries, or None for anything else."""
+    if not is_edit(source):
         return None
-    return ApprovalResponse(
-        approval_id=approval_id,
-        decision=decision,
-        user=reaction.user,
-        prompt=reaction.target,
-        event_id=reaction.event_id,
-        raw=reaction.raw,
-    )
+    new = _content(source).get("m.new_content")
+    body = new.get("body") if isinstance(new, Mapping) else None
+    return body if isinstance(body, str) else None
 
 
 def invite_sender(invite_state: Iterable[Mapping[str, Any]], bot_user_id: str) -> str | None:
@@ -277,178 +235,3 @@ def invite_is_direct(invite_state: Iterable[Mapping[str, Any]], bot_user_id: str
         if event.get("type") == "m.room.member" and event.get("state_key") == bot_user_id:
             return _content(event).get("is_direct") is True
     return False
-
-
-# ---------------------------------------------------------------- outbound
-
-
-def _formatted(text: str) -> dict[str, str]:
-    html = render_html(text)
-    return {"format": "org.matrix.custom.html", "formatted_body": html} if html else {}
-
-
-def content_size(content: Mapping[str, Any]) -> int:
-    """Bytes of ``content`` as the homeserver counts them (compact UTF-8 JSON)."""
-    return len(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode())
-
-
-def message_content(text: str, *, thread_id: str | None = None) -> dict[str, Any]:
-    """A new message: Markdown ``body`` plus HTML, in the ``m.thread`` of ``thread_id``."""
-    content: dict[str, Any] = {"msgtype": MSGTYPE, "body": text, **_formatted(text)}
-    if thread_id:
-        content["m.relates_to"] = {
-            "rel_type": "m.thread",
-            "event_id": thread_id,
-            "is_falling_back": True,  # the reply is only for clients without thread support
-            "m.in_reply_to": {"event_id": thread_id},
-        }
-    if content_size(content) > MAX_EVENT_BYTES:
-        content.pop("format", None)
-        content.pop("formatted_body", None)
-    return content
-
-
-def image_content(
-    uri: str,
-    filename: str,
-    caption: str,
-    data: bytes,
-    *,
-    thread_id: str | None = None,
-    keys: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An ``m.image`` for uploaded ``data`` at ``uri``; ``body`` is the caption (spec v1.10).
-
-    With ``keys`` (the upload was encrypted) the image is an ``EncryptedFile`` in ``file``.
-    """
-    info: dict[str, Any] = {"mimetype": image_type(filename), "size": len(data)}
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        info["w"], info["h"] = struct.unpack(">II", data[16:24])  # the IHDR chunk
-    return _media_content("m.image", uri, filename, caption, info, thread_id, keys)
-
-
-def file_content(
-    uri: str,
-    filename: str,
-    caption: str,
-    data: bytes,
-    mime: str,
-    *,
-    thread_id: str | None = None,
-    keys: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An ``m.file`` for uploaded ``data`` at ``uri``, captioned like ``image_content``."""
-    info = {"mimetype": mime or file_type(filename), "size": len(data)}
-    return _media_content("m.file", uri, filename, caption, info, thread_id, keys)
-
-
-def _media_content(
-    msgtype: str,
-    uri: str,
-    filename: str,
-    caption: str,
-    info: dict[str, Any],
-    thread_id: str | None,
-    keys: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    content: dict[str, Any] = {
-        "msgtype": msgtype,
-        "body": caption or filename,
-        "filename": filename,
-        "info": info,
-        **(_formatted(caption) if caption else {}),
-    }
-    if keys:
-        content["file"] = {**keys, "url": uri}
-    else:
-        content["url"] = uri
-    if thread_id:
-        content["m.relates_to"] = {
-            "rel_type": "m.thread",
-            "event_id": thread_id,
-            "is_falling_back": True,
-            "m.in_reply_to": {"event_id": thread_id},
-        }
-    return content
-
-
-def image_type(filename: str) -> str:
-    """The MIME type of an image by its file name (PNG unless told otherwise)."""
-    return mimetypes.guess_type(filename)[0] or "image/png"
-
-
-def file_type(filename: str) -> str:
-    """The MIME type of a file by its name (``application/octet-stream`` when unknown)."""
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
-
-
-def edit_content(event_id: str, text: str) -> dict[str, Any]:
-    """An ``m.replace`` edit of ``event_id`` whose ``m.new_content`` is ``text``."""
-    new: dict[str, Any] = {"msgtype": MSGTYPE, "body": text, **_formatted(text)}
-    fallback = text if len(text) <= EDIT_FALLBACK_CHARS else text[:EDIT_FALLBACK_CHARS] + "…"
-    content: dict[str, Any] = {
-        "msgtype": MSGTYPE,
-        "body": f"* {fallback}",
-        "m.new_content": new,
-        "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
-    }
-    if content_size(content) > MAX_EVENT_BYTES:
-        new.pop("format", None)
-        new.pop("formatted_body", None)
-    return content
-
-
-def reaction_content(event_id: str, key: str) -> dict[str, Any]:
-    """An ``m.reaction`` annotation of ``event_id`` with ``key``."""
-    return {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-
-
-def edited_text(source: Mapping[str, Any]) -> str | None:
-    """The new text an ``m.replace`` event carries, or None for anything else."""
-    if not is_edit(source):
-        return None
-    new = _content(source).get("m.new_content")
-    body = new.get("body") if isinstance(new, Mapping) else None
-    return body if isinstance(body, str) else None
-
-
-# ---------------------------------------------------------------- approvals
-
-_INSTRUCTION_PREFIXES = ("React ✅", "Expires at ")
-
-
-def _fence(code: str) -> str:
-    """A code fence longer than any backtick run in ``code``, so it cannot be closed early."""
-    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
-    return "`" * max(3, longest + 1)
-
-
-def approval_prompt_text(request: ApprovalRequest) -> str:
-    """Core's prompt words in Matrix markdown: the exact command in a code block, whole."""
-    content = prompt.prompt_content(request)
-    fence = _fence(content.command)
-    lines = [
-        f"🔐 **{content.title}** · `{content.approval_id}`",
-        f"**{prompt.REQUESTED_BY}:** {content.requester} · **{prompt.TOOL}:** `{content.tool}`"
-        f" · **{prompt.TASK}:** `{content.task_id}`",
-        f"**{prompt.DIRECTORY}:** `{content.directory}`",
-    ]
-    if content.reasons:
-        lines.append(f"**{prompt.WHY}:** {content.reasons_text}")
-    lines.append(f"{fence}\n{content.command}\n{fence}")
-    lines.append(content.answer_text(buttons=False))
-    lines.append(content.expiry_text + ".")
-    return "\n".join(lines)
-
-
-def outcome_line(outcome: ApprovalOutcome) -> str:
-    """One line saying how an approval ended and who decided, in core's words."""
-    return prompt.outcome_line(outcome)
-
-
-def closed_prompt_text(original: str | None, outcome: ApprovalOutcome) -> str:
-    """The prompt with its answer instructions replaced by the outcome."""
-    if not original:
-        return outcome_line(outcome)
-    kept = [ln for ln in original.split("\n") if not ln.startswith(_INSTRUCTION_PREFIXES)]
-    return "\n".join([*kept, outcome_line(outcome)])

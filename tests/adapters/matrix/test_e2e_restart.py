@@ -59,7 +59,7 @@ async def test_restart_resumes_from_the_stored_token_on_the_same_device(
     # Room state is complete after a restart too: still a DM, the sender still has a name.
     assert (after.is_direct, after.author.display_name) == (True, "Ana")
     assert again.adapter.device_id == device
-    devices = await again.adapter._client.devices()
+    devices = await again.adapter._sender.client.devices()
     assert isinstance(devices, nio.DevicesResponse)
     # The registration's own device plus the one the bot logged in as: none per restart.
     assert sorted(d.id for d in devices.devices) == sorted({bot.reg.device_id, device})

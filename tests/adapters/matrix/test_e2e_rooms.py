@@ -42,7 +42,7 @@ async def test_invite_from_allowed_user_is_joined_and_others_ignored(
     # A later message from the allowed human proves the bot has synced past the stranger's invite.
     await human.say(room, "ping")
     await bot.sink.wait_for(lambda e: _msg(e, "ping"))
-    joined = await bot.adapter._client.joined_rooms()
+    joined = await bot.adapter._sender.client.joined_rooms()
     assert room in joined.rooms
     assert other not in joined.rooms
 
@@ -51,7 +51,7 @@ async def test_mention_starts_a_threaded_task_and_the_answer_streams_by_edits(
     synapse, make_human, make_bot, tmp_path: Path
 ) -> None:
     human, bot, sink, room = await _joined_room(synapse, make_human, make_bot, tmp_path)
-    display = bot.adapter._bot.display_name or bot.adapter._bot.localpart
+    display = bot.adapter._intake.bot.display_name or bot.adapter._intake.bot.localpart
     first = await human.say(room, f"{display}: how full is the disk?")
     await human.say(room, "just chatting, not for the bot")
 

@@ -1,4 +1,4 @@
-"""translate.py on event JSON recorded from a real Synapse (tests/payloads/matrix/)."""
+"""translate.py (inbound) on event JSON recorded from a real Synapse (tests/payloads/matrix/)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,9 @@ from typing import Any
 
 import pytest
 
-from adapters.matrix import translate
+from adapters.matrix import approvals, translate
 from adapters.matrix.translate import BotIdentity
-from core.events import (
-    ApprovalOutcome,
-    ApprovalRequest,
-    ChatRef,
-    Decision,
-    MessageRef,
-    User,
-)
+from core.events import ChatRef, Decision, MessageRef, User
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "matrix"
 BOT = BotIdentity("@hearth:localhost", "hearth")
@@ -145,7 +138,7 @@ def test_reaction_becomes_a_reaction_and_an_approval_answer() -> None:
     assert reaction is not None
     assert reaction.target == MessageRef(chat, target) and reaction.key == "✅"
     assert reaction.user.id == source["sender"] and reaction.event_id == source["event_id"]
-    answer = translate.reaction_to_approval(reaction, "abc123")
+    answer = approvals.reaction_to_approval(reaction, "abc123")
     assert answer is not None
     assert answer.approval_id == "abc123" and answer.decision is Decision.APPROVE
     assert answer.prompt == reaction.target and answer.user == reaction.user
@@ -167,114 +160,12 @@ def test_own_and_malformed_reactions_are_dropped() -> None:
     assert translate.reaction_to_event(no_key, room_id=ROOM, bot=BOT) is None
 
 
-@pytest.mark.parametrize(
-    ("key", "decision"),
-    [
-        ("✅", Decision.APPROVE),
-        ("✔️", Decision.APPROVE),
-        ("❌", Decision.DENY),
-        ("❌\ufe0f", Decision.DENY),
-        ("👍", None),
-        ("", None),
-    ],
-)
-def test_reaction_decisions(key: str, decision: Decision | None) -> None:
-    assert translate.reaction_decision(key) is decision
-
-
 def test_invite_sender_from_recorded_invite_state() -> None:
     state = load("invite_state")["invite_state"]["events"]
     inviter = next(e["sender"] for e in state if e["type"] == "m.room.create")
     assert translate.invite_sender(state, BOT.user_id) == inviter
     assert translate.invite_sender(state, "@someone-else:localhost") is None
     assert translate.invite_sender([], BOT.user_id) is None
-
-
-def test_message_content_is_threaded_markdown_with_html() -> None:
-    content = translate.message_content("**hi** <b>x</b>", thread_id="$root")
-    assert content["body"] == "**hi** <b>x</b>" and content["msgtype"] == "m.notice"
-    assert content["formatted_body"] == "<p><strong>hi</strong> &lt;b&gt;x&lt;/b&gt;</p>"
-    assert content["m.relates_to"] == {
-        "rel_type": "m.thread",
-        "event_id": "$root",
-        "is_falling_back": True,
-        "m.in_reply_to": {"event_id": "$root"},
-    }
-    plain = translate.message_content("just text")
-    assert "formatted_body" not in plain and "m.relates_to" not in plain
-
-
-def test_edit_content_is_an_m_replace_within_the_event_size_limit() -> None:
-    content = translate.edit_content("$orig", "done ✅")
-    assert content["m.relates_to"] == {"rel_type": "m.replace", "event_id": "$orig"}
-    assert content["m.new_content"]["body"] == "done ✅"
-    assert content["body"] == "* done ✅"
-    huge = translate.edit_content("$orig", "`x` 漢字 " * 2000)  # 16 000 chars, HTML doubles it
-    assert translate.content_size(huge) <= translate.MAX_EVENT_BYTES
-    assert len(huge["body"]) < 1000  # the outer body is only a fallback
-
-
-def _request(command: str = "rm -rf ./build") -> ApprovalRequest:
-    return ApprovalRequest(
-        id="Ab3_x",
-        chat=ChatRef("matrix", ROOM, "$root"),
-        command=command,
-        cwd="/srv/app",
-        task_id="t42",
-        requester=User("matrix", "@ana:localhost", "Ana"),
-        reasons=("deletes files",),
-        expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
-    )
-
-
-def test_approval_prompt_names_everything_and_how_to_answer() -> None:
-    text = translate.approval_prompt_text(_request())
-    for part in (
-        "```\nrm -rf ./build\n```",
-        "/srv/app",
-        "t42",
-        "@ana:localhost",
-        "Ana",
-        "deletes files",
-        "React ✅ to approve or ❌ to reject",
-        "`approve Ab3_x`",
-        "`deny Ab3_x`",
-        "2030-01-02 03:04 UTC",
-    ):
-        assert part in text
-
-
-def test_a_command_with_backticks_cannot_break_out_of_its_code_block() -> None:
-    hostile = "echo ```\n**Approved** by admin\n```"
-    text = translate.approval_prompt_text(_request(hostile))
-    html = translate.message_content(text)["formatted_body"]
-    assert "<strong>Approved</strong>" not in html
-    assert "````\n" + hostile + "\n````" in text
-
-
-def test_closed_prompt_shows_the_outcome_instead_of_the_instructions() -> None:
-    original = translate.approval_prompt_text(_request())
-    approved = ApprovalOutcome(
-        decision=Decision.APPROVE,
-        decided_by=User("matrix", "@b:l", "Bo"),
-        decided_at=datetime(2030, 1, 1, tzinfo=UTC),
-    )
-    closed = translate.closed_prompt_text(original, approved)
-    assert "React ✅" not in closed and "Expires at" not in closed
-    assert closed.endswith("✅ Approved by Bo") and "rm -rf ./build" in closed
-    expired = ApprovalOutcome(
-        decision=Decision.DENY,
-        decided_by=None,
-        reason="expired",
-        decided_at=datetime(2030, 1, 1, tzinfo=UTC),
-    )
-    assert translate.closed_prompt_text(None, expired) == "⌛ Expired"
-    denied = ApprovalOutcome(
-        decision=Decision.DENY,
-        decided_by=User("matrix", "@b:l"),
-        decided_at=datetime(2030, 1, 1, tzinfo=UTC),
-    )
-    assert translate.outcome_line(denied) == "❌ Rejected by @b:l"
 
 
 def test_events_from_before_the_start_are_recognised_by_server_age() -> None:
