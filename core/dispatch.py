@@ -307,8 +307,8 @@ class Dispatcher:
             )
             return
         if ahead is not None:
-            await adapter.post(
-                chat,
-                f"⏳ Queued (task `{ctx.task_id}`): all {self._pool.limits.max_concurrent} "
-                f"slots are busy, {ahead} task(s) waiting ahead of you.",
+            # The task's card, posted now, says it waits; the same card shows it working later.
+            ctx.thread.card(ctx.goal).queue(
+                f"Task `{ctx.task_id}`: all {self._pool.limits.max_concurrent} "
+                f"slots are busy, {ahead} task(s) waiting ahead of you."
             )

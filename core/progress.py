@@ -21,6 +21,9 @@ from core.ports import ChatAdapter, Clock
 
 log = logging.getLogger(__name__)
 
+WORKING = "⏳ Working on"
+QUEUED = "⏳ Queued"
+
 
 class StepState(StrEnum):
     """The state of one plan step."""
@@ -60,14 +63,31 @@ class ProgressCard:
         self.activity = ""
         self.tokens: dict[str, int] = {}
         self.cost_usd = 0.0
-        self.status = "⏳ Working on"
+        self.status = WORKING
+        self.waiting = ""  # why a queued task waits, under the title until it starts
         self.detail = ""  # why it ended so, under the steps (a failure's reason)
         self.ref: MessageRef | None = None
         self._posting: asyncio.Future[MessageRef | None] | None = None
         self._closed = False
 
+    def queue(self, note: str) -> asyncio.Future[MessageRef | None]:
+        """Post the card for a task still waiting for a slot; ``note`` says why it waits.
+
+        The card is the thread's one sign that the task was taken, queued or not: when the
+        task starts, the same card says so (no separate "queued" message).
+        """
+        self.status, self.waiting = QUEUED, note
+        return self._begin()
+
     def start_soon(self) -> asyncio.Future[MessageRef | None]:
-        """Begin posting the card (once); the future is its ref, None when it was not posted."""
+        """Begin posting the card (once), or show a queued card as working; the future is
+        its ref, None when it was not posted."""
+        if self.waiting and not self._closed:
+            self.status, self.waiting = WORKING, ""
+            self._touch()
+        return self._begin()
+
+    def _begin(self) -> asyncio.Future[MessageRef | None]:
         if self._posting is None:
             self._posting = asyncio.ensure_future(self._post())
         return self._posting
@@ -122,6 +142,8 @@ class ProgressCard:
         """The card's text, cut to the platform limit."""
         title = self._title if len(self._title) <= 120 else self._title[:119] + "…"
         lines = [f"{self.status}: {title}"]
+        if self.waiting:
+            lines.append(self.waiting)
         for i, (step, state) in enumerate(zip(self.steps, self.states, strict=True)):
             label = f" — {self.labels[i]}" if self.labels[i] else ""
             lines.append(f"{state.value} {i + 1}. {step}{label}")
@@ -141,6 +163,7 @@ class ProgressCard:
         """Queue the final status; the future is True once it is shown (None: no card)."""
         self.status = status
         self.detail = detail
+        self.waiting = ""
         self._closed = True
         if self.ref is None:
             return None

@@ -31,6 +31,7 @@ class _Handle:
     ctx: TaskContext
     task: asyncio.Task[None] | None = None
     running: bool = False
+    holding: bool = False  # holds one of the slots (given back when its work is done)
     cancel_note: str = ""
     stop_early: bool = False  # stopped while submit() was still writing its row
     started_at: float = field(default_factory=time.monotonic)
@@ -73,7 +74,7 @@ class TaskPool:
         return sum(1 for h in self._handles.values() if not h.running)
 
     def running_count(self) -> int:
-        """Tasks holding a slot."""
+        """Tasks started (working, or delivering their answer)."""
         return sum(1 for h in self._handles.values() if h.running)
 
     def in_chat(self, chat_key: str) -> TaskContext | None:
@@ -102,7 +103,7 @@ class TaskPool:
             await self._slots.acquire()
         # Counted from now, before the write below yields: a second message of the same user,
         # handled meanwhile, sees this task against MAX_TASKS_PER_USER.
-        handle = _Handle(ctx, running=ahead is None)
+        handle = _Handle(ctx, running=ahead is None, holding=ahead is None)
         self._handles[ctx.task_id] = handle
         submitted = asyncio.get_running_loop().create_future()
         self._submits.add(submitted)
@@ -120,8 +121,7 @@ class TaskPool:
                 raise Redelivered(f"delivery {delivery} was already handled")
         except BaseException:
             del self._handles[ctx.task_id]
-            if ahead is None:
-                self._slots.release()
+            self._give_back(handle)
             raise
         finally:
             self._submits.discard(submitted)
@@ -185,31 +185,38 @@ class TaskPool:
         ctx = handle.ctx
         with bind_task(ctx.task_id):
             status, result = "failed", ""
-            holding = handle.running  # submit() may already hold a slot for us
+            ran = False  # the runner was called (it closes the card itself)
             try:
                 if handle.stop_early:
                     raise asyncio.CancelledError
-                if not holding:
+                if not handle.holding:  # submit() may already hold a slot for us
                     await self._slots.acquire()
-                    holding = handle.running = True
+                    handle.holding = handle.running = True
                     await self._store.mark_running(ctx.task_id, self._clock.now())
+                # The runner gives the slot back as soon as only delivery is left.
+                ctx.slot.bind(lambda: self._give_back(handle))
                 self._metrics.inc("hearth_tasks_total", status="running")
                 log.info("task started: %s", ctx.goal[:80])
+                ran = True
                 result = await self._runner.run(ctx) or ""
                 status = "done"
             except TaskFailed as exc:  # the runner already told the thread why
                 result = f"failed: {exc}"
             except asyncio.CancelledError:
                 status, result = "cancelled", handle.cancel_note or "cancelled"
+                if not ran:  # stopped while queued: its queued card says so
+                    note = (handle.cancel_note or "Cancelled.").rstrip(".")
+                    ctx.thread.close_card_soon(f"⏹ {note}")
                 await self._tell(ctx, f"⏹ {handle.cancel_note or 'Task cancelled.'}")
                 raise
             except Exception as exc:
                 log.exception("task %s failed", ctx.task_id)
                 result = _describe(exc)
+                if not ran:
+                    ctx.thread.close_card_soon("❌ Failed")
                 await self._tell(ctx, f"❌ Failed: {result}")
             finally:
-                if holding:
-                    self._slots.release()
+                self._give_back(handle)
                 self._handles.pop(ctx.task_id, None)
                 self._metrics.inc("hearth_tasks_total", status=status)
                 log.info("task %s: %s", status, result[:120])
@@ -222,6 +229,11 @@ class TaskPool:
                 self._writes.add(write)
                 write.add_done_callback(self._writes.discard)
                 await asyncio.shield(write)
+
+    def _give_back(self, handle: _Handle) -> None:
+        if handle.holding:
+            handle.holding = False
+            self._slots.release()
 
     async def _tell(self, ctx: TaskContext, text: str) -> None:
         try:

@@ -88,6 +88,11 @@ class TaskThread:
             )
         return self._card
 
+    def close_card_soon(self, status: str) -> None:
+        """Show ``status`` on the card if one was posted (a queued task that never ran)."""
+        if self._card is not None:
+            self._card.close_soon(status)
+
     def stream(self) -> StreamRenderer:
         """A new streamed answer below everything posted so far."""
         return StreamRenderer(

@@ -118,6 +118,7 @@ class AgentRunner:
         try:
             outcomes = await run.steps()
             await run.answer(outcomes)
+            task.slot.free()  # what is left is posting: the next task may work meanwhile
         except asyncio.CancelledError:
             self._ended(run, "cancelled")
             note = thread.stop_note or "Stopped."

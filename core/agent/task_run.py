@@ -126,6 +126,7 @@ class TaskRun:
         """Seal the live answer, or stream the answer (a summary for several steps)."""
         live, self.live = self.live, None
         if live is not None and len(outcomes) == 1 and outcomes[0].ok:
+            self.task.slot.free()  # the answer is written: only its delivery is left
             await live.finish(plain_answer(outcomes))
             return
         if live is not None:
