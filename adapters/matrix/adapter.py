@@ -31,7 +31,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CAPABILITIES = Capabilities(
     max_message_chars=16_000,  # edits carry the text twice (+ HTML); events stop at 64 KiB
-    min_edit_interval=3.0,  # a default Synapse allows a burst of 10, then 1 event per 5 s
+    # A homeserver limits events per ACCOUNT (Synapse's default: a burst of 10, then one per
+    # 5 s; bots are usually exempted), which no per-thread spacing can keep: 429s and their
+    # retry_after do (sender.py, core/pacer.py). This pace only keeps a streamed answer's edit
+    # events few and readable, like Discord's; a slower one held final answers back.
+    min_edit_interval=1.0,
     buttons=False,
     threads=True,
     reactions=True,

@@ -15,6 +15,7 @@ from core.events import ChatRef
 from core.metrics import Metrics
 from core.ports import Capabilities
 from core.render import StreamRenderer
+from tests.fakes.clock import FakeClock
 
 pytestmark = pytest.mark.synapse
 
@@ -69,3 +70,25 @@ async def test_a_throttled_edit_raises_rate_limited_at_once(
         for i in range(1, 20):  # the burst is 10 events; the post used one
             await bot.adapter.edit(ref, f"v{i}")
     assert 0 < caught.value.retry_after <= 6
+
+
+async def test_a_final_answer_is_paced_at_most_a_second_behind_its_draft(
+    synapse, make_human, make_bot, tmp_path: Path
+) -> None:
+    """The adapter's own pace (the homeserver's limit is kept by its 429s, above)."""
+    human = await make_human("ana")
+    reg = await synapse.aregister("hearth")  # exempt, as docs/matrix.md recommends for bots
+    bot = await make_bot(reg, tmp_path / "m", allowed=frozenset({f"matrix:{human.user_id}"}))
+    room = await human.create_room(invite=[reg.user_id], direct=True)
+    await human.wait_joined(room, reg.user_id)
+    root = await human.say(room, "how are the disks?")
+    clock = FakeClock(auto_advance=False)  # the pacer's time moves only when told
+    out = StreamRenderer(bot.adapter, ChatRef("matrix", room, root), clock=clock)
+    out.append("All good")
+    draft = await human.wait_for(
+        lambda e: e.get("sender") == reg.user_id and e["content"].get("body") == "All good ▍"
+    )
+    finishing = asyncio.create_task(out.finish())
+    clock.advance(1.0)
+    await human.wait_until(lambda: human.content_of(draft["event_id"]).get("body") == "All good")
+    await finishing
