@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.agent.config import AgentConfig
-from core.agent.executor import SubtaskResult
+from core.agent.executor import Executor, SubtaskResult
 
 # Trigger names double as the `trigger` label of hearth_escalations_total.
 LOW_CONFIDENCE = "low_confidence"
@@ -22,6 +22,15 @@ class Trigger:
 
     name: str
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One executor run: its result, or the trigger that ended it early."""
+
+    result: SubtaskResult | None
+    trigger: Trigger | None
+    executor: Executor
 
 
 def trigger_for(result: SubtaskResult, config: AgentConfig) -> Trigger | None:

@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from core.agent.escalation import Trigger
-from core.agent.metered import MeteredLLM
+from core.agent.escalation import Attempt, Trigger
+from core.agent.metered import Meter, MeteredLLM
 from core.agent.summary import StepOutcome
 from core.llm.base import LLMClient
-from core.progress import StepState
+from core.progress import ProgressCard, StepState
 
-if TYPE_CHECKING:  # the runner imports this module; the type is only for annotations
-    from core.agent.task_run import TaskRun
+
+class EscalatingRun(Protocol):
+    """What a retry on the bigger local model needs of the task's run (core.agent.TaskRun)."""
+
+    meter: Meter
+    card: ProgressCard
+
+    async def retire(self, note: str) -> None:
+        """Mark the answer shown so far as replaced."""
+        ...
+
+    async def say(self, text: str) -> None:
+        """Post a short note in the task's thread."""
+        ...
+
+    async def attempt(self, llm: LLMClient, subtask: str, outcomes: list[StepOutcome]) -> Attempt:
+        """One executor run of ``subtask`` on ``llm``."""
+        ...
+
+    async def record_escalation(
+        self, trigger: Trigger, model: str, outcome: str, p: int, c: int, cost: float
+    ) -> None:
+        """Store how an escalation went."""
+        ...
 
 
 async def bigger_local(
-    run: TaskRun,
+    run: EscalatingRun,
     llm: LLMClient,
     i: int,
     subtask: str,
@@ -35,7 +57,7 @@ async def bigger_local(
     att = await run.attempt(big, subtask, list(earlier))
     ex = att.executor
     ok = att.result is not None and att.trigger is None
-    await run._record(
+    await run.record_escalation(
         trigger, big.model, "done" if ok else "failed", ex.prompt_tokens, ex.completion_tokens, 0
     )
     if not ok or att.result is None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Callable
 
 from core.agent.config import AgentConfig
 from core.agent.metered import Meter, MeteredLLM
+from core.agent.parts import AgentParts, CloudFactory, Recall, Runbooks, ToolsFactory
 from core.agent.recollect import TaskEnd
 from core.agent.task_run import TaskRun, final_status, plural_commands
 from core.budget import Budget
@@ -24,22 +24,9 @@ from core.usage import UsageRecorder
 
 log = logging.getLogger(__name__)
 
-CloudFactory = Callable[[], LLMClient]
-ToolsFactory = Callable[[TaskContext], ToolRunner]
-Recall = Callable[[TaskContext], Awaitable[list[str]]]
 Remember = Callable[[TaskContext, TaskEnd], None]  # schedules the task's memory note
 
-
-class Runbooks(Protocol):
-    """Runbook skills as the agent sees them: an index for the planner, text when chosen."""
-
-    async def index(self) -> list[tuple[str, str]]:
-        """(name, description) of every runbook that may be chosen."""
-        ...
-
-    async def instructions(self, name: str) -> str:
-        """The full instructions of a chosen runbook, ready for the executor's prompt."""
-        ...
+__all__ = ["AgentRunner", "CloudFactory", "Recall", "Remember", "Runbooks", "ToolsFactory"]
 
 
 class AgentRunner:
@@ -63,25 +50,22 @@ class AgentRunner:
         remember: Remember | None = None,
         runbooks: Runbooks | None = None,
     ) -> None:
-        self._planner_llm = planner_llm
-        self._local_escalation = local_escalation  # ESCALATION_LOCAL_MODEL, tried before Claude
-        self._executor_llm = executor_llm
-        self._cloud = cloud
-        self._tools = tools
-        self._recorder = recorder
-        self._budget = budget
+        self._parts = AgentParts(
+            planner_llm=planner_llm,
+            executor_llm=executor_llm,
+            cloud=cloud,
+            tools=tools,
+            recorder=recorder,
+            budget=budget,
+            config=config,
+            clock=clock or SystemClock(),
+            metrics=metrics or Metrics(),
+            recall=recall,
+            local_escalation=local_escalation,
+            runbooks=runbooks,
+        )
         self._channels = channels
-        self._config = config
-        self._clock = clock or SystemClock()
-        self._metrics = metrics or Metrics()
-        self._recall = recall
         self._remember = remember
-        self._runbooks = runbooks
-
-    def _tools_for(self, task: TaskContext) -> ToolRunner:
-        if hasattr(self._tools, "specs"):
-            return self._tools  # type: ignore[return-value]
-        return self._tools(task)  # type: ignore[operator]
 
     async def run(self, task: TaskContext) -> str:
         """Plan, run every step (escalating when needed), stream the answer; return a summary."""
@@ -105,16 +89,16 @@ class AgentRunner:
             card.add_usage(who, usage.prompt_tokens + usage.completion_tokens, cost)
 
         meter = Meter(
-            self._recorder,
-            self._budget,
+            self._parts.recorder,
+            self._parts.budget,
             task.task_id,
             task.requester.qualified,
             on_usage,
-            self._config.cloud_max_tokens,
+            self._parts.config.cloud_max_tokens,
             channel=task.chat,
             purpose_prefix="scheduled:" if task.origin.startswith("job:") else "",
         )
-        run = TaskRun(self, task, card, meter, local_only)
+        run = TaskRun(self._parts, task, card, meter, local_only)
         try:
             outcomes = await run.steps()
             await run.answer(outcomes)
@@ -153,7 +137,7 @@ class AgentRunner:
             return
         llm = None
         if status != "cancelled":
-            llm = MeteredLLM(self._executor_llm, run.meter, purpose="memory")
+            llm = MeteredLLM(self._parts.executor_llm, run.meter, purpose="memory")
         end = TaskEnd(
             status=status,
             outcomes=tuple(run.outcomes),

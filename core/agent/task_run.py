@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from core.agent.escalation import (
+    Attempt,
     Trigger,
     cloud_blocked_reason,
     local_error_trigger,
@@ -15,10 +14,11 @@ from core.agent.escalation import (
     trigger_for,
     verifier_trigger,
 )
-from core.agent.executor import Executor, SubtaskResult
+from core.agent.executor import Executor
 from core.agent.live import LiveAnswer
 from core.agent.local_escalation import bigger_local
 from core.agent.metered import Meter, MeteredLLM
+from core.agent.parts import AgentParts
 from core.agent.planner import Planner
 from core.agent.summary import StepOutcome, Summarizer, plain_answer
 from core.agent.verifier import Verifier
@@ -30,19 +30,7 @@ from core.storage.usage import EscalationRow
 from core.tasks import TaskContext
 from core.tools.base import ToolContext
 
-if TYPE_CHECKING:
-    from core.agent.runner import AgentRunner
-
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Attempt:
-    """One executor run: its result, or the trigger that ended it early."""
-
-    result: SubtaskResult | None
-    trigger: Trigger | None
-    executor: Executor
 
 
 def plural_commands(n: int) -> str:
@@ -75,23 +63,23 @@ class TaskRun:
 
     def __init__(
         self,
-        runner: AgentRunner,
+        parts: AgentParts,
         task: TaskContext,
         card: ProgressCard,
         meter: Meter,
         local_only: bool,
     ) -> None:
-        self.r = runner
+        self.parts = parts
         self.task = task
         self.card = card
         self.meter = meter
         self.local_only = local_only
-        self.tools = runner._tools_for(task)
+        self.tools = parts.tools_for(task)
         self.ctx = ToolContext(
             task_id=task.task_id,
             chat=task.chat,
             requester=task.requester,
-            workspace=runner._config.workspace,
+            workspace=parts.config.workspace,
             unattended=task.origin.startswith("job:"),
             tell=task.thread.say,
         )
@@ -131,30 +119,30 @@ class TaskRun:
             return
         if live is not None:
             await live.replace("↪️ Replaced: this answer was not kept; see below.")
-        summarizer = Summarizer(MeteredLLM(self.r._executor_llm, self.meter, purpose="summary"))
+        summarizer = Summarizer(MeteredLLM(self.parts.executor_llm, self.meter, purpose="summary"))
         async with self.task.thread.stream() as out:
             await summarizer.write(self.task.goal, outcomes, out)
 
     async def steps(self) -> list[StepOutcome]:
         """Plan, then run each step in order."""
         memories: list[str] = []
-        if self.r._recall is not None:
+        if self.parts.recall is not None:
             try:
-                memories = self.memories = await self.r._recall(self.task)
+                memories = self.memories = await self.parts.recall(self.task)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("memory recall failed; planning without it")
-        runbooks = await self.r._runbooks.index() if self.r._runbooks is not None else []
+        runbooks = await self.parts.runbooks.index() if self.parts.runbooks is not None else []
         planner = Planner(
-            MeteredLLM(self.r._planner_llm, self.meter, purpose="plan"),
-            max_steps=self.r._config.max_subtasks,
+            MeteredLLM(self.parts.planner_llm, self.meter, purpose="plan"),
+            max_steps=self.parts.config.max_subtasks,
             runbooks=runbooks,
         )
         self.card.set_activity("planning")
         plan = await planner.plan(self.task.goal, memories=memories)
-        if planner.runbook is not None and self.r._runbooks is not None:
-            self.instructions = await self.r._runbooks.instructions(planner.runbook)
+        if planner.runbook is not None and self.parts.runbooks is not None:
+            self.instructions = await self.parts.runbooks.instructions(planner.runbook)
         self.card.set_plan(plan)
         # Multi-step plans stream their summary; a one-step plan streams the step itself.
         self.live_mode = self.task.thread.live and len(plan) == 1
@@ -184,9 +172,9 @@ class TaskRun:
         outcomes: list[StepOutcome],
         *,
         feedback: str | None = None,
-    ) -> _Attempt:
+    ) -> Attempt:
         """One executor run under SUBTASK_TIMEOUT; model failures become triggers."""
-        cfg = self.r._config
+        cfg = self.parts.config
         await self.retire("↪️ Replaced: this answer was not kept; a new one follows below.")
         self.live = LiveAnswer(self.task.thread) if self.live_mode else None
         ex = Executor(
@@ -210,19 +198,19 @@ class TaskRun:
                     recalled=self.memories,
                 )
         except TimeoutError:
-            return _Attempt(None, timeout_trigger(cfg.subtask_timeout), ex)
+            return Attempt(None, timeout_trigger(cfg.subtask_timeout), ex)
         except LLMError as exc:
-            return _Attempt(None, local_error_trigger(str(exc)), ex)
+            return Attempt(None, local_error_trigger(str(exc)), ex)
         finally:
             self.memos = list(ex.watchdog.memos)
-        return _Attempt(result, trigger_for(result, cfg), ex)
+        return Attempt(result, trigger_for(result, cfg), ex)
 
     async def step(
         self, i: int, subtask: str, plan: list[str], outcomes: list[StepOutcome]
     ) -> StepOutcome:
         """Run one step locally; verify; retry once on FAIL; escalate when a trigger fires."""
-        cfg = self.r._config
-        local = MeteredLLM(self.r._executor_llm, self.meter, purpose="execute")
+        cfg = self.parts.config
+        local = MeteredLLM(self.parts.executor_llm, self.meter, purpose="execute")
         att = await self.attempt(local, subtask, outcomes)
         if att.result is not None and att.trigger is None and cfg.verification:
             att = await self._verified(i, subtask, att, local, outcomes)
@@ -236,22 +224,22 @@ class TaskRun:
                 denied=att.result.denied,
             )
         assert att.trigger is not None
-        if self.r._local_escalation is not None and cfg.escalation_enabled:
+        if self.parts.local_escalation is not None and cfg.escalation_enabled:
             bigger = await bigger_local(
-                self, self.r._local_escalation, i, subtask, att.trigger, earlier=outcomes
+                self, self.parts.local_escalation, i, subtask, att.trigger, earlier=outcomes
             )
             if bigger is not None:
                 return bigger
         return await self.escalate(i, subtask, att, outcomes)
 
     async def _verified(
-        self, i: int, subtask: str, att: _Attempt, local: LLMClient, outcomes: list[StepOutcome]
-    ) -> _Attempt:
+        self, i: int, subtask: str, att: Attempt, local: LLMClient, outcomes: list[StepOutcome]
+    ) -> Attempt:
         assert att.result is not None
         if not att.result.files_written:
             return att
         verifier = Verifier(
-            MeteredLLM(self.r._executor_llm, self.meter, purpose="verify"), self.tools
+            MeteredLLM(self.parts.executor_llm, self.meter, purpose="verify"), self.tools
         )
         self.card.set_activity("verifying the files written")
         verdict = await verifier.verify(
@@ -275,9 +263,9 @@ class TaskRun:
         )
         if again.passed:
             return retry
-        return _Attempt(retry.result, verifier_trigger(again.reason), retry.executor)
+        return Attempt(retry.result, verifier_trigger(again.reason), retry.executor)
 
-    def _tried(self, att: _Attempt, model: str) -> str:
+    def _tried(self, att: Attempt, model: str) -> str:
         res = att.result
         rounds = f"{res.rounds} rounds, " if res else ""
         tools = att.executor.tool_log[-6:]
@@ -287,29 +275,29 @@ class TaskRun:
         return f"{model}: {rounds}{tool_text}"
 
     async def escalate(
-        self, i: int, subtask: str, local_att: _Attempt, outcomes: list[StepOutcome]
+        self, i: int, subtask: str, local_att: Attempt, outcomes: list[StepOutcome]
     ) -> StepOutcome:
         """Re-run the step with Claude when allowed; otherwise fail honestly."""
         trigger = local_att.trigger
         assert trigger is not None
-        cfg = self.r._config
-        self.r._metrics.inc("hearth_escalations_total", trigger=trigger.name)
-        local_model = self.r._executor_llm.model
+        cfg = self.parts.config
+        self.parts.metrics.inc("hearth_escalations_total", trigger=trigger.name)
+        local_model = self.parts.executor_llm.model
         tried = self._tried(local_att, f"local model {local_model}")
         blocked = cloud_blocked_reason(
-            cfg, has_cloud=self.r._cloud is not None, local_only=self.local_only
+            cfg, has_cloud=self.parts.cloud is not None, local_only=self.local_only
         )
         if blocked is not None:
             await self.retire(f"↪️ Replaced: not kept ({_short(trigger.detail)}).")
-            await self._record(trigger, "-", "disabled", 0, 0, 0.0)
+            await self.record_escalation(trigger, "-", "disabled", 0, 0, 0.0)
             failure = (
                 f"could not be completed by the local model ({trigger.detail}), and {blocked}. "
                 f"Tried: {tried}."
             )
             # Not said here as well: the answer explains every failed step, once.
             return StepOutcome(subtask=subtask, ok=False, answer="", by="local", failure=failure)
-        assert self.r._cloud is not None
-        cloud = MeteredLLM(self.r._cloud(), self.meter, purpose="escalate")
+        assert self.parts.cloud is not None
+        cloud = MeteredLLM(self.parts.cloud(), self.meter, purpose="escalate")
         self.card.step(i, StepState.RUNNING, "Claude")
         await self.retire(
             f"↪️ Replaced: escalated to Claude ({_short(trigger.detail)}); "
@@ -319,7 +307,7 @@ class TaskRun:
         try:
             att = await self.attempt(cloud, subtask, outcomes)
         except BudgetExceeded as exc:
-            await self._record(trigger, cloud.model, "blocked", 0, 0, 0.0)
+            await self.record_escalation(trigger, cloud.model, "blocked", 0, 0, 0.0)
             failure = (
                 f"could not be completed by the local model ({trigger.detail}), and Claude was "
                 f"not called: {exc}. Tried: {tried}."
@@ -330,7 +318,7 @@ class TaskRun:
         tokens = ex.prompt_tokens + ex.completion_tokens
         cost = cost_usd(cloud.provider, cloud.model, ex.prompt_tokens, ex.completion_tokens)
         if att.result is not None and att.trigger is None:
-            await self._record(
+            await self.record_escalation(
                 trigger, cloud.model, "done", ex.prompt_tokens, ex.completion_tokens, cost
             )
             done = f"Claude: {tokens:,} tokens, ${cost:.4f}"
@@ -348,7 +336,7 @@ class TaskRun:
                 denied=att.result.denied,
             )
         why = att.trigger.detail if att.trigger else "no result"
-        await self._record(
+        await self.record_escalation(
             trigger, cloud.model, "failed", ex.prompt_tokens, ex.completion_tokens, cost
         )
         failure = (
@@ -361,12 +349,12 @@ class TaskRun:
         )
         return StepOutcome(subtask=subtask, ok=False, answer="", by="Claude", failure=failure)
 
-    async def _record(
+    async def record_escalation(
         self, trigger: Trigger, model: str, outcome: str, p: int, c: int, cost: float
     ) -> None:
-        await self.r._recorder.record_escalation(
+        await self.parts.recorder.record_escalation(
             EscalationRow(
-                at=self.r._clock.now(),
+                at=self.parts.clock.now(),
                 task_id=self.task.task_id,
                 user=self.task.requester.qualified,
                 trigger=trigger.name,
@@ -381,7 +369,7 @@ class TaskRun:
 
     async def post_budget_warnings(self) -> None:
         """Tell the thread when spend crossed 50/75/90 % of a cap."""
-        if self.r._budget is None:
+        if self.parts.budget is None:
             return
-        for warning in await self.r._budget.warnings(self.task.requester.qualified):
+        for warning in await self.parts.budget.warnings(self.task.requester.qualified):
             await self.say(warning)
