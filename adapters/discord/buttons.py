@@ -65,12 +65,6 @@ def approval_view(approval_id: str) -> discord.ui.View:
     return view
 
 
-def _fence(code: str) -> str:
-    """A code fence longer than any backtick run in ``code``, so it cannot be closed early."""
-    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
-    return "`" * max(3, longest + 1)
-
-
 def render_prompt(request: ApprovalRequest, *, limit: int = _LIMIT) -> str:
     """Core's prompt words in Discord markdown; the command is never shortened.
 
@@ -78,16 +72,7 @@ def render_prompt(request: ApprovalRequest, *, limit: int = _LIMIT) -> str:
     request rather than show an approver part of it.
     """
     content = prompt.prompt_content(request)
-    fence = _fence(content.command)
-    lines = [
-        f"🔐 **{content.title}** · `{content.approval_id}`",
-        f"**{prompt.REQUESTED_BY}:** {content.requester} · **{prompt.TOOL}:** `{content.tool}`"
-        f" · **{prompt.TASK}:** `{content.task_id}`",
-        f"**{prompt.DIRECTORY}:** `{content.directory}`",
-    ]
-    if content.reasons:
-        lines.append(f"**{prompt.WHY}:** {content.reasons_text}")
-    lines.append(f"{fence}\n{content.command}\n{fence}")
+    lines = prompt.markdown_lines(content)
     expires = int(content.expires_at.timestamp())
     lines.append(f"{content.answer_text(buttons=True)} Expires <t:{expires}:R>.")
     text = "\n".join(lines)

@@ -7,7 +7,6 @@ prompts this process posted, so a reaction on one is answered without asking the
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -87,25 +86,10 @@ def reaction_to_approval(reaction: Reaction, approval_id: str) -> ApprovalRespon
     )
 
 
-def _fence(code: str) -> str:
-    """A code fence longer than any backtick run in ``code``, so it cannot be closed early."""
-    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
-    return "`" * max(3, longest + 1)
-
-
 def approval_prompt_text(request: ApprovalRequest) -> str:
     """Core's prompt words in Matrix markdown: the exact command in a code block, whole."""
     content = prompt.prompt_content(request)
-    fence = _fence(content.command)
-    lines = [
-        f"🔐 **{content.title}** · `{content.approval_id}`",
-        f"**{prompt.REQUESTED_BY}:** {content.requester} · **{prompt.TOOL}:** `{content.tool}`"
-        f" · **{prompt.TASK}:** `{content.task_id}`",
-        f"**{prompt.DIRECTORY}:** `{content.directory}`",
-    ]
-    if content.reasons:
-        lines.append(f"**{prompt.WHY}:** {content.reasons_text}")
-    lines.append(f"{fence}\n{content.command}\n{fence}")
+    lines = prompt.markdown_lines(content)
     lines.append(content.answer_text(buttons=False))
     lines.append(content.expiry_text + ".")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ command it cannot show whole, or one that contains a configured secret, before a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -120,3 +121,24 @@ def outcome_mark(outcome: ApprovalOutcome) -> str:
 def outcome_line(outcome: ApprovalOutcome) -> str:
     """The outcome with its emoji, as every platform shows it."""
     return f"{outcome_mark(outcome)} {outcome_text(outcome)}"
+
+
+def code_fence(code: str) -> str:
+    """A Markdown code fence longer than any backtick run in ``code``: it cannot close early."""
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def markdown_lines(content: PromptContent) -> list[str]:
+    """The prompt in Markdown, down to the fenced command (Discord and Matrix add the rest)."""
+    fence = code_fence(content.command)
+    lines = [
+        f"🔐 **{content.title}** · `{content.approval_id}`",
+        f"**{REQUESTED_BY}:** {content.requester} · **{TOOL}:** `{content.tool}`"
+        f" · **{TASK}:** `{content.task_id}`",
+        f"**{DIRECTORY}:** `{content.directory}`",
+    ]
+    if content.reasons:
+        lines.append(f"**{WHY}:** {content.reasons_text}")
+    lines.append(f"{fence}\n{content.command}\n{fence}")
+    return lines
