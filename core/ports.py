@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -9,6 +11,21 @@ from typing import Protocol, runtime_checkable
 from core.events import ApprovalOutcome, ApprovalRequest, ChatRef, Event, MessageRef, User
 
 EventSink = Callable[[Event], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+
+
+async def deliver(sink: EventSink, event: Event, platform: str) -> None:
+    """Hand ``event`` to the core from an adapter's event loop; a failure is logged, not raised.
+
+    One bad event must not end the SDK's handler task or sync loop (and so every later one).
+    """
+    try:
+        await sink(event)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s: the core failed to handle %s", platform, type(event).__name__)
 
 
 @dataclass(frozen=True, slots=True)

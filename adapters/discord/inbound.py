@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +20,7 @@ from adapters.discord.translate import (
     to_user,
 )
 from core.events import Decision, Event, User
-from core.ports import EventSink
+from core.ports import EventSink, deliver
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +40,9 @@ class Inbound:
         return str(client.user.id) if client is not None and client.user is not None else ""
 
     async def _deliver(self, event: Event) -> None:
-        sink = self.sink
-        if sink is None:
-            return
-        try:
-            await sink(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
+        if self.sink is not None:
             # Task boundary: discord.py runs each event handler as its own task.
-            log.exception("discord: the event sink failed on %s", type(event).__name__)
+            await deliver(self.sink, event, "discord")
 
     async def on_message(self, message: discord.Message) -> None:
         """A message was created somewhere the bot can see."""

@@ -9,7 +9,6 @@ silence. Invites are accepted from the people allowed to invite, and DMs when pa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
@@ -25,7 +24,7 @@ from adapters.matrix.sender import TRANSPORT_ERRORS, Sender
 from adapters.matrix.session import SessionKeeper
 from core.errors import PlatformError
 from core.events import ApprovalResponse, ChatRef, Event, IncomingMessage, Reaction
-from core.ports import Clock, EventSink
+from core.ports import Clock, EventSink, deliver
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +128,7 @@ class Intake:
         self._checkpoints.dispatch(resp.next_batch, delivered, jobs)
 
     def _deliver_job(self, sink: EventSink, event: Event) -> Callable[[], Awaitable[None]]:
-        return lambda: self._deliver(sink, event)
+        return lambda: deliver(sink, event, "matrix")
 
     def _cannot_read_job(
         self, client: nio.AsyncClient, room_id: str, event: object, unverified: bool
@@ -168,15 +167,6 @@ class Intake:
                 return approvals.reaction_to_approval(reaction, prompt.approval_id) or reaction
             return reaction
         return None
-
-    async def _deliver(self, sink: EventSink, event: Event) -> None:
-        try:
-            await sink(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # One bad event must not stop the sync loop (and so every later message).
-            log.exception("matrix: the core failed to handle %r", event)
 
     def _forget(self, event_id: str) -> None:
         self._delivered.pop(event_id, None)

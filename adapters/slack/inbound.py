@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -13,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.errors import PlatformError
 from core.events import ChatRef, Event
-from core.ports import EventSink
+from core.ports import EventSink, deliver
 
 from . import translate
 from .outbound import Outbound
@@ -105,15 +104,8 @@ class Inbound:
         await self._deliver(message)
 
     async def _deliver(self, event: Event | None) -> None:
-        sink = self.sink
-        if event is None or sink is None:
-            return
-        try:
-            await sink(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("slack: the event sink failed on %s", type(event).__name__)
+        if event is not None and self.sink is not None:
+            await deliver(self.sink, event, "slack")
 
 
 def _item_key(body: dict[str, Any]) -> tuple[str, str] | None:

@@ -320,3 +320,60 @@ async def make_bot(synapse: SynapseServer) -> AsyncIterator[Callable[..., Any]]:
     yield make
     for bot in bots:
         await bot.stop()
+
+
+FAST = Capabilities(max_message_chars=16_000, min_edit_interval=0.2, buttons=False)
+
+
+async def ana_and_bot(
+    synapse: SynapseServer, make_human: Callable[..., Any], make_bot: Callable[..., Any], tmp: Path
+) -> tuple[Any, Registration, BotProcess]:
+    """Ana, allowed to use hearth, and a bot (FAST edits) not started yet."""
+    ana = await make_human("ana")
+    reg = await synapse.aregister("hearth")
+    bot = await make_bot(
+        reg,
+        tmp / "m",
+        start=False,
+        capabilities=FAST,
+        allowed=frozenset({f"matrix:{ana.user_id}"}),
+    )
+    return ana, reg, bot
+
+
+@contextlib.asynccontextmanager
+async def running_hearth(
+    tmp: Path, synapse: SynapseServer, reg: Registration, **env: str
+) -> AsyncIterator[tuple[Any, Any]]:
+    """hearth as ``hearth run`` builds it on ``synapse`` as ``reg``, with a fake Ollama;
+    yields ``(ollama, app)`` once the Matrix adapter is connected."""
+    from bot.config import Settings
+    from bot.wiring import build_app
+    from tests.fakes.ollama import FakeOllama
+
+    async with FakeOllama() as ollama:
+        (tmp / "ws").mkdir(exist_ok=True)
+        settings = Settings.from_env(
+            {
+                "HEARTH_DATA_DIR": str(tmp / "data"),
+                "HEARTH_WORKSPACE": str(tmp / "ws"),
+                "OLLAMA_HOST": ollama.url,
+                "MATRIX_HOMESERVER": synapse.url,
+                "MATRIX_USER_ID": reg.user_id,
+                "MATRIX_PASSWORD": reg.password,
+                "VERIFICATION_ENABLED": "false",
+                **env,
+            }
+        )
+        app = build_app(settings, console=False)
+        stop = asyncio.Event()
+        task = asyncio.create_task(app.run(stop))
+        try:
+            await app.ready.wait()
+            async with asyncio.timeout(WAIT):
+                while not app.adapters["matrix"].connected:
+                    await asyncio.sleep(0.05)
+            yield ollama, app
+        finally:
+            stop.set()
+            await task

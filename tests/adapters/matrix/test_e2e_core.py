@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core.ports import Capabilities
+from tests.adapters.matrix.conftest import ana_and_bot
 from tests.support.harness import ApprovalRunner, StreamingRunner, core_harness
 
 # The flow, not the throttle, is under test here (test_e2e_ratelimit.py covers throttling).
-FAST = Capabilities(max_message_chars=16_000, min_edit_interval=0.2, buttons=False)
 
 pytestmark = pytest.mark.synapse
 
@@ -19,16 +18,8 @@ pytestmark = pytest.mark.synapse
 async def test_mention_runs_a_task_whose_answer_streams_into_its_thread(
     synapse, make_human, make_bot, tmp_path: Path
 ) -> None:
-    ana = await make_human("ana")
+    ana, reg, bot = await ana_and_bot(synapse, make_human, make_bot, tmp_path)
     bo = await make_human("bo")
-    reg = await synapse.aregister("hearth")
-    bot = await make_bot(
-        reg,
-        tmp_path / "m",
-        start=False,
-        capabilities=FAST,
-        allowed=frozenset({f"matrix:{ana.user_id}"}),
-    )
     runner = StreamingRunner(["Disk ", "is **fine**", ": 42% used."])
     async with core_harness(
         {"matrix": bot.adapter},
@@ -63,16 +54,8 @@ async def test_mention_runs_a_task_whose_answer_streams_into_its_thread(
 async def test_approve_typed_in_the_thread_lets_the_command_run(
     synapse, make_human, make_bot, tmp_path: Path
 ) -> None:
-    ana = await make_human("ana")
+    ana, reg, bot = await ana_and_bot(synapse, make_human, make_bot, tmp_path)
     ops = await make_human("ops")
-    reg = await synapse.aregister("hearth")
-    bot = await make_bot(
-        reg,
-        tmp_path / "m",
-        start=False,
-        capabilities=FAST,
-        allowed=frozenset({f"matrix:{ana.user_id}"}),
-    )
     async with core_harness(
         {"matrix": bot.adapter},
         lambda broker: ApprovalRunner(broker, "systemctl restart nginx"),

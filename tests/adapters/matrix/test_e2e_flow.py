@@ -18,14 +18,11 @@ import pytest
 
 from adapters.matrix.session import SessionStore
 from core.events import Event, IncomingMessage
-from core.ports import Capabilities
 from core.tasks import TaskContext
-from tests.adapters.matrix.conftest import WAIT, Recorder
+from tests.adapters.matrix.conftest import WAIT, Recorder, ana_and_bot
 from tests.support.harness import StreamingRunner, core_harness
 
 pytestmark = pytest.mark.synapse
-
-FAST = Capabilities(max_message_chars=16_000, min_edit_interval=0.2, buttons=False)
 
 
 class Gate:
@@ -72,20 +69,6 @@ def _bot_says(bot_id: str, thread: str, part: str) -> Callable[[dict[str, Any]],
     return check
 
 
-async def _people(synapse, make_human, make_bot, tmp_path: Path):
-    """Ana, allowed to use hearth, and a bot not started yet."""
-    ana = await make_human("ana")
-    reg = await synapse.aregister("hearth")
-    bot = await make_bot(
-        reg,
-        tmp_path / "m",
-        start=False,
-        capabilities=FAST,
-        allowed=frozenset({f"matrix:{ana.user_id}"}),
-    )
-    return ana, reg, bot
-
-
 @asynccontextmanager
 async def _holding(
     synapse, make_human, make_bot, tmp_path: Path, runner: Any, hold: str
@@ -94,7 +77,7 @@ async def _holding(
 
     Yields Ana, hearth's registration, the room, the gate and the held request's event id.
     """
-    ana, reg, bot = await _people(synapse, make_human, make_bot, tmp_path)
+    ana, reg, bot = await ana_and_bot(synapse, make_human, make_bot, tmp_path)
     async with core_harness(
         {"matrix": bot.adapter},
         runner,

@@ -3,55 +3,17 @@ the admin's `pair approve`, and the stranger's first task."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import App
-from bot.config import Settings
-from bot.wiring import build_app
-from tests.fakes.ollama import FakeOllama
+from tests.adapters.matrix.conftest import running_hearth
 
 pytestmark = pytest.mark.synapse
 
 CODE = re.compile(r"pairing code is `([A-Z0-9]{8})`")
-
-
-@asynccontextmanager
-async def hearth(
-    tmp_path: Path, synapse, reg, **env: str
-) -> AsyncIterator[tuple[FakeOllama, App]]:
-    async with FakeOllama() as ollama:
-        (tmp_path / "ws").mkdir(exist_ok=True)
-        settings = Settings.from_env(
-            {
-                "HEARTH_DATA_DIR": str(tmp_path / "data"),
-                "HEARTH_WORKSPACE": str(tmp_path / "ws"),
-                "OLLAMA_HOST": ollama.url,
-                "MATRIX_HOMESERVER": synapse.url,
-                "MATRIX_USER_ID": reg.user_id,
-                "MATRIX_PASSWORD": reg.password,
-                "VERIFICATION_ENABLED": "false",
-                **env,
-            }
-        )
-        app = build_app(settings, console=False)
-        stop = asyncio.Event()
-        task = asyncio.create_task(app.run(stop))
-        try:
-            await app.ready.wait()
-            async with asyncio.timeout(15):
-                while not app.adapters["matrix"].connected:
-                    await asyncio.sleep(0.05)
-            yield ollama, app
-        finally:
-            stop.set()
-            await task
 
 
 def _from_bot(bot_id: str, room: str, needle: str):
@@ -69,7 +31,8 @@ async def test_pairing_on_matrix_from_dm_to_first_task(
     admin = await make_human("boss")
     stranger = await make_human("newbie")
     reg = await synapse.aregister("hearth")
-    async with hearth(tmp_path, synapse, reg, ADMINS=f"matrix:{admin.user_id}") as (ollama, _):
+    admins = f"matrix:{admin.user_id}"
+    async with running_hearth(tmp_path, synapse, reg, ADMINS=admins) as (ollama, _):
         # The admin has a DM with hearth (they said `help` there once): they are told there.
         admin_dm = await admin.create_room(invite=[reg.user_id], direct=True)
         await admin.wait_joined(admin_dm, reg.user_id)
@@ -106,7 +69,7 @@ async def test_matrix_a_wrong_users_code_and_a_made_up_code_change_nothing(
     reg = await synapse.aregister("hearth")
     admins = await admin.create_room(invite=[reg.user_id])
     env = {"ADMINS": f"matrix:{admin.user_id}", "ADMIN_CHANNEL": f"matrix:{admins}"}
-    async with hearth(tmp_path, synapse, reg, **env) as (_, app):
+    async with running_hearth(tmp_path, synapse, reg, **env) as (_, app):
         await admin.wait_joined(admins, reg.user_id)
         ana_dm = await ana.create_room(invite=[reg.user_id], direct=True)
         await ana.wait_joined(ana_dm, reg.user_id)

@@ -19,11 +19,9 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.config import Settings
-from bot.wiring import build_app
 from core.events import ChatRef, MessageRef
-from tests.adapters.matrix.conftest import WAIT
-from tests.fakes.ollama import FakeOllama, ScriptedReply
+from tests.adapters.matrix.conftest import WAIT, running_hearth
+from tests.fakes.ollama import ScriptedReply
 
 pytestmark = pytest.mark.synapse
 
@@ -58,34 +56,11 @@ class HeldPost:
 
 @asynccontextmanager
 async def hearth(tmp_path: Path, synapse, reg, ana) -> AsyncIterator[App]:
-    async with FakeOllama() as ollama:
+    """hearth with one slot (MAX_CONCURRENT_TASKS=1) and an instant model; Ana may use it."""
+    env = {"ALLOWED_USERS": f"matrix:{ana.user_id}", "MAX_CONCURRENT_TASKS": "1"}
+    async with running_hearth(tmp_path, synapse, reg, **env) as (ollama, app):
         ollama.responder = _instant
-        (tmp_path / "ws").mkdir(exist_ok=True)
-        settings = Settings.from_env(
-            {
-                "HEARTH_DATA_DIR": str(tmp_path / "data"),
-                "HEARTH_WORKSPACE": str(tmp_path / "ws"),
-                "OLLAMA_HOST": ollama.url,
-                "MATRIX_HOMESERVER": synapse.url,
-                "MATRIX_USER_ID": reg.user_id,
-                "MATRIX_PASSWORD": reg.password,
-                "ALLOWED_USERS": f"matrix:{ana.user_id}",
-                "VERIFICATION_ENABLED": "false",
-                "MAX_CONCURRENT_TASKS": "1",
-            }
-        )
-        app = build_app(settings, console=False)
-        stop = asyncio.Event()
-        task = asyncio.create_task(app.run(stop))
-        try:
-            await app.ready.wait()
-            async with asyncio.timeout(WAIT):
-                while not app.adapters["matrix"].connected:
-                    await asyncio.sleep(0.05)
-            yield app
-        finally:
-            stop.set()
-            await task
+        yield app
 
 
 def _hold(app: App, prefix: str) -> HeldPost:
