@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.agent.config import AgentConfig
 from core.agent.executor import Executor, SubtaskResult
+from core.agent.summary import StepOutcome
 
 # Trigger names double as the `trigger` label of hearth_escalations_total.
 LOW_CONFIDENCE = "low_confidence"
@@ -31,6 +32,18 @@ class Attempt:
     result: SubtaskResult | None
     trigger: Trigger | None
     executor: Executor
+
+    def finished(self, subtask: str, by: str) -> StepOutcome:
+        """The step's outcome when this attempt finished it (``by``: who, for the card)."""
+        assert self.result is not None
+        return StepOutcome(
+            subtask=subtask,
+            ok=True,
+            answer=self.result.answer,
+            by=by,
+            confidence=self.result.confidence,
+            denied=self.result.denied,
+        )
 
 
 def trigger_for(result: SubtaskResult, config: AgentConfig) -> Trigger | None:

@@ -64,11 +64,4 @@ async def bigger_local(
         why = att.trigger.detail if att.trigger else "no result"
         await run.say(f"✗ {big.model} could not finish step {i + 1} either ({why})")
         return None
-    return StepOutcome(
-        subtask=subtask,
-        ok=True,
-        answer=att.result.answer,
-        by=label,
-        confidence=att.result.confidence,
-        denied=att.result.denied,
-    )
+    return att.finished(subtask, label)

@@ -215,14 +215,7 @@ class TaskRun:
         if att.result is not None and att.trigger is None and cfg.verification:
             att = await self._verified(i, subtask, att, local, outcomes)
         if att.trigger is None and att.result is not None:
-            return StepOutcome(
-                subtask=subtask,
-                ok=True,
-                answer=att.result.answer,
-                by=f"local ({local.model})",
-                confidence=att.result.confidence,
-                denied=att.result.denied,
-            )
+            return att.finished(subtask, f"local ({local.model})")
         assert att.trigger is not None
         if self.parts.local_escalation is not None and cfg.escalation_enabled:
             bigger = await bigger_local(
@@ -327,14 +320,7 @@ class TaskRun:
                 self.cloud_labels[i] = done
             else:
                 await self.say(f"✓ Claude finished step {i + 1}: {tokens:,} tokens, ${cost:.4f}")
-            return StepOutcome(
-                subtask=subtask,
-                ok=True,
-                answer=att.result.answer,
-                by=f"Claude ({cloud.model})",
-                confidence=att.result.confidence,
-                denied=att.result.denied,
-            )
+            return att.finished(subtask, f"Claude ({cloud.model})")
         why = att.trigger.detail if att.trigger else "no result"
         await self.record_escalation(
             trigger, cloud.model, "failed", ex.prompt_tokens, ex.completion_tokens, cost
